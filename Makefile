@@ -1,0 +1,61 @@
+# aftercare: the two commands a newcomer needs are `make dev` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .local/venv/bin
+GOFILES    = $(shell git ls-files '*.go' 2>/dev/null; git ls-files --others --exclude-standard '*.go' 2>/dev/null)
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+.PHONY: install
+install: ## install the local tools into .local/ (first run only)
+	@bash infra/local/install.sh
+
+.PHONY: dev
+dev: install ## run everything locally: HTTP API :3000, Lambda Invoke API :3001, SQS pollers
+	go run ./infra/devstack/cmd/devstack
+
+.PHONY: test
+test: install fmt-check vet staticcheck go-test sam-check ## everything CI runs
+
+.PHONY: fmt-check
+fmt-check:
+	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+.PHONY: vet
+vet:
+	go vet ./...
+
+.PHONY: staticcheck
+staticcheck: install
+	.local/bin/staticcheck ./...
+
+.PHONY: go-test
+go-test: install ## unit tests and integration tests (they start DynamoDB Local and moto) with -race
+	go test -race -count=1 -timeout 20m ./...
+
+.PHONY: sam-check
+sam-check: install ## sam validate --lint, cfn-lint and sam build
+	$(VENV)/sam validate --lint
+	$(VENV)/cfn-lint template.yaml
+	$(VENV)/sam build --cached
+
+.PHONY: bench
+bench: install ## benchmarks with their floors, side by side
+	go test -run '^$$' -bench . -benchmem -count 5 ./internal/...
+
+.PHONY: fmt
+fmt:
+	gofmt -w $(GOFILES)
+
+.PHONY: clean
+clean: ## remove build output (keeps the installed tools)
+	rm -rf .aws-sam
+
+.PHONY: distclean
+distclean: clean ## remove the installed tools too
+	rm -rf .local

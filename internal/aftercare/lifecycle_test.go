@@ -1,0 +1,116 @@
+package aftercare
+
+import (
+	"testing"
+	"time"
+)
+
+var day = 24 * time.Hour
+
+func quietCustomer(orders ...time.Time) *Customer {
+	c := &Customer{Shop: "s", ID: "c", Email: "c@example.org", EmailConsent: Consent{State: ConsentSubscribed}}
+	for i, at := range orders {
+		c.AddOrder(OrderRef{ID: string(rune('a' + i)), At: at, Cents: 1000})
+	}
+	return c
+}
+
+func outcomes(ds []Decision) map[Kind]string {
+	out := map[Kind]string{}
+	for _, d := range ds {
+		out[d.Kind] = d.Outcome + ":" + d.Why
+	}
+	return out
+}
+
+func TestDecideWinBackAndLapse(t *testing.T) {
+	s := DefaultSettings()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	one := quietCustomer(t0)
+	if got := outcomes(one.Decide(t0.Add(95*day), s, nil)); got[KindWinBack] != "queue:" {
+		t.Fatalf("95 days quiet: %v", got)
+	}
+	if got := outcomes(one.Decide(t0.Add(80*day), s, nil)); got[KindWinBack] != "wait:not due" {
+		t.Fatalf("80 days quiet: %v", got)
+	}
+	loyal := quietCustomer(t0, t0.Add(30*day), t0.Add(60*day), t0.Add(90*day))
+	got := outcomes(loyal.Decide(t0.Add(165*day), s, nil))
+	if got[KindLapseNote] != "queue:" || got[KindWinBack] != "" {
+		t.Fatalf("loyal customer 75 days quiet: %v", got)
+	}
+	// The lapse threshold has a 30-day floor even for weekly buyers.
+	weekly := quietCustomer(t0, t0.Add(7*day), t0.Add(14*day))
+	if got := outcomes(weekly.Decide(t0.Add(14*day+20*day), s, nil)); got[KindLapseNote] != "wait:not due" {
+		t.Fatalf("weekly buyer 20 days quiet: %v", got)
+	}
+}
+
+func TestDecideHoldsCapStaleAndRedaction(t *testing.T) {
+	s := DefaultSettings()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := quietCustomer(t0)
+	c.FirstDeliveredAt = t0.Add(2 * day)
+	c.FollowUps = []FollowUp{{Kind: KindCareTips, OrderID: "a", DueAt: t0.Add(16 * day)}, {Kind: KindReviewRequest, OrderID: "a", DueAt: t0.Add(9 * day)}}
+
+	now := t0.Add(17 * day) // review 8 days late: stale; care tips on time
+	got := outcomes(c.Decide(now, s, nil))
+	if got[KindReviewRequest] != "stale:more than 7 days late" || got[KindCareTips] != "queue:" {
+		t.Fatalf("stale and due: %v", got)
+	}
+
+	c.PutHold("exception:a:delay:order", Hold{Reason: HoldException, OrderID: "a", Since: now.Add(-time.Hour)})
+	if got := outcomes(c.Decide(now, s, nil)); got[KindCareTips] != "held:customer on hold" {
+		t.Fatalf("under a hold: %v", got)
+	}
+	c.LiftHold("exception:a:delay:order")
+
+	c.LastMarketingAt = now.Add(-2 * time.Hour)
+	if got := outcomes(c.Decide(now, s, nil)); got[KindCareTips] != "wait:marketing cap" {
+		t.Fatalf("within the cap: %v", got)
+	}
+	c.LastMarketingAt = time.Time{}
+
+	ref, _ := c.OrderRef("a")
+	ref.Cancelled = true
+	if got := outcomes(c.Decide(now, s, nil)); got[KindCareTips] != "skip:order cancelled" {
+		t.Fatalf("cancelled order: %v", got)
+	}
+
+	c.Redact(now)
+	for _, d := range c.Decide(now, s, nil) {
+		t.Fatalf("a redacted customer has no work, got %+v", d)
+	}
+}
+
+func TestHoldsEndByThemselves(t *testing.T) {
+	s := DefaultSettings()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := &Customer{}
+	c.PutHold("cancelled:1", Hold{Reason: HoldCancelled, Since: now, Until: now.Add(14 * day)})
+	c.PutHold("exception:2", Hold{Reason: HoldException, Since: now})
+	if until, held := c.HeldUntil(now.Add(day), s); !held || !until.Equal(now.Add(30*day)) {
+		t.Fatalf("held until %s, %v", until, held)
+	}
+	if _, held := c.HeldUntil(now.Add(31*day), s); held {
+		t.Fatal("no hold outlives holds.max_days")
+	}
+}
+
+func TestMedianGapAndLifetime(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := quietCustomer(t0, t0.Add(10*day), t0.Add(40*day), t0.Add(50*day))
+	if g := c.MedianGap(); g != 10*day {
+		t.Fatalf("median gap %s", g)
+	}
+	ref, _ := c.OrderRef("b")
+	ref.Refunded = 400
+	if v := c.LifetimeCents(); v != 3600 {
+		t.Fatalf("lifetime %d", v)
+	}
+	for i := 0; i < 150; i++ {
+		c.AddOrder(OrderRef{ID: "x" + string(rune(i+100)), At: t0.Add(time.Duration(60+i) * day), Cents: 100})
+	}
+	if len(c.Orders) != MaxOrderRefs || c.OrderCount() != 154 {
+		t.Fatalf("history bounded to %d refs and counted fully: %d refs, %d orders", MaxOrderRefs, len(c.Orders), c.OrderCount())
+	}
+}

@@ -1,0 +1,72 @@
+package aftercare
+
+import "time"
+
+// Shipment is one parcel, keyed by its tracking number so that a carrier update
+// can find it before (or without) the storefront telling us whose it is.
+type Shipment struct {
+	Key               string         `json:"key"` // TrackingKey(TrackingNumber)
+	TrackingNumber    string         `json:"tracking_number"`
+	Carrier           string         `json:"carrier,omitempty"`
+	Shop              string         `json:"shop,omitempty"` // empty until linked to an order
+	OrderID           string         `json:"order_id,omitempty"`
+	CustomerID        string         `json:"customer_id,omitempty"`
+	FulfillmentID     string         `json:"fulfillment_id,omitempty"`
+	Status            ShipmentStatus `json:"status,omitempty"`
+	Detail            string         `json:"detail,omitempty"`
+	What              string         `json:"what,omitempty"`
+	StatusAt          time.Time      `json:"status_at,omitzero"`
+	StatusSource      string         `json:"status_source,omitempty"` // who reported the current status
+	OrderStatus       ShipmentStatus `json:"order_status,omitempty"`  // the status last written to the order
+	LastScanAt        time.Time      `json:"last_scan_at,omitzero"`   // newest report of any status
+	EstimatedDelivery time.Time      `json:"estimated_delivery,omitzero"`
+	ShippedAt         time.Time      `json:"shipped_at,omitzero"`
+	DeliveredAt       time.Time      `json:"delivered_at,omitzero"`
+	Problem           ExceptionKind  `json:"problem,omitempty"`   // playbook the current status calls for
+	Exception         ExceptionKind  `json:"exception,omitempty"` // playbook open on this parcel
+	Episode           string         `json:"episode,omitempty"`
+	History           []Scan         `json:"history,omitempty"`
+	ExamineAt         time.Time      `json:"examine_at,omitzero"`
+	ExpiresAt         time.Time      `json:"expires_at,omitzero"`
+	Version           int64          `json:"version"`
+}
+
+// Scan is one report about a parcel, kept whether or not it changed the status.
+type Scan struct {
+	At                time.Time      `json:"at"`
+	Status            ShipmentStatus `json:"status"`
+	Detail            string         `json:"detail,omitempty"`
+	What              string         `json:"what,omitempty"`
+	Source            string         `json:"source"`
+	Applied           bool           `json:"applied"`
+	Note              string         `json:"note,omitempty"` // why it was not applied
+	Exception         ExceptionKind  `json:"exception,omitempty"`
+	EstimatedDelivery time.Time      `json:"estimated_delivery,omitzero"`
+}
+
+// MaxHistory bounds the scans kept per parcel.
+const MaxHistory = 60
+
+// OrphanTTL is how long a parcel nobody linked to an order is kept.
+const OrphanTTL = 60 * 24 * time.Hour
+
+// Linked reports whether the parcel belongs to a known order.
+func (s *Shipment) Linked() bool { return s.Shop != "" && s.OrderID != "" }
+
+// Refresh recomputes when the stall check must look at this parcel: when it has
+// been moving without a scan for the configured days.
+func (s *Shipment) Refresh(st Settings) {
+	s.ExamineAt = time.Time{}
+	if !s.Linked() {
+		s.ExpiresAt = s.LastScanAt.Add(OrphanTTL)
+		return
+	}
+	s.ExpiresAt = time.Time{}
+	if s.Exception != "" {
+		return // a playbook is already open; the next scan resolves it
+	}
+	switch s.Status {
+	case StatusInTransit, StatusOutForDelivery:
+		s.ExamineAt = s.LastScanAt.Add(Days(st.Stall.NoScanDays))
+	}
+}

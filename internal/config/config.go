@@ -1,0 +1,171 @@
+// Package config reads each function's settings from its environment once, at
+// start, and refuses to start with a message naming the variable or settings
+// field that is wrong, rather than failing mid-batch.
+package config
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/settings"
+)
+
+// Getenv reads one variable (os.Getenv in production).
+type Getenv func(string) string
+
+// Common is what every function that touches state needs.
+type Common struct {
+	Table    string
+	Settings aftercare.Settings // defaults; shops may override in the table
+	Shards   int                // due index shards (every writer must agree)
+	LogLevel string
+}
+
+// Webhook is WebhookFunction's configuration.
+type Webhook struct {
+	InboxURL        string
+	ShopifySecret   string
+	EasyPostSecret  string
+	AfterShipSecret string
+	ShippoToken     string
+	MaxBody         int64
+	LogLevel        string
+}
+
+// Processor is EventProcessorFunction's configuration.
+type Processor struct {
+	Common
+	InboxURL    string
+	OutboundURL string
+}
+
+// Checks is LifecycleChecksFunction's configuration.
+type Checks struct {
+	Common
+	InboxURL    string
+	OutboundURL string
+}
+
+// Dispatch is DispatchFunction's configuration.
+type Dispatch struct {
+	Common
+	OutboundURL   string
+	DeliveryURL   string // empty: log messages instead of sending
+	SigningSecret []byte
+	Timeout       time.Duration
+	RetryBase     time.Duration
+}
+
+type reader struct {
+	get Getenv
+	err error
+}
+
+func (r *reader) required(name string) string {
+	v := r.get(name)
+	if v == "" && r.err == nil {
+		r.err = fmt.Errorf("config: %s is not set", name)
+	}
+	return v
+}
+
+func (r *reader) url(name string) string {
+	v := r.required(name)
+	if v != "" && r.err == nil {
+		if u, err := url.Parse(v); err != nil || u.Scheme == "" || u.Host == "" {
+			r.err = fmt.Errorf("config: %s=%q is not a URL", name, v)
+		}
+	}
+	return v
+}
+
+func (r *reader) int(name string, def, least int) int {
+	v := r.get(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if (err != nil || n < least) && r.err == nil {
+		r.err = fmt.Errorf("config: %s=%q must be a whole number of at least %d", name, v, least)
+	}
+	return n
+}
+
+func (r *reader) common() Common {
+	c := Common{Table: r.required("TABLE_NAME"), Shards: r.int("DUE_SHARDS", 8, 1), LogLevel: r.get("LOG_LEVEL")}
+	s, err := settings.Defaults(r.get("AFTERCARE_SETTINGS"))
+	if err != nil && r.err == nil {
+		r.err = fmt.Errorf("config: AFTERCARE_SETTINGS: %s", aftercare.ErrorMessage(err))
+	}
+	c.Settings = s
+	return c
+}
+
+// LoadWebhook reads WebhookFunction's environment. Carrier secrets may be
+// empty: that carrier's route then answers 401.
+func LoadWebhook(get Getenv) (Webhook, error) {
+	r := &reader{get: get}
+	w := Webhook{
+		InboxURL:        r.url("INBOX_QUEUE_URL"),
+		ShopifySecret:   r.required("SHOPIFY_WEBHOOK_SECRET"),
+		EasyPostSecret:  get("EASYPOST_WEBHOOK_SECRET"),
+		AfterShipSecret: get("AFTERSHIP_WEBHOOK_SECRET"),
+		ShippoToken:     get("SHIPPO_WEBHOOK_TOKEN"),
+		MaxBody:         int64(r.int("WEBHOOK_MAX_BODY_BYTES", 5<<20, 5<<20)),
+		LogLevel:        get("LOG_LEVEL"),
+	}
+	return w, r.err
+}
+
+// LoadProcessor reads EventProcessorFunction's environment.
+func LoadProcessor(get Getenv) (Processor, error) {
+	r := &reader{get: get}
+	p := Processor{Common: r.common(), InboxURL: r.url("INBOX_QUEUE_URL"), OutboundURL: r.url("OUTBOUND_QUEUE_URL")}
+	return p, r.err
+}
+
+// LoadChecks reads LifecycleChecksFunction's environment.
+func LoadChecks(get Getenv) (Checks, error) {
+	r := &reader{get: get}
+	c := Checks{Common: r.common(), InboxURL: r.url("INBOX_QUEUE_URL"), OutboundURL: r.url("OUTBOUND_QUEUE_URL")}
+	return c, r.err
+}
+
+// LoadDispatch reads DispatchFunction's environment.
+func LoadDispatch(get Getenv) (Dispatch, error) {
+	r := &reader{get: get}
+	d := Dispatch{
+		Common:        r.common(),
+		OutboundURL:   r.url("OUTBOUND_QUEUE_URL"),
+		DeliveryURL:   get("DELIVERY_URL"),
+		SigningSecret: []byte(get("DELIVERY_SIGNING_SECRET")),
+		Timeout:       time.Duration(r.int("DELIVERY_TIMEOUT_SECONDS", 10, 1)) * time.Second,
+		RetryBase:     time.Duration(r.int("DELIVERY_RETRY_BASE_SECONDS", 30, 1)) * time.Second,
+	}
+	if d.DeliveryURL != "" && r.err == nil {
+		if u, err := url.Parse(d.DeliveryURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			r.err = fmt.Errorf("config: DELIVERY_URL=%q is not an http(s) URL", d.DeliveryURL)
+		} else if len(d.SigningSecret) == 0 {
+			r.err = fmt.Errorf("config: DELIVERY_SIGNING_SECRET is not set (every delivery is signed)")
+		}
+	}
+	return d, r.err
+}
+
+// AWS loads the SDK configuration. Local runs point it at the emulators with
+// AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS; no code path differs.
+// Throttling and transient errors are retried (with jittered backoff) before
+// they reach the handlers, which then report the item as failed.
+func AWS(ctx context.Context) (aws.Config, error) {
+	return awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRetryer(func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 6 })
+	}))
+}

@@ -1,0 +1,255 @@
+// Package dispatch decides, at send time and against fresh state, whether a
+// queued message may go out, and delivers it at most once: consent, redaction,
+// cancellation, holds, the marketing cap and SMS quiet hours are re-checked,
+// the message id is claimed in the ledger with a lease that ends with the
+// invocation, and every decision is recorded and counted.
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/ledger"
+	"github.com/aftercare/aftercare/internal/obs"
+)
+
+// Decisions, as the ledger records them.
+const (
+	Sent       = ledger.Sent
+	Held       = ledger.Held
+	Suppressed = ledger.Suppressed
+	Stale      = ledger.Stale
+	Deferred   = ledger.Deferred
+	Duplicate  = ledger.Duplicate
+	Failed     = ledger.Failed
+)
+
+// Store is the state dispatch reads and the ledger it writes.
+type Store interface {
+	// State reads the message's customer and order (nil when absent) in one round trip.
+	State(ctx context.Context, shop, customerID, orderID string) (*aftercare.Customer, *aftercare.Order, error)
+	// Claim takes the message id until lease. For marketing it also takes the
+	// customer's cap slot (capSince: the slot is free if last taken before it);
+	// on ErrCapped it returns when the slot was last taken.
+	Claim(ctx context.Context, c ledger.Claim) (capTakenAt time.Time, err error)
+	// Release gives a claim back after a failed delivery.
+	Release(ctx context.Context, shop, id, token, why string) error
+	// Record writes a final decision to the ledger, and the customer when it
+	// changed (lifecycle mark, last marketing time). Customer writes are
+	// conditioned on its version; ErrConflict asks for a re-read.
+	Record(ctx context.Context, r ledger.Record) error
+}
+
+// Sender delivers a rendered message.
+type Sender interface {
+	Send(ctx context.Context, id string, body []byte) error
+}
+
+// Queue puts messages back on the outbound queue (deferrals) and backs off
+// failed deliveries.
+type Queue interface {
+	SendMessages(ctx context.Context, msgs []aftercare.Message, now time.Time) error
+	RetryAfter(ctx context.Context, receiptHandle string, d time.Duration) error
+}
+
+// SettingsSource returns a shop's settings.
+type SettingsSource interface {
+	Settings(ctx context.Context, shop string) (aftercare.Settings, error)
+}
+
+// Dispatcher sends messages.
+type Dispatcher struct {
+	Store     Store
+	Sender    Sender
+	Queue     Queue
+	Settings  SettingsSource
+	Log       *slog.Logger
+	Now       func() time.Time
+	RetryBase time.Duration // first backoff after a failed delivery; doubles per attempt
+	NewToken  func() string
+}
+
+// Delivery is how the queue handed the message over.
+type Delivery struct {
+	ReceiveCount  int
+	ReceiptHandle string
+	Deadline      time.Time // the invocation's deadline
+}
+
+// Result is what became of one message.
+type Result struct {
+	Decision string
+	Why      string
+	Channel  aftercare.Channel
+	Body     []byte // what was delivered
+}
+
+// Handle decides about one message and delivers it if it may go. An error
+// means the delivery failed and the queue must retry (with backoff).
+func (d *Dispatcher) Handle(ctx context.Context, m *aftercare.Message, dv Delivery) (Result, error) {
+	now := d.now()
+	if m.NotBefore.After(now) {
+		return d.defer_(ctx, m, m.NotBefore, "waiting", now)
+	}
+	st, err := d.Settings.Settings(ctx, m.Shop)
+	if err != nil {
+		return Result{}, err
+	}
+	c, o, err := d.Store.State(ctx, m.Shop, m.CustomerID, m.OrderID)
+	if err != nil {
+		return Result{}, err
+	}
+	v := decide(m, c, o, st, now)
+	switch v.Decision {
+	case Deferred:
+		return d.defer_(ctx, m, v.Until, v.Why, now)
+	case Held, Suppressed, Stale:
+		return d.settle(ctx, m, c, st, v, "", now)
+	}
+	token := d.token()
+	capSince := time.Time{}
+	if m.Kind.Category() == aftercare.Marketing {
+		capSince = now.Add(-time.Duration(st.Caps.MarketingPerHours) * time.Hour)
+	}
+	lease := dv.Deadline
+	if lease.IsZero() || lease.Before(now) {
+		lease = now.Add(time.Minute)
+	}
+	taken, err := d.Store.Claim(ctx, ledger.Claim{Shop: m.Shop, ID: m.ID, Token: token, Kind: m.Kind, CustomerID: m.CustomerID,
+		Lease: lease, Now: now, CapSince: capSince})
+	switch {
+	case errors.Is(err, ledger.ErrClaimed):
+		d.count(ctx, m, Duplicate, "already sent or in flight")
+		return Result{Decision: Duplicate, Why: "already sent or in flight"}, nil
+	case errors.Is(err, ledger.ErrCapped):
+		until := taken.Add(time.Duration(st.Caps.MarketingPerHours) * time.Hour)
+		return d.defer_(ctx, m, until, "marketing cap", now)
+	case err != nil:
+		return Result{}, err
+	}
+	body, err := render(m, c, o, st, v.Channel, now)
+	if err != nil {
+		// Retrying cannot fix a message that does not render: settle it,
+		// with the reason, instead of cycling it into the dead-letter queue.
+		v.Decision, v.Why = Suppressed, "cannot render: "+aftercare.ErrorMessage(err)
+		return d.settle(ctx, m, c, st, v, token, now)
+	}
+	if err := d.Sender.Send(ctx, m.ID, body); err != nil {
+		return d.fail(ctx, m, token, dv, err)
+	}
+	v.Decision, v.Why = Sent, ""
+	res, rerr := d.settle(ctx, m, c, st, v, token, now)
+	res.Body = body
+	return res, rerr
+}
+
+// settle records a final decision (and the customer's lifecycle mark),
+// re-reading the customer if it changed meanwhile.
+func (d *Dispatcher) settle(ctx context.Context, m *aftercare.Message, c *aftercare.Customer, st aftercare.Settings, v verdict, token string, now time.Time) (Result, error) {
+	for attempt := 0; ; attempt++ {
+		rec := ledger.Record{Shop: m.Shop, ID: m.ID, Kind: m.Kind, Decision: v.Decision, Why: v.Why, Channel: v.Channel,
+			Token: token, At: now, CustomerID: m.CustomerID, OrderID: m.OrderID}
+		rec.Customer = settleCustomer(m, c, st, v, now)
+		err := d.Store.Record(ctx, rec)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ledger.ErrConflict) || attempt >= 5 {
+			return Result{}, err
+		}
+		if c, _, err = d.Store.State(ctx, m.Shop, m.CustomerID, ""); err != nil {
+			return Result{}, err
+		}
+	}
+	d.count(ctx, m, v.Decision, v.Why)
+	return Result{Decision: v.Decision, Why: v.Why, Channel: v.Channel}, nil
+}
+
+// settleCustomer applies a decision to the customer: marketing sent moves the
+// cap clock, and a lifecycle message settles its cause's mark. It returns nil
+// when the customer need not be written.
+func settleCustomer(m *aftercare.Message, c *aftercare.Customer, st aftercare.Settings, v verdict, now time.Time) *aftercare.Customer {
+	if c == nil || c.Redacted {
+		return nil
+	}
+	marketing := m.Kind.Category() == aftercare.Marketing && v.Decision == Sent
+	if m.Mark == "" && !marketing {
+		return nil
+	}
+	cc := *c
+	if marketing {
+		cc.LastMarketingAt = now
+	}
+	if m.Mark != "" {
+		state := map[string]string{Sent: aftercare.MarkSent, Held: aftercare.MarkHeld, Suppressed: aftercare.MarkSuppressed, Stale: aftercare.MarkStale}[v.Decision]
+		marks := make(map[string]aftercare.Mark, len(c.Marks)+1)
+		for k, v := range c.Marks {
+			marks[k] = v
+		}
+		cc.Marks = marks
+		cc.SetMark(m.Mark, aftercare.Mark{State: state, At: now, ID: m.ID, Why: v.Why})
+	}
+	cc.Refresh(now, st)
+	return &cc
+}
+
+// defer_ puts the message back on the queue to wait until a time; SQS holds it
+// up to 15 minutes a hop and the hop costs no state reads.
+func (d *Dispatcher) defer_(ctx context.Context, m *aftercare.Message, until time.Time, why string, now time.Time) (Result, error) {
+	next := *m
+	next.NotBefore = until
+	if err := d.Queue.SendMessages(ctx, []aftercare.Message{next}, now); err != nil {
+		return Result{}, err
+	}
+	if why != "waiting" {
+		d.count(ctx, m, Deferred, why)
+	}
+	return Result{Decision: Deferred, Why: why}, nil
+}
+
+// fail releases the claim and backs the message off, then reports the failure
+// so the queue retries it and, after its redrive count, dead-letters it.
+func (d *Dispatcher) fail(ctx context.Context, m *aftercare.Message, token string, dv Delivery, cause error) (Result, error) {
+	if err := d.Store.Release(ctx, m.Shop, m.ID, token, cause.Error()); err != nil {
+		d.Log.Error("release claim", slog.String("message_id", m.ID), slog.String("error", err.Error()))
+	}
+	if dv.ReceiptHandle != "" {
+		if err := d.Queue.RetryAfter(ctx, dv.ReceiptHandle, d.backoff(dv.ReceiveCount)); err != nil {
+			d.Log.Warn("backoff", slog.String("message_id", m.ID), slog.String("error", err.Error()))
+		}
+	}
+	d.count(ctx, m, Failed, cause.Error())
+	return Result{Decision: Failed, Why: cause.Error()}, aftercare.Wrap(aftercare.EUNAVAILABLE, cause, "deliver %s", m.ID)
+}
+
+func (d *Dispatcher) backoff(receiveCount int) time.Duration {
+	base := d.RetryBase
+	if base <= 0 {
+		base = 30 * time.Second
+	}
+	n := max(receiveCount, 1) - 1
+	return base << min(n, 10)
+}
+
+func (d *Dispatcher) count(ctx context.Context, m *aftercare.Message, decision, why string) {
+	d.Log.Info("message", slog.String("message_id", m.ID), slog.String("kind", string(m.Kind)), slog.String("shop", m.Shop),
+		slog.String("order_id", m.OrderID), slog.String("customer_id", m.CustomerID), slog.String("decision", decision), slog.String("why", why))
+	obs.Count(ctx, d.Log, "Messages", 1, map[string]string{"Shop": m.Shop, "Kind": string(m.Kind), "Decision": decision})
+}
+
+func (d *Dispatcher) now() time.Time {
+	if d.Now != nil {
+		return d.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (d *Dispatcher) token() string {
+	if d.NewToken != nil {
+		return d.NewToken()
+	}
+	return randomToken()
+}

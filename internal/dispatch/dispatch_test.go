@@ -1,0 +1,393 @@
+package dispatch_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/delivery"
+	"github.com/aftercare/aftercare/internal/dispatch"
+	"github.com/aftercare/aftercare/internal/dynamo"
+	"github.com/aftercare/aftercare/internal/ledger"
+	"github.com/aftercare/aftercare/internal/obs"
+	"github.com/aftercare/aftercare/internal/settings"
+	"github.com/aftercare/aftercare/internal/sqs"
+	"github.com/aftercare/aftercare/internal/state"
+	"github.com/aftercare/aftercare/internal/testenv"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+
+const shop = "dispatch-shop.myshopify.com"
+
+var secret = []byte("test-delivery-secret")
+
+// sink is a local delivery endpoint that answers with a script of statuses
+// and checks every signature.
+type sink struct {
+	mu       sync.Mutex
+	statuses []int // answers in order; the last repeats
+	got      [][]byte
+	ids      []string
+	badSig   int
+}
+
+func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if want := delivery.Sign(secret, body); r.Header.Get(delivery.HeaderSignature) != want {
+		s.badSig++
+	}
+	status := 200
+	if len(s.statuses) > 0 {
+		status = s.statuses[0]
+		if len(s.statuses) > 1 {
+			s.statuses = s.statuses[1:]
+		}
+	}
+	s.got = append(s.got, body)
+	s.ids = append(s.ids, r.Header.Get(delivery.HeaderID))
+	w.WriteHeader(status)
+}
+
+func (s *sink) delivered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.got)
+}
+
+type env struct {
+	stack *testenv.Stack
+	store *dynamo.Store
+	db    *dynamo.Counting
+	d     *dispatch.Dispatcher
+	sink  *sink
+	now   time.Time
+}
+
+func newEnv(t *testing.T, statuses ...int) *env {
+	t.Helper()
+	s := testenv.Fresh(t)
+	e := &env{stack: s, db: dynamo.NewCounting(s.DB), sink: &sink{statuses: statuses}, now: time.Date(2026, 6, 10, 15, 0, 0, 0, time.UTC)}
+	srv := httptest.NewServer(e.sink)
+	t.Cleanup(srv.Close)
+	e.store = &dynamo.Store{DB: e.db, Table: s.Table, Shards: 4, Now: func() time.Time { return e.now }}
+	st := aftercare.DefaultSettings()
+	st.ShopName, st.TimeZone = "Test Shop", "America/New_York"
+	if err := st.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	e.d = &dispatch.Dispatcher{
+		Store: e.store, Sender: delivery.New(srv.URL, secret, 5*time.Second),
+		Queue:    &sqs.Queue{API: s.SQS, URL: s.Outbound},
+		Settings: &settings.Cache{Defaults: st, Load: e.store.ShopSettings},
+		Log:      obs.NewLogger(io.Discard, "ERROR"),
+		Now:      func() time.Time { return e.now }, RetryBase: time.Second,
+	}
+	return e
+}
+
+// put stores a customer (and optionally an order) as the processor would.
+func (e *env) put(t *testing.T, c *aftercare.Customer, o *aftercare.Order) {
+	t.Helper()
+	var items []state.Item
+	doc, _ := json.Marshal(c)
+	items = append(items, state.Item{Key: state.Key{Kind: state.ItemCustomer, Shop: c.Shop, ID: c.ID}, Doc: doc, Version: c.Version})
+	if o != nil {
+		doc, _ := json.Marshal(o)
+		items = append(items, state.Item{Key: state.Key{Kind: state.ItemOrder, Shop: o.Shop, ID: o.ID}, Doc: doc, Version: o.Version})
+	}
+	if err := e.store.Commit(context.Background(), &state.Commit{Puts: items}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func customer(id string) *aftercare.Customer {
+	return &aftercare.Customer{Shop: shop, ID: id, Email: id + "@example.org", FirstName: "Ada", Phone: "+15550001111",
+		EmailConsent: aftercare.Consent{State: aftercare.ConsentSubscribed}}
+}
+
+func order(id, customerID string) *aftercare.Order {
+	return &aftercare.Order{Shop: shop, ID: id, Name: "#" + id, CustomerID: customerID, Seen: true,
+		LineItems: []aftercare.LineItem{{ID: "1", Title: "Pour-over kettle", Quantity: 1}}}
+}
+
+func msg(kind aftercare.Kind, customerID, orderID string, cause ...string) *aftercare.Message {
+	m := &aftercare.Message{Kind: kind, Shop: shop, CustomerID: customerID, OrderID: orderID, Carrier: "UPS", Tracking: "1Z999"}
+	return m.Stamp(time.Date(2026, 6, 10, 14, 0, 0, 0, time.UTC), append([]string{customerID, orderID}, cause...)...)
+}
+
+func (e *env) handle(t *testing.T, m *aftercare.Message) dispatch.Result {
+	t.Helper()
+	res, err := e.d.Handle(context.Background(), m, dispatch.Delivery{ReceiveCount: 1, Deadline: e.now.Add(time.Minute)})
+	if err != nil {
+		t.Fatalf("handle %s: %v", m.ID, err)
+	}
+	return res
+}
+
+func (e *env) ledger(t *testing.T) map[string]ledger.Entry {
+	t.Helper()
+	list, err := e.store.Ledger(context.Background(), shop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]ledger.Entry{}
+	for _, l := range list {
+		out[l.ID] = l
+	}
+	return out
+}
+
+// A message handled many times, and concurrently, is delivered once, signed.
+func TestDeliveredOnceSigned(t *testing.T) {
+	e := newEnv(t)
+	e.put(t, customer("c1"), order("1001", "c1"))
+	m := msg(aftercare.KindOrderShipped, "c1", "1001", "parcel-1")
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = e.d.Handle(context.Background(), m, dispatch.Delivery{ReceiveCount: 1, Deadline: e.now.Add(time.Minute)})
+		}()
+	}
+	wg.Wait()
+	for i := 0; i < 3; i++ {
+		if r := e.handle(t, m); r.Decision != dispatch.Duplicate {
+			t.Fatalf("repeat %d: decision %s", i, r.Decision)
+		}
+	}
+	if n := e.sink.delivered(); n != 1 {
+		t.Fatalf("delivered %d times, want once", n)
+	}
+	if e.sink.badSig != 0 {
+		t.Fatalf("%d deliveries with a bad signature", e.sink.badSig)
+	}
+	var p map[string]any
+	if err := json.Unmarshal(e.sink.got[0], &p); err != nil {
+		t.Fatal(err)
+	}
+	if p["id"] != m.ID || p["kind"] != "order_shipped" || p["category"] != "transactional" || p["audience"] != "customer" ||
+		p["channel"] != "email" || p["shop"] != shop || e.sink.ids[0] != m.ID {
+		t.Fatalf("delivery body: %s", e.sink.got[0])
+	}
+	if o, _ := p["order"].(map[string]any); o["name"] != "#1001" {
+		t.Fatalf("order in delivery: %v", p["order"])
+	}
+	fields, _ := p["fields"].(map[string]any)
+	for _, f := range []string{"order_number", "next_action", "support_contact", "help_url", "what_happened"} {
+		if f == "help_url" {
+			continue // no help links configured in this shop
+		}
+		if s, _ := fields[f].(string); s == "" {
+			t.Errorf("field %s missing: %v", f, fields)
+		}
+	}
+	if got := e.ledger(t)[m.ID]; got.Status != dispatch.Sent {
+		t.Fatalf("ledger: %+v", got)
+	}
+}
+
+// The sink failing twice then accepting gives exactly one delivered message;
+// each failure releases the claim so the retry can take it.
+func TestRetriedUntilDelivered(t *testing.T) {
+	e := newEnv(t, 500, 503, 200)
+	e.put(t, customer("c2"), order("1002", "c2"))
+	m := msg(aftercare.KindExceptionDelay, "c2", "1002", "episode-1")
+	for i := 0; i < 2; i++ {
+		res, err := e.d.Handle(context.Background(), m, dispatch.Delivery{ReceiveCount: i + 1, Deadline: e.now.Add(time.Minute)})
+		if err == nil || res.Decision != dispatch.Failed {
+			t.Fatalf("attempt %d: want a failure, got %+v %v", i+1, res, err)
+		}
+		if l := e.ledger(t)[m.ID]; l.Status != dispatch.Failed || l.Attempts != int64(i+1) {
+			t.Fatalf("after failure %d ledger: %+v", i+1, l)
+		}
+	}
+	if r := e.handle(t, m); r.Decision != dispatch.Sent {
+		t.Fatalf("third attempt: %+v", r)
+	}
+	if r := e.handle(t, m); r.Decision != dispatch.Duplicate {
+		t.Fatalf("after delivery: %+v", r)
+	}
+	if e.sink.delivered() != 3 {
+		t.Fatalf("want 3 posts (2 refused, 1 accepted), got %d", e.sink.delivered())
+	}
+}
+
+// A claim left by an invocation that timed out blocks others only until its
+// lease (the invocation's deadline) ends; a completed delivery never frees.
+func TestClaimLeaseEndsWithTheInvocation(t *testing.T) {
+	e := newEnv(t)
+	e.put(t, customer("c3"), order("1003", "c3"))
+	m := msg(aftercare.KindDeliveredSetup, "c3", "1003", "parcel-3")
+	// An invocation claims, then dies mid-delivery (no release, no record).
+	if _, err := e.store.Claim(context.Background(), ledger.Claim{Shop: shop, ID: m.ID, Token: "dead", Kind: m.Kind, Lease: e.now.Add(30 * time.Second), Now: e.now}); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.handle(t, m); r.Decision != dispatch.Duplicate {
+		t.Fatalf("within the dead invocation's lease: %+v", r)
+	}
+	e.now = e.now.Add(31 * time.Second)
+	if r := e.handle(t, m); r.Decision != dispatch.Sent {
+		t.Fatalf("after the lease: %+v", r)
+	}
+	e.now = e.now.Add(400 * 24 * time.Hour / 2)
+	if r := e.handle(t, m); r.Decision != dispatch.Duplicate {
+		t.Fatalf("a sent message stays sent: %+v", r)
+	}
+	if e.sink.delivered() != 1 {
+		t.Fatalf("delivered %d times", e.sink.delivered())
+	}
+}
+
+// Email consent "unsubscribed": no marketing email, transactional still sent.
+func TestUnsubscribedGetsTransactionalOnly(t *testing.T) {
+	e := newEnv(t)
+	c := customer("c4")
+	c.EmailConsent = aftercare.Consent{State: aftercare.ConsentUnsubscribed}
+	e.put(t, c, order("1004", "c4"))
+	if r := e.handle(t, msg(aftercare.KindWinBack, "c4", "", "last-order")); r.Decision != dispatch.Suppressed {
+		t.Fatalf("win_back to an unsubscribed customer: %+v", r)
+	}
+	if r := e.handle(t, msg(aftercare.KindOrderShipped, "c4", "1004", "p")); r.Decision != dispatch.Sent {
+		t.Fatalf("order_shipped: %+v", r)
+	}
+	if e.sink.delivered() != 1 {
+		t.Fatalf("delivered %d", e.sink.delivered())
+	}
+}
+
+// An open exception holds marketing (and the hold is recorded on the
+// customer's lifecycle mark) while transactional notices go out; a cancelled
+// order gets no lifecycle message.
+func TestHoldsAndCancellation(t *testing.T) {
+	e := newEnv(t)
+	c := customer("c5")
+	c.Holds = map[string]aftercare.Hold{"exception:1005:delay:order": {Reason: aftercare.HoldException, OrderID: "1005", Since: e.now.Add(-time.Hour)}}
+	c.FollowUps = []aftercare.FollowUp{{Kind: aftercare.KindCareTips, OrderID: "1005", DueAt: e.now.Add(-time.Hour)}}
+	e.put(t, c, order("1005", "c5"))
+	care := msg(aftercare.KindCareTips, "c5", "1005", "care")
+	care.Mark, care.DueAt = "care_tips:1005", e.now.Add(-time.Hour)
+	if r := e.handle(t, care); r.Decision != dispatch.Held {
+		t.Fatalf("marketing under a hold: %+v", r)
+	}
+	got, _, err := e.store.State(context.Background(), shop, "c5", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mk := got.Marks["care_tips:1005"]; mk.State != aftercare.MarkHeld {
+		t.Fatalf("the hold must be recorded on the mark so the checks re-examine it: %+v", got.Marks)
+	}
+	if r := e.handle(t, msg(aftercare.KindExceptionDelay, "c5", "1005", "ep")); r.Decision != dispatch.Sent {
+		t.Fatalf("transactional under a hold: %+v", r)
+	}
+
+	o := order("1006", "c6")
+	o.CancelledAt = e.now.Add(-time.Hour)
+	e.put(t, customer("c6"), o)
+	if r := e.handle(t, msg(aftercare.KindReviewRequest, "c6", "1006", "review")); r.Decision != dispatch.Suppressed || r.Why != "order cancelled" {
+		t.Fatalf("review_request for a cancelled order: %+v", r)
+	}
+}
+
+// SMS in the shop's quiet hours waits (re-queued with not_before) instead of
+// being dropped; a second marketing message within 24 hours waits too.
+func TestQuietHoursAndCapDefer(t *testing.T) {
+	e := newEnv(t)
+	e.now = time.Date(2026, 6, 11, 3, 0, 0, 0, time.UTC) // 23:00 in New York
+	c := customer("c7")
+	c.Tags = []string{"prefers-sms"}
+	e.put(t, c, order("1007", "c7"))
+	r := e.handle(t, msg(aftercare.KindOrderShipped, "c7", "1007", "p7"))
+	if r.Decision != dispatch.Deferred || r.Why != "sms quiet hours" {
+		t.Fatalf("sms at 23:00: %+v", r)
+	}
+	res, err := e.stack.SQS.ReceiveMessage(context.Background(), &awssqs.ReceiveMessageInput{QueueUrl: aws.String(e.stack.Outbound), WaitTimeSeconds: 1, MaxNumberOfMessages: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The re-queued copy waits on the queue (up to 15 minutes a hop).
+	if len(res.Messages) != 0 {
+		t.Fatalf("the deferred copy must not be visible at once, got %d", len(res.Messages))
+	}
+	if e.sink.delivered() != 0 {
+		t.Fatal("nothing may be sent in quiet hours")
+	}
+
+	e.now = time.Date(2026, 6, 11, 15, 0, 0, 0, time.UTC)
+	e.put(t, customer("c8"), nil)
+	if r := e.handle(t, msg(aftercare.KindWinBack, "c8", "", "a")); r.Decision != dispatch.Sent {
+		t.Fatalf("first marketing: %+v", r)
+	}
+	if r := e.handle(t, msg(aftercare.KindReplenishment, "c8", "", "b")); r.Decision != dispatch.Deferred || r.Why != "marketing cap" {
+		t.Fatalf("second marketing within 24h: %+v", r)
+	}
+}
+
+// Two marketing messages for one customer dispatched at the same moment: the
+// cap slot lets exactly one through.
+func TestCapHoldsUnderConcurrency(t *testing.T) {
+	e := newEnv(t)
+	e.put(t, customer("c9"), nil)
+	kinds := []aftercare.Kind{aftercare.KindWinBack, aftercare.KindReplenishment, aftercare.KindCheckIn, aftercare.KindBackInStock}
+	var wg sync.WaitGroup
+	for _, k := range kinds {
+		wg.Add(1)
+		go func(k aftercare.Kind) {
+			defer wg.Done()
+			_, _ = e.d.Handle(context.Background(), msg(k, "c9", "", string(k)), dispatch.Delivery{ReceiveCount: 1, Deadline: e.now.Add(time.Minute)})
+		}(k)
+	}
+	wg.Wait()
+	if n := e.sink.delivered(); n != 1 {
+		t.Fatalf("want exactly one marketing message through the cap, got %d", n)
+	}
+}
+
+// A notice about a problem that was resolved before it went out is stale.
+func TestResolvedExceptionNoticeIsStale(t *testing.T) {
+	e := newEnv(t)
+	o := order("1010", "c10")
+	o.Exceptions = map[string]*aftercare.Exception{"lost:order": {Kind: aftercare.ExceptionLost, Episode: "ep1", OpenedAt: e.now.Add(-2 * time.Hour),
+		ClosedAt: e.now.Add(-time.Hour), ClosedWhy: "delivered"}}
+	e.put(t, customer("c10"), o)
+	m := msg(aftercare.KindExceptionLost, "c10", "1010", "x")
+	m.Exception, m.Episode = aftercare.ExceptionLost, "ep1"
+	if r := e.handle(t, m); r.Decision != dispatch.Stale {
+		t.Fatalf("notice of a resolved exception: %+v", r)
+	}
+}
+
+// Dispatch costs at most three DynamoDB round trips per message: state read,
+// ledger claim, record.
+func TestRoundTripsPerMessage(t *testing.T) {
+	e := newEnv(t)
+	e.put(t, customer("c11"), order("1011", "c11"))
+	_, _ = e.d.Settings.Settings(context.Background(), shop) // warm the settings cache
+	for _, m := range []*aftercare.Message{
+		msg(aftercare.KindOrderShipped, "c11", "1011", "p"),
+		msg(aftercare.KindWinBack, "c11", "", "w"),
+	} {
+		e.db.Reset()
+		if r := e.handle(t, m); r.Decision != dispatch.Sent {
+			t.Fatalf("%s: %+v", m.Kind, r)
+		}
+		st := e.db.Stats()
+		t.Logf("%s: %d round trips %v", m.Kind, st.Total, st.Calls)
+		if st.Total > 3 {
+			t.Errorf("%s: %d round trips, budget 3", m.Kind, st.Total)
+		}
+	}
+}

@@ -1,0 +1,109 @@
+// Package dynamo is the DynamoDB adapter: one table holding every entity as a
+// JSON document beside its key, optimistic version, due-index keys and expiry.
+//
+// Keys (pk / sk):
+//
+//	SHOP#<shop> / ORDER#<id>            order
+//	SHOP#<shop> / CUSTOMER#<id>         customer (contact, consent, history, holds, lifecycle marks)
+//	SHOP#<shop> / INVENTORY#<item id>   inventory item with its variant and levels
+//	SHOP#<shop> / WAIT#<variant>#<order> an order waiting for stock
+//	SHOP#<shop> / STOCKOUT              the shop's out-of-stock variants (string set)
+//	SHOP#<shop> / MESSAGE#<message id>  delivery ledger entry
+//	SHOP#<shop> / SETTINGS              per-shop settings overrides
+//	SHIPMENT#<tracking key> / SHIPMENT  parcel (carriers do not know the shop)
+//	EVENT#<event id> / EVENT            dedupe record (expires)
+//	CHECK#<name> / CHECKPOINT           scheduled check progress
+//
+// Due index "due" (sparse): due_pk = DUE#<kind>#<shard>, due_sk = <due time>#<pk>#<sk>,
+// so a check reads exactly what is due up to a time, shard by shard.
+package dynamo
+
+import (
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"github.com/aftercare/aftercare/internal/state"
+)
+
+const (
+	attrPK      = "pk"
+	attrSK      = "sk"
+	attrKind    = "kind"
+	attrDoc     = "doc"
+	attrVersion = "version"
+	attrDuePK   = "due_pk"
+	attrDueSK   = "due_sk"
+	attrExpires = "expires_at"
+	dueIndex    = "due"
+)
+
+// keyOf maps a domain key to the table's primary key.
+func keyOf(k state.Key) (pk, sk string) {
+	shop := "SHOP#" + k.Shop
+	switch k.Kind {
+	case state.ItemOrder:
+		return shop, "ORDER#" + k.ID
+	case state.ItemCustomer:
+		return shop, "CUSTOMER#" + k.ID
+	case state.ItemInventory:
+		return shop, "INVENTORY#" + k.ID
+	case state.ItemWait:
+		return shop, "WAIT#" + k.ID
+	case state.ItemStock:
+		return shop, "STOCKOUT"
+	case state.ItemLedger:
+		return shop, "MESSAGE#" + k.ID
+	case state.ItemSettings:
+		return shop, "SETTINGS"
+	case state.ItemShipment:
+		return "SHIPMENT#" + k.ID, "SHIPMENT"
+	}
+	panic(fmt.Sprintf("dynamo: no key for item kind %q", k.Kind))
+}
+
+// keyFrom maps a primary key back to a domain key; ok is false for items that
+// are not entities (dedupe records, checkpoints).
+func keyFrom(pk, sk string) (state.Key, bool) {
+	if id, ok := strings.CutPrefix(pk, "SHIPMENT#"); ok {
+		return state.Key{Kind: state.ItemShipment, ID: id}, true
+	}
+	shop, ok := strings.CutPrefix(pk, "SHOP#")
+	if !ok {
+		return state.Key{}, false
+	}
+	prefixes := []struct{ prefix, kind string }{
+		{"ORDER#", state.ItemOrder}, {"CUSTOMER#", state.ItemCustomer}, {"INVENTORY#", state.ItemInventory},
+		{"WAIT#", state.ItemWait}, {"MESSAGE#", state.ItemLedger},
+	}
+	for _, p := range prefixes {
+		if id, ok := strings.CutPrefix(sk, p.prefix); ok {
+			return state.Key{Kind: p.kind, Shop: shop, ID: id}, true
+		}
+	}
+	switch sk {
+	case "STOCKOUT":
+		return state.Key{Kind: state.ItemStock, Shop: shop}, true
+	case "SETTINGS":
+		return state.Key{Kind: state.ItemSettings, Shop: shop}, true
+	}
+	return state.Key{}, false
+}
+
+func eventKey(id string) (pk, sk string) { return "EVENT#" + id, "EVENT" }
+
+// dueTimeFormat is fixed-width so due_sk sorts by time.
+const dueTimeFormat = "2006-01-02T15:04:05.000Z"
+
+// dueKeys spreads due items over shards by a hash of their key.
+func dueKeys(kind, pk, sk string, at time.Time, shards int) (string, string) {
+	if shards < 1 {
+		shards = 1
+	}
+	h := fnv.New32a()
+	h.Write([]byte(pk))
+	h.Write([]byte(sk))
+	shard := int(h.Sum32() % uint32(shards))
+	return fmt.Sprintf("DUE#%s#%d", kind, shard), at.UTC().Format(dueTimeFormat) + "#" + pk + "#" + sk
+}

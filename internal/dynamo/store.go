@@ -1,0 +1,403 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/aftercare/aftercare/internal/state"
+)
+
+// API is the part of the DynamoDB client the store uses.
+type API interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// Store is the table. It implements the stores of the state engine, the
+// scheduled checks and dispatch.
+type Store struct {
+	DB        API
+	Table     string
+	Shards    int           // due index shards
+	DedupeTTL time.Duration // how long dedupe records are kept
+	Now       func() time.Time
+}
+
+// DefaultDedupeTTL outlives every sender's retry window (Shopify: hours,
+// AfterShip: about three days) many times over.
+const DefaultDedupeTTL = 30 * 24 * time.Hour
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: str(pk), attrSK: str(sk)}
+}
+
+func str(v string) *types.AttributeValueMemberS { return &types.AttributeValueMemberS{Value: v} }
+
+func num(v int64) *types.AttributeValueMemberN {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
+
+func getS(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func getN(item map[string]types.AttributeValue, name string) int64 {
+	if v, ok := item[name].(*types.AttributeValueMemberN); ok {
+		n, _ := strconv.ParseInt(v.Value, 10, 64)
+		return n
+	}
+	return 0
+}
+
+// Load reads the dedupe record and the named items in one BatchGetItem
+// (consistent reads), retrying unprocessed keys.
+func (s *Store) Load(ctx context.Context, dedupeID string, keys []state.Key) (*state.Dedupe, map[state.Key]state.Item, error) {
+	items := make(map[state.Key]state.Item, len(keys))
+	var dedupe *state.Dedupe
+	var want []map[string]types.AttributeValue
+	if dedupeID != "" {
+		want = append(want, key(eventKey(dedupeID)))
+	}
+	for _, k := range keys {
+		want = append(want, key(keyOf(k)))
+	}
+	for start := 0; start < len(want); start += 100 {
+		end := min(start+100, len(want))
+		got, err := s.batchGet(ctx, want[start:end])
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, it := range got {
+			pk, sk := getS(it, attrPK), getS(it, attrSK)
+			if dpk, dsk := eventKey(dedupeID); dedupeID != "" && pk == dpk && sk == dsk {
+				dedupe = &state.Dedupe{}
+				if err := json.Unmarshal([]byte(getS(it, attrDoc)), dedupe); err != nil {
+					return nil, nil, fmt.Errorf("dedupe record %s: %w", dedupeID, err)
+				}
+				continue
+			}
+			k, ok := keyFrom(pk, sk)
+			if !ok {
+				continue
+			}
+			items[k] = toItem(k, it)
+		}
+	}
+	return dedupe, items, nil
+}
+
+func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	var out []map[string]types.AttributeValue
+	req := map[string]types.KeysAndAttributes{s.Table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	for attempt := 0; len(req) > 0; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return nil, err
+			}
+		}
+		res, err := s.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res.Responses[s.Table]...)
+		req = res.UnprocessedKeys
+		if attempt > 8 && len(req) > 0 {
+			return nil, errors.New("dynamodb left keys unprocessed after retries")
+		}
+	}
+	return out, nil
+}
+
+// toItem turns a stored item into a domain item; the stock set becomes a JSON list.
+func toItem(k state.Key, it map[string]types.AttributeValue) state.Item {
+	item := state.Item{Key: k, Version: getN(it, attrVersion), Doc: []byte(getS(it, attrDoc))}
+	if k.Kind == state.ItemStock {
+		var list []string
+		if ss, ok := it["variants"].(*types.AttributeValueMemberSS); ok {
+			list = ss.Value
+		}
+		item.Doc, _ = json.Marshal(list)
+	}
+	if exp := getN(it, attrExpires); exp > 0 {
+		item.ExpiresAt = time.Unix(exp, 0).UTC()
+	}
+	return item
+}
+
+// entity builds the stored form of a domain item.
+func (s *Store) entity(it state.Item) map[string]types.AttributeValue {
+	pk, sk := keyOf(it.Key)
+	v := it.Version + 1
+	if it.Version < 0 {
+		v = 1
+	}
+	av := map[string]types.AttributeValue{
+		attrPK: str(pk), attrSK: str(sk), attrKind: str(it.Kind), attrDoc: str(string(it.Doc)), attrVersion: num(v),
+	}
+	if !it.DueAt.IsZero() {
+		dpk, dsk := dueKeys(it.Kind, pk, sk, it.DueAt, s.Shards)
+		av[attrDuePK], av[attrDueSK] = str(dpk), str(dsk)
+	}
+	if !it.ExpiresAt.IsZero() {
+		av[attrExpires] = num(it.ExpiresAt.Unix())
+	}
+	return av
+}
+
+// versioned returns the condition that the item is still as loaded.
+func versioned(version int64) (*string, map[string]types.AttributeValue) {
+	switch {
+	case version == 0:
+		return aws.String("attribute_not_exists(pk)"), nil
+	case version > 0:
+		return aws.String("version = :v"), map[string]types.AttributeValue{":v": num(version)}
+	}
+	return nil, nil
+}
+
+// Commit writes the dedupe record and every change in one transaction.
+func (s *Store) Commit(ctx context.Context, c *state.Commit) error {
+	var tx []types.TransactWriteItem
+	if c.Dedupe != nil {
+		doc, err := json.Marshal(c.Dedupe)
+		if err != nil {
+			return err
+		}
+		pk, sk := eventKey(c.Dedupe.ID)
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{
+			TableName: aws.String(s.Table),
+			Item: map[string]types.AttributeValue{
+				attrPK: str(pk), attrSK: str(sk), attrKind: str("dedupe"), attrDoc: str(string(doc)),
+				attrExpires: num(s.now().Add(s.dedupeTTL()).Unix()),
+			},
+			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		}})
+	}
+	for _, it := range c.Puts {
+		cond, vals := versioned(it.Version)
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{
+			TableName: aws.String(s.Table), Item: s.entity(it), ConditionExpression: cond, ExpressionAttributeValues: vals,
+		}})
+	}
+	for _, k := range c.Deletes {
+		tx = append(tx, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.Table), Key: key(keyOf(k))}})
+	}
+	// One operation per item in a transaction: stock additions ride along,
+	// removals for a shop that also gains one follow right after (idempotent).
+	var later []types.Update
+	for shop, variants := range c.StockOut {
+		tx = append(tx, types.TransactWriteItem{Update: s.stockUpdate(shop, "ADD", variants)})
+	}
+	for shop, variants := range c.StockIn {
+		u := s.stockUpdate(shop, "DELETE", variants)
+		if _, both := c.StockOut[shop]; both {
+			later = append(later, *u)
+			continue
+		}
+		tx = append(tx, types.TransactWriteItem{Update: u})
+	}
+	if len(tx) > 100 {
+		return fmt.Errorf("one event touches %d items, over the 100 a transaction allows", len(tx))
+	}
+	if len(tx) > 0 {
+		_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+		if err != nil {
+			return commitError(err, c.Dedupe != nil)
+		}
+	}
+	for _, u := range later {
+		if _, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
+			ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) stockUpdate(shop, op string, variants []string) *types.Update {
+	pk, sk := keyOf(state.Key{Kind: state.ItemStock, Shop: shop})
+	return &types.Update{
+		TableName:                 aws.String(s.Table),
+		Key:                       key(pk, sk),
+		UpdateExpression:          aws.String(op + " variants :v SET #k = :k"),
+		ExpressionAttributeNames:  map[string]string{"#k": attrKind},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberSS{Value: variants}, ":k": str(state.ItemStock)},
+	}
+}
+
+// commitError maps a cancelled transaction to the state engine's errors: the
+// dedupe put (first item) failing means the event was applied already.
+func commitError(err error, hasDedupe bool) error {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		var cc *types.ConditionalCheckFailedException
+		if errors.As(err, &cc) {
+			return state.ErrConflict
+		}
+		return err
+	}
+	for i, r := range tce.CancellationReasons {
+		code := aws.ToString(r.Code)
+		switch {
+		case code == "ConditionalCheckFailed" && i == 0 && hasDedupe:
+			return state.ErrDuplicate
+		case code == "ConditionalCheckFailed", code == "TransactionConflict":
+			return fmt.Errorf("%w (%s on item %d)", state.ErrConflict, code, i)
+		}
+	}
+	return err
+}
+
+// Waiting lists the orders waiting for a variant.
+func (s *Store) Waiting(ctx context.Context, shop, variant string) ([]state.Item, error) {
+	pk, _ := keyOf(state.Key{Kind: state.ItemWait, Shop: shop})
+	var out []state.Item
+	err := s.query(ctx, &dynamodb.QueryInput{
+		TableName:              aws.String(s.Table),
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(pk), ":p": str("WAIT#" + variant + "#"),
+		},
+		ConsistentRead: aws.Bool(true),
+	}, func(it map[string]types.AttributeValue) error {
+		if k, ok := keyFrom(getS(it, attrPK), getS(it, attrSK)); ok {
+			out = append(out, toItem(k, it))
+		}
+		return nil
+	})
+	return out, err
+}
+
+// EachShopItem calls fn for every entity of a shop.
+func (s *Store) EachShopItem(ctx context.Context, shop string, fn func(state.Item) error) error {
+	return s.query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.Table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("SHOP#" + shop)},
+		ConsistentRead:            aws.Bool(true),
+	}, func(it map[string]types.AttributeValue) error {
+		if k, ok := keyFrom(getS(it, attrPK), getS(it, attrSK)); ok {
+			return fn(toItem(k, it))
+		}
+		return nil
+	})
+}
+
+func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, fn func(map[string]types.AttributeValue) error) error {
+	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	for {
+		out, err := s.DB.Query(ctx, in)
+		if err != nil {
+			return err
+		}
+		for _, it := range out.Items {
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// Delete removes items, 25 to a BatchWriteItem, retrying unprocessed ones.
+func (s *Store) Delete(ctx context.Context, keys []state.Key) error {
+	for start := 0; start < len(keys); start += 25 {
+		end := min(start+25, len(keys))
+		var reqs []types.WriteRequest
+		for _, k := range keys[start:end] {
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(keyOf(k))}})
+		}
+		if err := s.batchWrite(ctx, reqs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
+	pending := map[string][]types.WriteRequest{s.Table: reqs}
+	for attempt := 0; len(pending[s.Table]) > 0; attempt++ {
+		if attempt > 0 {
+			if attempt > 8 {
+				return errors.New("dynamodb left writes unprocessed after retries")
+			}
+			if err := backoff(ctx, attempt); err != nil {
+				return err
+			}
+		}
+		out, err := s.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+		if err != nil {
+			return err
+		}
+		pending = out.UnprocessedItems
+	}
+	return nil
+}
+
+func (s *Store) dedupeTTL() time.Duration {
+	if s.DedupeTTL > 0 {
+		return s.DedupeTTL
+	}
+	return DefaultDedupeTTL
+}
+
+// backoff waits before retrying unprocessed batch items: 50 ms doubling, capped.
+func backoff(ctx context.Context, attempt int) error {
+	d := 50 * time.Millisecond << min(attempt-1, 5)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// ShopSettings reads a shop's settings override document (nil when none).
+func (s *Store) ShopSettings(ctx context.Context, shop string) ([]byte, error) {
+	pk, sk := keyOf(state.Key{Kind: state.ItemSettings, Shop: shop})
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
+	if err != nil || out.Item == nil {
+		return nil, err
+	}
+	return []byte(getS(out.Item, attrDoc)), nil
+}
+
+// PutShopSettings stores a shop's settings override document (validate first).
+func (s *Store) PutShopSettings(ctx context.Context, shop string, doc []byte) error {
+	pk, sk := keyOf(state.Key{Kind: state.ItemSettings, Shop: shop})
+	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: map[string]types.AttributeValue{
+		attrPK: str(pk), attrSK: str(sk), attrKind: str(state.ItemSettings), attrDoc: str(string(doc)),
+	}})
+	return err
+}
+
+// Entity is the stored form of an item (version one higher than it.Version),
+// for bulk loaders that write with BatchWriteItem.
+func (s *Store) Entity(it state.Item) map[string]types.AttributeValue { return s.entity(it) }

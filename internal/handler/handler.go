@@ -1,0 +1,87 @@
+// Package handler adapts the services to their Lambda event shapes: SQS
+// batches with partial batch failures for the processor and dispatch, and the
+// scheduler's input for the checks. Each logs one JSON line per item.
+// DispatchFunction's handler is in package outbound.
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/lifecycle"
+	"github.com/aftercare/aftercare/internal/sqs"
+	"github.com/aftercare/aftercare/internal/state"
+)
+
+// parallel is how many records of a batch are worked on at once.
+const parallel = 10
+
+// Processor handles inbox batches.
+func Processor(p *state.Processor, log *slog.Logger) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+	return func(ctx context.Context, e events.SQSEvent) (events.SQSEventResponse, error) {
+		return sqs.Consume(ctx, e, parallel, func(ctx context.Context, r sqs.Record) error {
+			start := time.Now()
+			var ev aftercare.Event
+			if err := json.Unmarshal(r.Body, &ev); err != nil {
+				log.Error("event", slog.String("message_id", r.MessageID), slog.String("outcome", "unreadable"), slog.String("error", err.Error()))
+				return err
+			}
+			res, err := p.Process(ctx, &ev, r.ReceiveCount > 1)
+			attrs := []any{
+				slog.String("event_id", ev.ID), slog.String("shop", ev.Shop), slog.String("kind", string(ev.Kind)),
+				slog.String("topic", ev.Topic), slog.String("order_id", orderOf(&ev)), slog.Int("receive_count", r.ReceiveCount),
+				slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+			}
+			if err != nil {
+				log.Error("event", append(attrs, slog.String("outcome", "failed"), slog.String("error", err.Error()))...)
+				return err
+			}
+			changes := make([]string, 0, len(res.Changes))
+			for _, c := range res.Changes {
+				changes = append(changes, string(c.Type))
+			}
+			log.Info("event", append(attrs, slog.String("outcome", res.Outcome), slog.Any("changes", changes),
+				slog.Int("messages", len(res.Messages)), slog.Any("notes", res.Notes))...)
+			return nil
+		}), nil
+	}
+}
+
+// Checks handles the scheduler's input.
+func Checks(c *lifecycle.Checker, log *slog.Logger) func(context.Context, lifecycle.Input) (lifecycle.Result, error) {
+	return func(ctx context.Context, in lifecycle.Input) (lifecycle.Result, error) {
+		res, err := c.Run(ctx, in)
+		reqID := ""
+		if lc, ok := lambdacontext.FromContext(ctx); ok {
+			reqID = lc.AwsRequestID
+		}
+		if err != nil {
+			log.Error("checks", slog.String("request_id", reqID), slog.String("check", in.Check), slog.String("error", err.Error()))
+			return res, err
+		}
+		log.Info("checks", slog.String("request_id", reqID), slog.String("check", res.Check), slog.Time("scheduled_time", res.ScheduledTime),
+			slog.Bool("complete", res.Complete), slog.Any("counts", res.Checks), slog.Int("items_read", res.ItemsRead),
+			slog.Int("messages", res.Messages), slog.Int("events", res.Events), slog.Int64("duration_ms", res.DurationMS))
+		return res, nil
+	}
+}
+
+func orderOf(ev *aftercare.Event) string {
+	switch {
+	case ev.Order != nil:
+		return ev.Order.ID
+	case ev.Fulfillment != nil:
+		return ev.Fulfillment.OrderID
+	case ev.Refund != nil:
+		return ev.Refund.OrderID
+	case ev.Tracking != nil:
+		return ev.Tracking.OrderID
+	}
+	return ""
+}

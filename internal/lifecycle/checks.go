@@ -1,0 +1,504 @@
+// Package lifecycle runs the scheduled checks: timed follow-ups, win-back and
+// lapse notes, replenishment, back-in-stock and stalled parcels and orders. It
+// reads only what is due, by key, from the due index; every message id comes
+// from its cause, so overlapping or repeated runs send nothing twice.
+package lifecycle
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/state"
+)
+
+// Checks by name. "all" runs every one.
+const (
+	CheckAll           = "all"
+	CheckFollowUps     = "followups"     // care_tips, review_request, check_in
+	CheckWinBack       = "win_back"      // win_back and lapse_note
+	CheckReplenishment = "replenishment" // replenishment
+	CheckBackInStock   = "back_in_stock" // back_in_stock
+	CheckStalled       = "stalled"       // parcels without scans, orders not shipped
+)
+
+// Names lists the checks.
+var Names = []string{CheckFollowUps, CheckWinBack, CheckReplenishment, CheckBackInStock, CheckStalled}
+
+// checkOf names the check that sends a kind.
+func checkOf(k aftercare.Kind) string {
+	switch k {
+	case aftercare.KindCareTips, aftercare.KindReviewRequest, aftercare.KindCheckIn:
+		return CheckFollowUps
+	case aftercare.KindWinBack, aftercare.KindLapseNote:
+		return CheckWinBack
+	case aftercare.KindReplenishment:
+		return CheckReplenishment
+	case aftercare.KindBackInStock:
+		return CheckBackInStock
+	}
+	return ""
+}
+
+// Input is the scheduler's payload.
+type Input struct {
+	Check         string `json:"check"`
+	ScheduledTime string `json:"scheduled_time"`
+}
+
+// Counts are one check's outcome.
+type Counts struct {
+	Examined int            `json:"examined"`
+	Queued   int            `json:"queued"`
+	Held     int            `json:"held"`
+	Stale    int            `json:"stale"`
+	Skipped  int            `json:"skipped"`
+	Why      map[string]int `json:"skipped_why,omitempty"`
+}
+
+func (c *Counts) skip(why string) {
+	c.Skipped++
+	if c.Why == nil {
+		c.Why = map[string]int{}
+	}
+	c.Why[why]++
+}
+
+// Result reports a run.
+type Result struct {
+	Check         string             `json:"check"`
+	ScheduledTime time.Time          `json:"scheduled_time"`
+	Complete      bool               `json:"complete"` // false: stopped at a checkpoint, the next run continues
+	Checks        map[string]*Counts `json:"checks"`
+	ItemsRead     int                `json:"items_read"`
+	Messages      int                `json:"messages"`
+	Events        int                `json:"events"`
+	DurationMS    int64              `json:"duration_ms"`
+}
+
+// Store is what the checks read and write.
+type Store interface {
+	// Due reads one page of items of a kind due up to a time in one shard,
+	// starting after a cursor ("" for the start); next is "" at the end.
+	Due(ctx context.Context, kind string, shard int, upTo time.Time, cursor string, limit int) (items []state.Item, next string, err error)
+	// Save writes an item back if it did not change since it was read.
+	Save(ctx context.Context, it state.Item) error
+	// OutOfStock returns a shop's out-of-stock variants.
+	OutOfStock(ctx context.Context, shop string) (map[string]bool, error)
+	// Cursors and SaveCursors keep where a cut-short run stopped.
+	Cursors(ctx context.Context, check string) (map[string]string, error)
+	SaveCursors(ctx context.Context, check string, cursors map[string]string) error
+	ShardCount() int
+}
+
+// Outbox queues messages for dispatch and internal events for the processor.
+type Outbox interface {
+	SendMessages(ctx context.Context, msgs []aftercare.Message, now time.Time) error
+	SendEvents(ctx context.Context, evs []aftercare.Event) error
+}
+
+// SettingsSource returns a shop's settings.
+type SettingsSource interface {
+	Settings(ctx context.Context, shop string) (aftercare.Settings, error)
+}
+
+// Checker runs the checks.
+type Checker struct {
+	Store    Store
+	Outbox   Outbox
+	Settings SettingsSource
+	Log      *slog.Logger
+	Now      func() time.Time
+	PageSize int           // items per Due call
+	Margin   time.Duration // stop this long before the invocation's deadline
+	MaxItems int           // stop at a checkpoint after examining this many items (0: no limit)
+}
+
+// Run runs one check (or all) as of the input's scheduled time.
+func (c *Checker) Run(ctx context.Context, in Input) (Result, error) {
+	start := time.Now()
+	now, err := c.when(in.ScheduledTime)
+	if err != nil {
+		return Result{}, err
+	}
+	check := in.Check
+	if check == "" {
+		check = CheckAll
+	}
+	if check != CheckAll && !contains(Names, check) {
+		return Result{}, aftercare.Errorf(aftercare.EINVALID, "unknown check %q (known: all, %s)", check, strings.Join(Names, ", "))
+	}
+	r := &run{c: c, now: now, check: check, res: Result{Check: check, ScheduledTime: now, Checks: map[string]*Counts{}},
+		stock: map[string]map[string]bool{}}
+	for _, name := range Names {
+		if check == CheckAll || check == name {
+			r.res.Checks[name] = &Counts{}
+		}
+	}
+	kinds := []string{}
+	if check != CheckStalled {
+		kinds = append(kinds, state.ItemCustomer)
+	}
+	if check == CheckAll || check == CheckStalled {
+		kinds = append(kinds, state.ItemShipment, state.ItemOrder)
+	}
+	complete, err := r.scan(ctx, kinds)
+	r.res.Complete = complete
+	r.res.DurationMS = time.Since(start).Milliseconds()
+	return r.res, err
+}
+
+// when parses the scheduled time; the clock is the fallback.
+func (c *Checker) when(s string) (time.Time, error) {
+	if s == "" || strings.HasPrefix(s, "<") {
+		if c.Now != nil {
+			return c.Now().UTC(), nil
+		}
+		return time.Now().UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, aftercare.Errorf(aftercare.EINVALID, "scheduled_time %q is not RFC 3339", s)
+	}
+	return t.UTC(), nil
+}
+
+type run struct {
+	c     *Checker
+	now   time.Time
+	check string
+	res   Result
+	stock map[string]map[string]bool
+
+	// Messages wait here to go out ten to a SendMessageBatch; an item is
+	// written back only once every message it queued is on the queue.
+	pending []aftercare.Message
+	saves   []pendingSave
+	queued  int // messages handed to pending so far
+	sent    int // messages on the queue so far
+	due     int // due items read so far
+}
+
+type pendingSave struct {
+	item  state.Item
+	after int // write once this many messages are sent
+}
+
+// scan walks the due index shard by shard, resuming where a cut-short run
+// stopped. It reports whether it got through everything due.
+func (r *run) scan(ctx context.Context, kinds []string) (bool, error) {
+	cursors, err := r.c.Store.Cursors(ctx, r.check)
+	if err != nil {
+		return false, err
+	}
+	next := map[string]string{}
+	page := r.c.PageSize
+	if page <= 0 {
+		page = 100
+	}
+	for _, kind := range kinds {
+		for shard := 0; shard < r.c.Store.ShardCount(); shard++ {
+			slot := fmt.Sprintf("%s#%d", kind, shard)
+			cursor := cursors[slot]
+			for {
+				if r.late(ctx) || (r.c.MaxItems > 0 && r.due >= r.c.MaxItems) {
+					next[slot] = cursor
+					r.keepRest(kinds, kind, shard, cursors, next)
+					if err := r.flush(ctx, true); err != nil {
+						return false, err
+					}
+					return false, r.c.Store.SaveCursors(ctx, r.check, next)
+				}
+				limit := page
+				if r.c.MaxItems > 0 {
+					limit = max(1, min(page, r.c.MaxItems-r.due))
+				}
+				items, after, err := r.c.Store.Due(ctx, kind, shard, r.now, cursor, limit)
+				if err != nil {
+					return false, err
+				}
+				r.res.ItemsRead += len(items)
+				r.due += len(items)
+				if err := r.page(ctx, kind, items); err != nil {
+					return false, err
+				}
+				cursor = after
+				if after == "" {
+					break
+				}
+			}
+		}
+	}
+	if err := r.flush(ctx, true); err != nil {
+		return false, err
+	}
+	return true, r.c.Store.SaveCursors(ctx, r.check, nil)
+}
+
+// keepRest carries saved cursors of the slots this run did not reach.
+func (r *run) keepRest(kinds []string, kind string, shard int, old, next map[string]string) {
+	reached := true
+	for _, k := range kinds {
+		for s := 0; s < r.c.Store.ShardCount(); s++ {
+			slot := fmt.Sprintf("%s#%d", k, s)
+			if k == kind && s == shard {
+				reached = false
+				continue
+			}
+			if !reached {
+				if v, ok := old[slot]; ok {
+					next[slot] = v
+				}
+			}
+		}
+	}
+}
+
+// late reports whether the invocation is about to run out of time.
+func (r *run) late(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return ctx.Err() != nil
+	}
+	margin := r.c.Margin
+	if margin <= 0 {
+		margin = 15 * time.Second
+	}
+	return time.Until(dl) < margin
+}
+
+// page handles one page of due items: decide, queue what goes out, and write
+// each item back (after its messages are queued) so it is not due again
+// until it should be.
+func (r *run) page(ctx context.Context, kind string, items []state.Item) error {
+	var evs []aftercare.Event
+	for _, it := range items {
+		var err error
+		var save *state.Item
+		var m []aftercare.Message
+		var e []aftercare.Event
+		switch kind {
+		case state.ItemCustomer:
+			m, save, err = r.customer(ctx, it)
+		case state.ItemShipment:
+			e, err = r.shipment(it)
+		case state.ItemOrder:
+			e, err = r.order(it)
+		}
+		if err != nil {
+			return err
+		}
+		evs = append(evs, e...)
+		r.pending = append(r.pending, m...)
+		r.queued += len(m)
+		if save != nil {
+			r.saves = append(r.saves, pendingSave{item: *save, after: r.queued})
+		}
+	}
+	if len(evs) > 0 {
+		if err := r.c.Outbox.SendEvents(ctx, evs); err != nil {
+			return aftercare.Wrap(aftercare.EUNAVAILABLE, err, "queue events")
+		}
+		r.res.Events += len(evs)
+	}
+	return r.flush(ctx, false)
+}
+
+// flushAt is how many messages may wait before full batches go out.
+const flushAt = 50
+
+// flush sends waiting messages (only whole batches of ten unless all is
+// true) and then writes back the items whose messages are all queued. Queue
+// first: a crash before the write re-queues the same ids next run, which the
+// ledger lets out once; the reverse order could lose them.
+func (r *run) flush(ctx context.Context, all bool) error {
+	n := len(r.pending)
+	if !all {
+		if n < flushAt {
+			n = 0
+		} else {
+			n -= n % 10
+		}
+	}
+	if n > 0 {
+		if err := r.c.Outbox.SendMessages(ctx, r.pending[:n], r.now); err != nil {
+			return aftercare.Wrap(aftercare.EUNAVAILABLE, err, "queue messages")
+		}
+		r.pending = append(r.pending[:0], r.pending[n:]...)
+		r.sent += n
+		r.res.Messages += n
+	}
+	var ready []state.Item
+	keep := r.saves[:0]
+	for _, s := range r.saves {
+		if s.after > r.sent {
+			keep = append(keep, s)
+			continue
+		}
+		ready = append(ready, s.item)
+	}
+	r.saves = keep
+	return r.save(ctx, ready)
+}
+
+// saveParallel bounds the concurrent write-backs of one flush.
+const saveParallel = 8
+
+// save writes items back, a few at a time. A conflict means the processor
+// changed the item meanwhile: it is due again if it should be, and the next
+// run decides afresh.
+func (r *run) save(ctx context.Context, items []state.Item) error {
+	errs := make([]error, len(items))
+	sem := make(chan struct{}, saveParallel)
+	var wg sync.WaitGroup
+	for i := range items {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := r.c.Store.Save(ctx, items[i]); err != nil && !errors.Is(err, state.ErrConflict) {
+				errs[i] = err
+			}
+		}(i)
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// customer decides a due customer's lifecycle work.
+func (r *run) customer(ctx context.Context, it state.Item) ([]aftercare.Message, *state.Item, error) {
+	c := &aftercare.Customer{}
+	if err := json.Unmarshal(it.Doc, c); err != nil {
+		return nil, nil, fmt.Errorf("customer %s/%s: %w", it.Shop, it.ID, err)
+	}
+	c.Version = it.Version
+	st, err := r.c.Settings.Settings(ctx, c.Shop)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := r.outOfStock(ctx, c.Shop)
+	if err != nil {
+		return nil, nil, err
+	}
+	inStock := func(_, variant string) bool { return variant == "" || !out[variant] }
+	var msgs []aftercare.Message
+	changed := false
+	for _, d := range c.Decide(r.now, st, inStock) {
+		name := checkOf(d.Kind)
+		counts := r.res.Checks[name]
+		if counts == nil {
+			continue // another check's work
+		}
+		if d.Outcome == aftercare.OutcomeWait && d.Why == "not due" {
+			continue
+		}
+		counts.Examined++
+		switch d.Outcome {
+		case aftercare.OutcomeQueue:
+			m := aftercare.Message{Kind: d.Kind, Shop: c.Shop, CustomerID: c.ID, OrderID: d.OrderID,
+				ProductID: d.ProductID, VariantID: d.VariantID, Mark: d.Mark, DueAt: d.DueAt}
+			m.Stamp(r.now, c.ID, d.Mark)
+			msgs = append(msgs, m)
+			c.SetMark(d.Mark, aftercare.Mark{State: aftercare.MarkQueued, At: r.now, ID: m.ID})
+			counts.Queued++
+		case aftercare.OutcomeHeld:
+			c.SetMark(d.Mark, aftercare.Mark{State: aftercare.MarkHeld, At: r.now, Why: d.Why})
+			counts.Held++
+		case aftercare.OutcomeStale:
+			c.SetMark(d.Mark, aftercare.Mark{State: aftercare.MarkStale, At: r.now, Why: d.Why})
+			counts.Stale++
+		case aftercare.OutcomeSkip:
+			c.SetMark(d.Mark, aftercare.Mark{State: aftercare.MarkSuppressed, At: r.now, Why: d.Why})
+			counts.skip(d.Why)
+		default:
+			counts.skip(d.Why)
+			continue
+		}
+		changed = true
+	}
+	before := c.ExamineAt
+	c.Refresh(r.now, st)
+	if !changed && c.ExamineAt.Equal(before) {
+		return msgs, nil, nil
+	}
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return msgs, &state.Item{Key: it.Key, Doc: doc, Version: it.Version, DueAt: c.ExamineAt}, nil
+}
+
+func (r *run) outOfStock(ctx context.Context, shop string) (map[string]bool, error) {
+	if s, ok := r.stock[shop]; ok {
+		return s, nil
+	}
+	s, err := r.c.Store.OutOfStock(ctx, shop)
+	if err != nil {
+		return nil, err
+	}
+	r.stock[shop] = s
+	r.res.ItemsRead++
+	return s, nil
+}
+
+// shipment asks the processor to open a delay playbook for a parcel that has
+// been moving without a scan for too long.
+func (r *run) shipment(it state.Item) ([]aftercare.Event, error) {
+	counts := r.res.Checks[CheckStalled]
+	s := &aftercare.Shipment{}
+	if err := json.Unmarshal(it.Doc, s); err != nil {
+		return nil, fmt.Errorf("shipment %s: %w", it.ID, err)
+	}
+	counts.Examined++
+	if !s.Linked() || s.Exception != "" || (s.Status != aftercare.StatusInTransit && s.Status != aftercare.StatusOutForDelivery) {
+		counts.skip("parcel moved on")
+		return nil, nil
+	}
+	days := int(r.now.Sub(s.LastScanAt).Hours() / 24)
+	counts.Queued++
+	return []aftercare.Event{{
+		ID:   "aftercare:overdue:shipment:" + s.Key + ":" + aftercare.TimeKey(s.LastScanAt),
+		Kind: aftercare.EventOverdue, Source: aftercare.SourceAftercare, Topic: "overdue", Shop: s.Shop,
+		At: r.now, Received: r.now,
+		Overdue: &aftercare.Overdue{OrderID: s.OrderID, Shipment: s.Key, Since: s.LastScanAt,
+			What: fmt.Sprintf("no carrier scan for %d days", days)},
+	}}, nil
+}
+
+// order asks the processor to open a delay playbook for a paid order not
+// shipped by its promise.
+func (r *run) order(it state.Item) ([]aftercare.Event, error) {
+	counts := r.res.Checks[CheckStalled]
+	o := &aftercare.Order{}
+	if err := json.Unmarshal(it.Doc, o); err != nil {
+		return nil, fmt.Errorf("order %s/%s: %w", it.Shop, it.ID, err)
+	}
+	counts.Examined++
+	if o.PaidAt.IsZero() || o.Cancelled() || o.Shipped() {
+		counts.skip("order shipped or cancelled")
+		return nil, nil
+	}
+	counts.Queued++
+	return []aftercare.Event{{
+		ID:   "aftercare:overdue:order:" + o.Shop + ":" + o.ID + ":" + aftercare.TimeKey(o.PaidAt),
+		Kind: aftercare.EventOverdue, Source: aftercare.SourceAftercare, Topic: "overdue", Shop: o.Shop,
+		At: r.now, Received: r.now,
+		Overdue: &aftercare.Overdue{OrderID: o.ID, Since: o.PaidAt, What: "paid but not shipped by " + o.PromiseAt.Format("Mon Jan 2")},
+	}}, nil
+}
+
+func contains(list []string, v string) bool {
+	for _, s := range list {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,326 @@
+package lifecycle_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/dynamo"
+	"github.com/aftercare/aftercare/internal/lifecycle"
+	"github.com/aftercare/aftercare/internal/obs"
+	"github.com/aftercare/aftercare/internal/rules"
+	"github.com/aftercare/aftercare/internal/settings"
+	"github.com/aftercare/aftercare/internal/sqs"
+	"github.com/aftercare/aftercare/internal/state"
+	"github.com/aftercare/aftercare/internal/testenv"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+
+const shop = "checks-shop.myshopify.com"
+
+// env wires the processor (to build state the way production does) and the
+// checker to DynamoDB Local and moto.
+type env struct {
+	stack   *testenv.Stack
+	db      *dynamo.Counting
+	store   *dynamo.Store
+	proc    *state.Processor
+	checker *lifecycle.Checker
+	now     time.Time
+	seq     int
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	s := testenv.Fresh(t)
+	e := &env{stack: s, db: dynamo.NewCounting(s.DB)}
+	e.store = &dynamo.Store{DB: e.db, Table: s.Table, Shards: 4, Now: func() time.Time { return e.now }}
+	st := aftercare.DefaultSettings()
+	st.DiscountCodes = map[string]string{"lapse_note": "MISSYOU15"}
+	if err := st.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	log := obs.NewLogger(io.Discard, "ERROR")
+	cache := &settings.Cache{Defaults: st, Load: e.store.ShopSettings}
+	outbox := &sqs.Outbox{Messages: &sqs.Queue{API: s.SQS, URL: s.Outbound}, Events: &sqs.Queue{API: s.SQS, URL: s.Inbox}}
+	e.proc = &state.Processor{Store: e.store, Outbox: outbox, Settings: cache, Rules: rules.Rules{}, Log: log, Now: func() time.Time { return e.now }}
+	e.checker = &lifecycle.Checker{Store: e.store, Outbox: outbox, Settings: cache, Log: log, PageSize: 50}
+	return e
+}
+
+func (e *env) apply(t testing.TB, ev aftercare.Event) {
+	t.Helper()
+	e.now = ev.At
+	if _, err := e.proc.Process(context.Background(), &ev, false); err != nil {
+		t.Fatalf("process %s: %v", ev.ID, err)
+	}
+}
+
+// order places (and optionally cancels) an order for a customer at a time.
+func (e *env) order(t *testing.T, customer string, at time.Time, cancelled bool) string {
+	t.Helper()
+	e.seq++
+	id := fmt.Sprintf("%d", 9000+e.seq)
+	snap := &aftercare.OrderSnapshot{ID: id, Name: "#" + id, CreatedAt: at, UpdatedAt: at, ProcessedAt: at,
+		FinancialStatus: "paid", TotalCents: 4500, Currency: "USD",
+		Customer: &aftercare.CustomerInfo{ID: customer, Email: customer + "@example.org", FirstName: "Sam", UpdatedAt: at,
+			EmailConsent: aftercare.Consent{State: aftercare.ConsentSubscribed, UpdatedAt: at}},
+		LineItems: []aftercare.LineItem{{ID: "1", VariantID: "v1", ProductID: "p1", Title: "Tea", Quantity: 1}}}
+	if cancelled {
+		snap.CancelledAt = at.Add(time.Hour)
+		snap.UpdatedAt = snap.CancelledAt
+	}
+	e.apply(t, aftercare.Event{ID: "shopify:" + shop + ":orders/updated:" + id, Kind: aftercare.EventOrder, Source: "shopify",
+		Topic: "orders/updated", Shop: shop, At: snap.UpdatedAt, Received: snap.UpdatedAt, Order: snap})
+	return id
+}
+
+// deliver ships and delivers an order in one parcel at a time.
+func (e *env) deliver(t *testing.T, orderID, customer string, shipped, delivered time.Time) string {
+	t.Helper()
+	tn := "TN" + orderID
+	f := &aftercare.Fulfillment{ID: "F" + orderID, OrderID: orderID, Status: "success", TrackingNumbers: []string{tn},
+		TrackingCompany: "UPS", CreatedAt: shipped, UpdatedAt: shipped}
+	snap := &aftercare.OrderSnapshot{ID: orderID, Name: "#" + orderID, CreatedAt: shipped.Add(-time.Hour), UpdatedAt: shipped, ProcessedAt: shipped.Add(-time.Hour),
+		FinancialStatus: "paid", FulfillmentStatus: "fulfilled", TotalCents: 4500,
+		Customer:     &aftercare.CustomerInfo{ID: customer, Email: customer + "@example.org", UpdatedAt: shipped.Add(-time.Hour)},
+		LineItems:    []aftercare.LineItem{{ID: "1", VariantID: "v1", ProductID: "p1", Title: "Tea", Quantity: 1}},
+		Fulfillments: []aftercare.Fulfillment{*f}}
+	e.apply(t, aftercare.Event{ID: "shopify:" + shop + ":orders/fulfilled:" + orderID, Kind: aftercare.EventOrder, Source: "shopify",
+		Topic: "orders/fulfilled", Shop: shop, At: shipped, Received: shipped, Order: snap})
+	scan := func(id string, st aftercare.ShipmentStatus, at time.Time) {
+		e.apply(t, aftercare.Event{ID: "easypost:" + id, Kind: aftercare.EventTracking, Source: "easypost", Topic: "tracker.updated",
+			At: at, Received: at, Tracking: &aftercare.TrackingUpdate{TrackingNumber: tn, Carrier: "UPS", Status: st, EventTime: at}})
+	}
+	scan("it-"+orderID, aftercare.StatusInTransit, shipped.Add(2*time.Hour))
+	if !delivered.IsZero() {
+		scan("dl-"+orderID, aftercare.StatusDelivered, delivered)
+	}
+	return tn
+}
+
+func (e *env) run(t testing.TB, check string, at time.Time) lifecycle.Result {
+	t.Helper()
+	e.now = at
+	res, err := e.checker.Run(context.Background(), lifecycle.Input{Check: check, ScheduledTime: at.Format(time.RFC3339)})
+	if err != nil {
+		t.Fatalf("run %s at %s: %v", check, at, err)
+	}
+	if !res.Complete {
+		t.Fatalf("run did not complete: %+v", res)
+	}
+	return res
+}
+
+// queued drains the outbound queue and returns the lifecycle messages by kind.
+func (e *env) queued(t *testing.T) map[aftercare.Kind][]aftercare.Message {
+	t.Helper()
+	out := map[aftercare.Kind][]aftercare.Message{}
+	for empty := 0; empty < 2; {
+		res, err := e.stack.SQS.ReceiveMessage(context.Background(), &awssqs.ReceiveMessageInput{QueueUrl: aws.String(e.stack.Outbound), MaxNumberOfMessages: 10, VisibilityTimeout: 600})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Messages) == 0 {
+			empty++
+			continue
+		}
+		for _, m := range res.Messages {
+			var msg aftercare.Message
+			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &msg); err != nil {
+				t.Fatal(err)
+			}
+			out[msg.Kind] = append(out[msg.Kind], msg)
+		}
+	}
+	return out
+}
+
+// inbox drains the inbox and returns internal events.
+func (e *env) inbox(t *testing.T) []aftercare.Event {
+	t.Helper()
+	var out []aftercare.Event
+	for empty := 0; empty < 2; {
+		res, err := e.stack.SQS.ReceiveMessage(context.Background(), &awssqs.ReceiveMessageInput{QueueUrl: aws.String(e.stack.Inbox), MaxNumberOfMessages: 10, VisibilityTimeout: 600})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Messages) == 0 {
+			empty++
+			continue
+		}
+		for _, m := range res.Messages {
+			var ev aftercare.Event
+			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &ev); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+var day = 24 * time.Hour
+
+var t0 = time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC) // a Monday
+
+// A customer whose last order was 95 days ago gets one win_back, and a second
+// run sends nothing more; one who ordered 10 days ago gets nothing.
+func TestWinBackOnceAndNotForRecentBuyers(t *testing.T) {
+	e := newEnv(t)
+	e.order(t, "c-quiet", t0, false)
+	now := t0.Add(95 * day)
+	e.order(t, "c-recent", now.Add(-10*day), false)
+	res := e.run(t, lifecycle.CheckAll, now)
+	msgs := e.queued(t)
+	if len(msgs[aftercare.KindWinBack]) != 1 || msgs[aftercare.KindWinBack][0].CustomerID != "c-quiet" {
+		t.Fatalf("want one win_back for c-quiet, got %v (result %+v)", msgs, res.Checks)
+	}
+	if n := res.Checks[lifecycle.CheckWinBack].Queued; n != 1 {
+		t.Fatalf("counts: %+v", res.Checks[lifecycle.CheckWinBack])
+	}
+	again := e.run(t, lifecycle.CheckAll, now.Add(time.Hour))
+	if m := e.queued(t); len(m) != 0 {
+		t.Fatalf("a second run must send nothing more, got %v (%+v)", m, again.Checks)
+	}
+	// Nobody settled the message here (no dispatch in this test), so a day
+	// later the check queues it again, under the same id, which the ledger
+	// lets out once (see the dispatch tests).
+	first := msgs[aftercare.KindWinBack][0].ID
+	e.run(t, lifecycle.CheckWinBack, now.Add(3*day))
+	for kind, list := range e.queued(t) {
+		for _, m := range list {
+			if kind != aftercare.KindWinBack || m.ID != first {
+				t.Fatalf("a later run may only re-queue the same win_back id %s, got %s %s", first, kind, m.ID)
+			}
+		}
+	}
+}
+
+// A monthly buyer quiet for 75 days gets a lapse_note, not a win_back.
+func TestMonthlyBuyerGetsLapseNoteNotWinBack(t *testing.T) {
+	e := newEnv(t)
+	for i := 0; i < 4; i++ {
+		e.order(t, "c-monthly", t0.Add(time.Duration(i*30)*day), false)
+	}
+	last := t0.Add(90 * day)
+	e.run(t, lifecycle.CheckAll, last.Add(75*day))
+	msgs := e.queued(t)
+	if len(msgs[aftercare.KindLapseNote]) != 1 || len(msgs[aftercare.KindWinBack]) != 0 {
+		t.Fatalf("want lapse_note only, got %v", kinds(msgs))
+	}
+	// Quiet for 50 days (under twice the 30-day median gap) is not a lapse yet.
+	e2 := newEnv(t)
+	for i := 0; i < 4; i++ {
+		e2.order(t, "c-monthly", t0.Add(time.Duration(i*30)*day), false)
+	}
+	e2.run(t, lifecycle.CheckAll, last.Add(50*day))
+	if m := e2.queued(t); len(m) != 0 {
+		t.Fatalf("50 days quiet is not yet a lapse for a monthly buyer: %v", kinds(m))
+	}
+}
+
+// A delivered order gets care_tips 14 days later; the same check 30 days
+// later finds it stale; a cancelled order gets none.
+func TestCareTipsOnTimeStaleWhenLateNoneWhenCancelled(t *testing.T) {
+	delivered := t0.Add(3 * day)
+	e := newEnv(t)
+	o := e.order(t, "c-tips", t0, false)
+	e.deliver(t, o, "c-tips", t0.Add(day), delivered)
+	e.run(t, lifecycle.CheckFollowUps, delivered.Add(7*day))
+	if msgs := e.queued(t); len(msgs[aftercare.KindReviewRequest]) != 1 || len(msgs[aftercare.KindCareTips]) != 0 {
+		t.Fatalf("day 7: want review_request only, got %v", kinds(msgs))
+	}
+	res := e.run(t, lifecycle.CheckFollowUps, delivered.Add(14*day))
+	msgs := e.queued(t)
+
+	if len(msgs[aftercare.KindCareTips]) != 1 || msgs[aftercare.KindCareTips][0].OrderID != o {
+		t.Fatalf("want care_tips for %s at 14 days, got %v (%+v)", o, kinds(msgs), res.Checks)
+	}
+
+	late := newEnv(t)
+	o2 := late.order(t, "c-late", t0, false)
+	late.deliver(t, o2, "c-late", t0.Add(day), delivered)
+	res = late.run(t, lifecycle.CheckFollowUps, delivered.Add(30*day))
+	if m := late.queued(t); len(m[aftercare.KindCareTips]) != 0 {
+		t.Fatalf("30 days after delivery care_tips is stale, got %v", kinds(m))
+	}
+	if res.Checks[lifecycle.CheckFollowUps].Stale < 1 {
+		t.Fatalf("stale follow-ups must be counted: %+v", res.Checks[lifecycle.CheckFollowUps])
+	}
+
+	cancelled := newEnv(t)
+	o3 := cancelled.order(t, "c-cancel", t0, false)
+	cancelled.deliver(t, o3, "c-cancel", t0.Add(day), delivered)
+	cancelled.apply(t, aftercare.Event{ID: "shopify:" + shop + ":orders/cancelled:" + o3, Kind: aftercare.EventOrder, Source: "shopify",
+		Topic: "orders/cancelled", Shop: shop, At: delivered.Add(day), Received: delivered.Add(day),
+		Order: &aftercare.OrderSnapshot{ID: o3, Name: "#" + o3, CreatedAt: t0, UpdatedAt: delivered.Add(day), CancelledAt: delivered.Add(day),
+			FinancialStatus: "refunded", FulfillmentStatus: "fulfilled", Customer: &aftercare.CustomerInfo{ID: "c-cancel"}}})
+	_ = cancelled.queued(t) // the shipped and delivered notices of the setup
+	cancelled.run(t, lifecycle.CheckFollowUps, delivered.Add(7*day))
+	cancelled.run(t, lifecycle.CheckFollowUps, delivered.Add(14*day))
+	if m := cancelled.queued(t); len(m) != 0 {
+		t.Fatalf("a cancelled order gets no follow-ups, got %v", kinds(m))
+	}
+}
+
+// A parcel with no scan for 3 days opens exception_delay once.
+func TestStalledParcelOpensDelayOnce(t *testing.T) {
+	e := newEnv(t)
+	o := e.order(t, "c-stall", t0, false)
+	tn := e.deliver(t, o, "c-stall", t0.Add(day), time.Time{}) // in transit, never delivered
+	lastScan := t0.Add(day + 2*time.Hour)
+	early := e.run(t, lifecycle.CheckStalled, lastScan.Add(2*day))
+	if ev := e.inbox(t); len(ev) != 0 {
+		t.Fatalf("2 days without a scan is not stalled: %v (%+v)", ev, early.Checks)
+	}
+	at := lastScan.Add(3*day + time.Hour)
+	e.run(t, lifecycle.CheckStalled, at)
+	evs := e.inbox(t)
+	if len(evs) != 1 || evs[0].Kind != aftercare.EventOverdue || evs[0].Overdue.Shipment != aftercare.TrackingKey(tn) {
+		t.Fatalf("want one overdue event for the parcel, got %+v", evs)
+	}
+	// The processor opens the playbook from it.
+	e.now = at
+	res, err := e.proc.Process(context.Background(), &evs[0], false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := countKinds(res.Messages); k[aftercare.KindExceptionDelay] != 1 || k[aftercare.KindSupportTask] != 1 {
+		t.Fatalf("want exception_delay + support_task, got %v", k)
+	}
+	_ = e.queued(t)
+	// Later runs do not raise it again.
+	e.run(t, lifecycle.CheckStalled, at.Add(day))
+	e.run(t, lifecycle.CheckAll, at.Add(2*day))
+	if ev := e.inbox(t); len(ev) != 0 {
+		t.Fatalf("the delay must open once, got %v more", len(ev))
+	}
+}
+
+func kinds(m map[aftercare.Kind][]aftercare.Message) []string {
+	var out []string
+	for k, v := range m {
+		out = append(out, fmt.Sprintf("%s×%d", k, len(v)))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func countKinds(msgs []aftercare.Message) map[aftercare.Kind]int {
+	out := map[aftercare.Kind]int{}
+	for _, m := range msgs {
+		out[m.Kind]++
+	}
+	return out
+}

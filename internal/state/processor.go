@@ -1,0 +1,268 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/aftercare/aftercare/internal/aftercare"
+)
+
+// Rules turns changes into messages.
+type Rules interface {
+	Messages(changes []Change, now time.Time) []aftercare.Message
+}
+
+// Processor applies events to state.
+type Processor struct {
+	Store    Store
+	Outbox   Outbox
+	Settings SettingsSource
+	Rules    Rules
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// Outcomes of processing one event.
+const (
+	Applied   = "applied"
+	Duplicate = "duplicate"
+)
+
+// Result says what processing one event did.
+type Result struct {
+	Outcome  string
+	Changes  []Change
+	Messages []aftercare.Message
+	Notes    []string
+}
+
+// maxAttempts bounds optimistic retries when another writer wins a race.
+const maxAttempts = 6
+
+// maxRounds bounds the read rounds of one attempt (event, then what it names).
+const maxRounds = 4
+
+// Process applies one event exactly once. redelivered says the queue has
+// handed this message out before, so a previous attempt may have committed
+// and then failed to send: the outbox is sent again.
+func (p *Processor) Process(ctx context.Context, ev *aftercare.Event, redelivered bool) (Result, error) {
+	if err := validate(ev); err != nil {
+		return Result{}, err
+	}
+	switch ev.Kind {
+	case aftercare.EventCustomerRedact, aftercare.EventShopRedact, aftercare.EventDataRequest, aftercare.EventStockReturned:
+		return p.fanOut(ctx, ev, redelivered)
+	}
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		res, err := p.attempt(ctx, ev, redelivered)
+		if errors.Is(err, ErrConflict) {
+			p.Log.Debug("conflict, retrying", slog.String("event_id", ev.ID), slog.Int("attempt", attempt))
+			continue
+		}
+		return res, err
+	}
+	return Result{}, aftercare.Errorf(aftercare.ECONFLICT, "event %s lost %d races in a row; the queue will retry it", ev.ID, maxAttempts)
+}
+
+func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event, redelivered bool) (Result, error) {
+	now := p.now()
+	t := newTx(ev, now)
+	t.reset()
+	step(t) // pure: names the first items it needs
+	dedupeID := ev.ID
+	for round := 0; t.missing() || dedupeID != ""; round++ {
+		if round == maxRounds {
+			return Result{}, fmt.Errorf("event %s still needs items after %d reads", ev.ID, maxRounds)
+		}
+		keys := make([]Key, 0, len(t.need))
+		for k := range t.need {
+			keys = append(keys, k)
+		}
+		sortKeys(keys)
+		if len(keys) > 0 || dedupeID != "" {
+			d, items, err := p.Store.Load(ctx, dedupeID, keys)
+			if err != nil {
+				return Result{}, err
+			}
+			if d != nil {
+				return p.duplicate(ctx, ev, d, redelivered)
+			}
+			dedupeID = ""
+			for _, k := range keys {
+				t.loaded[k] = true
+			}
+			for k, it := range items {
+				t.docs[k] = it
+			}
+		}
+		for shop := range t.needSet {
+			s, err := p.Settings.Settings(ctx, shop)
+			if err != nil {
+				return Result{}, err
+			}
+			t.settings[shop] = s
+		}
+		t.reset()
+		step(t)
+	}
+	if t.err != nil {
+		return Result{}, t.err
+	}
+	msgs := p.Rules.Messages(t.changes, now)
+	puts, err := t.items()
+	if err != nil {
+		return Result{}, err
+	}
+	c := &Commit{
+		Dedupe:   &Dedupe{ID: ev.ID, Shop: ev.Shop, Topic: ev.Topic, At: now, Outbox: msgs, Internal: t.internal},
+		Puts:     puts,
+		Deletes:  sortedKeys(t.deletes),
+		StockOut: t.stockOut,
+		StockIn:  t.stockIn,
+	}
+	switch err := p.Store.Commit(ctx, c); {
+	case errors.Is(err, ErrDuplicate):
+		// A concurrent delivery of the same event won; it sends what it made.
+		return Result{Outcome: Duplicate}, nil
+	case err != nil:
+		return Result{}, err
+	}
+	if err := p.send(ctx, msgs, t.internal, now); err != nil {
+		return Result{}, err
+	}
+	return Result{Outcome: Applied, Changes: t.changes, Messages: msgs, Notes: t.notes}, nil
+}
+
+// duplicate acknowledges an event applied before, re-sending its outbox when
+// this is a redelivery (the earlier attempt may have died before sending).
+func (p *Processor) duplicate(ctx context.Context, ev *aftercare.Event, d *Dedupe, redelivered bool) (Result, error) {
+	if redelivered && (len(d.Outbox) > 0 || len(d.Internal) > 0) {
+		if err := p.send(ctx, d.Outbox, d.Internal, p.now()); err != nil {
+			return Result{}, err
+		}
+		return Result{Outcome: Duplicate, Messages: d.Outbox, Notes: []string{"outbox sent again"}}, nil
+	}
+	return Result{Outcome: Duplicate}, nil
+}
+
+func (p *Processor) send(ctx context.Context, msgs []aftercare.Message, evs []aftercare.Event, now time.Time) error {
+	if len(msgs) > 0 {
+		if err := p.Outbox.SendMessages(ctx, msgs, now); err != nil {
+			return aftercare.Wrap(aftercare.EUNAVAILABLE, err, "queue messages")
+		}
+	}
+	if len(evs) > 0 {
+		if err := p.Outbox.SendEvents(ctx, evs); err != nil {
+			return aftercare.Wrap(aftercare.EUNAVAILABLE, err, "queue internal events")
+		}
+	}
+	return nil
+}
+
+func (p *Processor) now() time.Time {
+	if p.Now != nil {
+		return p.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// step applies the event to whatever the tx has loaded.
+func step(t *tx) {
+	ev := t.ev
+	switch ev.Kind {
+	case aftercare.EventOrder:
+		applyOrder(t, ev.Shop, ev.Order, ev.At)
+	case aftercare.EventFulfillment:
+		applyFulfillment(t, ev.Shop, ev.Fulfillment, ev.At)
+	case aftercare.EventTracking:
+		applyTracking(t, ev.Shop, ev.Source, ev.Tracking)
+	case aftercare.EventCustomer:
+		applyCustomer(t, ev.Shop, ev.Customer)
+	case aftercare.EventConsent:
+		applyConsent(t, ev.Shop, ev.Consent)
+	case aftercare.EventInventory:
+		applyInventory(t, ev.Shop, ev.Inventory)
+	case aftercare.EventProduct:
+		applyProduct(t, ev.Shop, ev.Product)
+	case aftercare.EventRefund:
+		applyRefund(t, ev.Shop, ev.Refund)
+	case aftercare.EventOverdue:
+		applyOverdue(t, ev.Shop, ev.Overdue, ev.At)
+	case aftercare.EventRestocked:
+		applyRestocked(t, ev.Shop, ev.Restock)
+	}
+}
+
+// validate rejects events that cannot be applied; they fail every retry and
+// end in the dead-letter queue, where they can be read and redriven.
+func validate(ev *aftercare.Event) error {
+	bad := func(what string) error {
+		return aftercare.Errorf(aftercare.EINVALID, "event %q (%s): %s", ev.ID, ev.Kind, what)
+	}
+	if ev.ID == "" {
+		return bad("no id")
+	}
+	needShop := true
+	var missing bool
+	switch ev.Kind {
+	case aftercare.EventOrder:
+		missing = ev.Order == nil || ev.Order.ID == ""
+	case aftercare.EventFulfillment:
+		missing = ev.Fulfillment == nil || ev.Fulfillment.OrderID == ""
+	case aftercare.EventTracking:
+		needShop = false
+		missing = ev.Tracking == nil || (ev.Tracking.TrackingNumber == "" && (ev.Tracking.OrderID == "" || ev.Shop == ""))
+	case aftercare.EventCustomer:
+		missing = ev.Customer == nil || ev.Customer.ID == ""
+	case aftercare.EventConsent:
+		missing = ev.Consent == nil || ev.Consent.CustomerID == ""
+	case aftercare.EventInventory:
+		missing = ev.Inventory == nil || ev.Inventory.InventoryItemID == ""
+	case aftercare.EventProduct:
+		missing = ev.Product == nil
+	case aftercare.EventRefund:
+		missing = ev.Refund == nil || ev.Refund.OrderID == ""
+	case aftercare.EventCustomerRedact, aftercare.EventDataRequest:
+		missing = ev.Privacy == nil
+	case aftercare.EventShopRedact:
+	case aftercare.EventOverdue:
+		missing = ev.Overdue == nil
+	case aftercare.EventStockReturned, aftercare.EventRestocked:
+		missing = ev.Restock == nil || ev.Restock.VariantID == ""
+	default:
+		return bad("unknown kind")
+	}
+	if missing {
+		return bad("payload missing")
+	}
+	if needShop && ev.Shop == "" {
+		return bad("no shop")
+	}
+	return nil
+}
+
+func sortKeys(keys []Key) {
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		if a.Shop != b.Shop {
+			return a.Shop < b.Shop
+		}
+		return a.ID < b.ID
+	})
+}
+
+func sortedKeys(m map[Key]bool) []Key {
+	keys := make([]Key, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sortKeys(keys)
+	return keys
+}

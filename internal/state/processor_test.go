@@ -1,0 +1,293 @@
+package state_test
+
+import (
+	"math/rand/v2"
+
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/state"
+)
+
+// The same webhook delivered ten times gives the same state as once, and no
+// message id that one delivery would not have produced.
+func TestReplayTenTimesIsOnce(t *testing.T) {
+	e := newEnv(t)
+	evs := history()
+	for _, ev := range evs {
+		e.process(t, ev, false)
+	}
+	once := e.dump(t)
+	firstIDs := messageIDs(t, drain(t, e.stack, e.stack.Outbound))
+	for i := 1; i < 10; i++ {
+		for _, ev := range evs {
+			res := e.process(t, ev, i%2 == 0)
+			if res.Outcome != state.Duplicate {
+				t.Fatalf("replay %d of %s: outcome %s, want duplicate", i, ev.ID, res.Outcome)
+			}
+		}
+	}
+	if again := e.dump(t); !reflect.DeepEqual(once, again) {
+		t.Fatalf("state changed by replays:\n%s", strings.Join(diff(once, again), "\n"))
+
+	}
+	replayIDs := messageIDs(t, drain(t, e.stack, e.stack.Outbound))
+	for kind, ids := range replayIDs {
+		for _, id := range ids {
+			if !contains(firstIDs[kind], id) {
+				t.Errorf("replay produced a new %s message %s", kind, id)
+			}
+		}
+	}
+	if len(firstIDs[aftercare.KindOrderShipped]) != 2 || len(firstIDs[aftercare.KindDeliveredSetup]) != 2 {
+		t.Errorf("want one order_shipped and one delivered_setup per parcel, got %v", firstIDs)
+	}
+}
+
+// The order's whole history applied in 20 random orders ends in identical
+// state. Only the record of what customers were told (and item versions,
+// which count writes) may differ: "shipped" is not said after "delivered".
+func TestPermutationsGiveIdenticalState(t *testing.T) {
+	base := newEnv(t)
+	for _, ev := range history() {
+		base.process(t, ev, false)
+	}
+	want := project(base.dump(t))
+	checkHistoryOutcome(t, want)
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("permutation seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 2026))
+	for i := 0; i < 20; i++ {
+		evs := history()
+		rng.Shuffle(len(evs), func(a, b int) { evs[a], evs[b] = evs[b], evs[a] })
+		e := newEnv(t)
+		for _, ev := range evs {
+			e.process(t, ev, false)
+		}
+		if got := project(e.dump(t)); !reflect.DeepEqual(want, got) {
+			var order []string
+			for _, ev := range evs {
+				order = append(order, ev.ID)
+			}
+			t.Fatalf("permutation %d ended differently.\norder: %v\n%s", i, order, strings.Join(diff(want, got), "\n"))
+		}
+	}
+}
+
+// project keeps the state that must not depend on arrival order.
+func project(items map[string]map[string]any) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for k, doc := range items {
+		if strings.HasPrefix(k, "EVENT#") {
+			continue
+		}
+		c := map[string]any{}
+		for f, v := range doc {
+			switch f {
+			case "@version", "shipped_at", "order_status", "version":
+				continue
+			}
+			c[f] = v
+		}
+		out[k] = c
+	}
+	return out
+}
+
+// checkHistoryOutcome pins what the history must end as.
+func checkHistoryOutcome(t *testing.T, s map[string]map[string]any) {
+	t.Helper()
+	order := s["SHOP#"+shop+"|ORDER#5001"]
+	if order == nil {
+		t.Fatalf("no order in %s", mustJSON(s))
+	}
+	if order["delivered_at"] != "2026-03-06T14:00:00Z" || order["fulfillment_status"] != "fulfilled" || order["financial_status"] != "paid" {
+		t.Errorf("order: %s", mustJSON(order))
+	}
+	if tags, _ := order["tags"].([]any); len(tags) != 1 || tags[0] != "vip" {
+		t.Errorf("order tags: %v", order["tags"])
+	}
+	usps := s["SHIPMENT#9400100000000000000000|SHIPMENT"]
+	if usps["status"] != "delivered" || usps["status_at"] != "2026-03-06T14:00:00Z" || usps["last_scan_at"] != "2026-03-06T18:00:00Z" {
+		t.Errorf("usps parcel: %s", mustJSON(usps))
+	}
+	var late map[string]any
+	for _, h := range usps["history"].([]any) {
+		if m := h.(map[string]any); m["at"] == "2026-03-06T18:00:00Z" {
+			late = m
+		}
+	}
+	if late == nil || late["applied"] != false || late["note"] != "cannot follow delivered" {
+		t.Errorf("the scan after delivery must be kept and not applied: %v", late)
+	}
+	ups := s["SHIPMENT#1Z999AA10123456784|SHIPMENT"]
+	if ups["status"] != "delivered" || ups["order_id"] != "5001" || ups["customer_id"] != "7001" || ups["shop"] != shop {
+		t.Errorf("ups parcel: %s", mustJSON(ups))
+	}
+	cust := s["SHOP#"+shop+"|CUSTOMER#7001"]
+	if cust["first_name"] != "Augusta Ada" || cust["email"] != buyer.Email {
+		t.Errorf("customer profile: %s", mustJSON(cust))
+	}
+	if sms, _ := cust["sms_consent"].(map[string]any); sms["state"] != "subscribed" {
+		t.Errorf("sms consent: %v", cust["sms_consent"])
+	}
+	if orders, _ := cust["orders"].([]any); len(orders) != 1 || orders[0].(map[string]any)["cents"] != float64(12900) {
+		t.Errorf("customer history: %v", cust["orders"])
+	}
+	if cust["first_delivered_at"] != "2026-03-06T14:00:00Z" {
+		t.Errorf("first delivered: %v", cust["first_delivered_at"])
+	}
+	fu, _ := cust["follow_ups"].([]any)
+	if len(fu) != 2 || fu[0].(map[string]any)["due_at"] != "2026-03-13T14:00:00Z" || fu[1].(map[string]any)["due_at"] != "2026-03-20T14:00:00Z" {
+		t.Errorf("follow-ups (review +7d, care tips +14d): %v", cust["follow_ups"])
+	}
+}
+
+// A customer redaction leaves no item anywhere holding their email, phone or
+// name, and later events do not bring them back.
+func TestRedactLeavesNoPersonalData(t *testing.T) {
+	e := newEnv(t)
+	for _, ev := range history() {
+		e.process(t, ev, false)
+	}
+	pii := []string{buyer.Email, buyer.Phone, "Lovelace", "Augusta", `"Ada"`}
+	if !containsAny(mustJSON(e.dump(t)), pii) {
+		t.Fatal("the history should have stored the customer's details before redaction")
+	}
+	red := shopifyEvent("customers/redact", "red-1", aftercare.EventCustomerRedact, at(7, 0))
+	red.Privacy = &aftercare.PrivacyRequest{CustomerID: buyer.ID, Email: buyer.Email, Phone: buyer.Phone, Orders: []string{"5001"}}
+	e.process(t, red, false)
+	assertNoPII(t, e.dump(t), pii)
+
+	late := orderEvent("orders/updated", "late", snapshot(at(8, 0), "paid", "fulfilled", []aftercare.Fulfillment{f1, f2}, "late"))
+	e.process(t, late, false)
+	after := e.dump(t)
+	assertNoPII(t, after, pii)
+	cust := after["SHOP#"+shop+"|CUSTOMER#7001"]
+	if cust["redacted"] != true {
+		t.Fatalf("customer must stay a tombstone: %v", cust)
+	}
+}
+
+func assertNoPII(t *testing.T, items map[string]map[string]any, pii []string) {
+	t.Helper()
+	for k, doc := range items {
+		raw := k + mustJSON(doc)
+		for _, p := range pii {
+			if strings.Contains(raw, p) {
+				t.Errorf("item %s still holds %q: %s", k, p, raw)
+			}
+		}
+	}
+}
+
+// A carrier scan for a parcel nobody linked yet is kept, and once the
+// fulfillment names it the customer hears "shipped" exactly once.
+func TestCarrierBeforeFulfillmentLinksLater(t *testing.T) {
+	e := newEnv(t)
+	scan := carrierEvent(aftercare.SourceEasyPost, "early", f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(2, 7), "")
+	if res := e.process(t, scan, false); len(res.Messages) != 0 {
+		t.Fatalf("an unlinked parcel must not message anyone: %v", res.Messages)
+	}
+	e.process(t, orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)), false)
+	res := e.process(t, fulfillmentEvent("fulfillments/create", "fc1", f1), false)
+	kinds := map[aftercare.Kind]int{}
+	for _, m := range res.Messages {
+		kinds[m.Kind]++
+	}
+	if kinds[aftercare.KindOrderShipped] != 1 || len(res.Messages) != 1 {
+		t.Fatalf("linking an in-transit parcel: want one order_shipped, got %v", kinds)
+	}
+	again := e.process(t, carrierEvent(aftercare.SourceEasyPost, "later", f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(3, 7), ""), false)
+	if len(again.Messages) != 0 {
+		t.Fatalf("a second in-transit scan must not repeat order_shipped: %v", again.Messages)
+	}
+}
+
+// An exception opens its playbook (notice + support task) and a hold, and the
+// parcel moving on resolves it and lifts the hold.
+func TestExceptionOpensAndResolves(t *testing.T) {
+	e := newEnv(t)
+	e.process(t, orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)), false)
+	e.process(t, fulfillmentEvent("fulfillments/create", "fc1", f1), false)
+	res := e.process(t, carrierEvent(aftercare.SourceAfterShip, "x1", f1.TrackingNumbers[0], "ups", aftercare.StatusException, at(2, 7), aftercare.ExceptionDamaged), false)
+	kinds := kindsOf(res.Messages)
+	if kinds[aftercare.KindExceptionDamaged] != 1 || kinds[aftercare.KindSupportTask] != 1 {
+		t.Fatalf("damaged parcel: want a notice and a support task, got %v", kinds)
+	}
+	cust := e.dump(t)["SHOP#"+shop+"|CUSTOMER#7001"]
+	if holds, _ := cust["holds"].(map[string]any); len(holds) != 1 {
+		t.Fatalf("want one hold while the exception is open, got %v", cust["holds"])
+	}
+	res = e.process(t, carrierEvent(aftercare.SourceAfterShip, "x2", f1.TrackingNumbers[0], "ups", aftercare.StatusInTransit, at(3, 7), ""), false)
+	if k := kindsOf(res.Messages); k[aftercare.KindExceptionResolved] != 1 {
+		t.Fatalf("moving on must resolve: %v", k)
+	}
+	cust = e.dump(t)["SHOP#"+shop+"|CUSTOMER#7001"]
+	if holds, _ := cust["holds"].(map[string]any); len(holds) != 0 {
+		t.Fatalf("hold must lift with the exception, got %v", cust["holds"])
+	}
+}
+
+// Round trips per processed event, counted on the common paths.
+func TestRoundTripsPerEvent(t *testing.T) {
+	e := newEnv(t)
+	evs := history()
+	e.process(t, evs[0], false) // warms the shop's settings cache
+	steps := []struct {
+		name   string
+		ev     aftercare.Event
+		budget int
+	}{
+		{"orders/paid", evs[1], 2},
+		{"fulfillments/create", evs[2], 2},
+		{"fulfillments/create (second parcel)", evs[3], 2},
+		{"orders/partially_fulfilled", evs[4], 2},
+		{"carrier scan in transit (linked)", evs[8], 2},
+		{"carrier scan in transit (second parcel)", evs[11], 2},
+		{"fulfillment_events/create (names the fulfillment, not the parcel)", evs[6], 3},
+		{"carrier scan out for delivery", evs[9], 2},
+		{"carrier scan delivered (order and customer learn it)", evs[10], 3},
+		{"customers/update", evs[15], 2},
+		{"customers_marketing_consent/update", evs[16], 2},
+		{"duplicate delivery", evs[15], 1},
+	}
+	for _, s := range steps {
+		e.db.Reset()
+		e.process(t, s.ev, false)
+		st := e.db.Stats()
+		t.Logf("%-70s %d round trips %v, %.1f capacity units", s.name, st.Total, st.Calls, st.Capacity)
+		if st.Total > s.budget {
+			t.Errorf("%s: %d round trips %v, budget %d", s.name, st.Total, st.Calls, s.budget)
+		}
+	}
+}
+
+func kindsOf(msgs []aftercare.Message) map[aftercare.Kind]int {
+	out := map[aftercare.Kind]int{}
+	for _, m := range msgs {
+		out[m.Kind]++
+	}
+	return out
+}
+
+func contains(list []string, v string) bool {
+	for _, s := range list {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, x := range subs {
+		if strings.Contains(s, x) {
+			return true
+		}
+	}
+	return false
+}

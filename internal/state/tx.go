@@ -1,0 +1,265 @@
+package state
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/aftercare/aftercare/internal/aftercare"
+)
+
+// tx is one attempt at applying one event. It decodes fresh copies of the
+// loaded items on first access, so an attempt that discovers it needs more
+// items can be thrown away and replayed once they are loaded.
+type tx struct {
+	now      time.Time
+	ev       *aftercare.Event
+	docs     map[Key]Item                  // loaded, never mutated
+	loaded   map[Key]bool                  // asked for (present or known missing)
+	settings map[string]aftercare.Settings // by shop
+
+	orders    map[Key]*aftercare.Order
+	customers map[Key]*aftercare.Customer
+	shipments map[Key]*aftercare.Shipment
+	inventory map[Key]*Inventory
+	stock     map[string]map[string]bool
+	waits     map[Key]*Wait
+
+	dirty    map[Key]bool
+	deletes  map[Key]bool
+	need     map[Key]bool
+	needSet  map[string]bool // shops whose settings are missing
+	stockOut map[string][]string
+	stockIn  map[string][]string
+
+	changes  []Change
+	internal []aftercare.Event
+	notes    []string
+	err      error
+}
+
+func newTx(ev *aftercare.Event, now time.Time) *tx {
+	return &tx{
+		now: now, ev: ev,
+		docs: map[Key]Item{}, loaded: map[Key]bool{}, settings: map[string]aftercare.Settings{},
+	}
+}
+
+// reset forgets everything decoded or decided, keeping what was loaded.
+func (t *tx) reset() {
+	t.orders = map[Key]*aftercare.Order{}
+	t.customers = map[Key]*aftercare.Customer{}
+	t.shipments = map[Key]*aftercare.Shipment{}
+	t.inventory = map[Key]*Inventory{}
+	t.stock = map[string]map[string]bool{}
+	t.waits = map[Key]*Wait{}
+	t.dirty, t.deletes, t.need, t.needSet = map[Key]bool{}, map[Key]bool{}, map[Key]bool{}, map[string]bool{}
+	t.stockOut, t.stockIn = map[string][]string{}, map[string][]string{}
+	t.changes, t.internal, t.notes, t.err = nil, nil, nil, nil
+}
+
+// missing reports whether this attempt asked for anything not loaded yet.
+func (t *tx) missing() bool { return len(t.need) > 0 || len(t.needSet) > 0 }
+
+// want records that k is needed; it reports whether k is loaded.
+func (t *tx) want(k Key) bool {
+	if t.loaded[k] {
+		return true
+	}
+	t.need[k] = true
+	return false
+}
+
+func (t *tx) decode(k Key, v any) (int64, bool) {
+	it, ok := t.docs[k]
+	if !ok {
+		return 0, false
+	}
+	if err := json.Unmarshal(it.Doc, v); err != nil && t.err == nil {
+		t.err = fmt.Errorf("decode %s %s/%s: %w", k.Kind, k.Shop, k.ID, err)
+	}
+	return it.Version, true
+}
+
+// order returns the order (a new one if it does not exist), or nil if it is
+// not loaded yet.
+func (t *tx) order(shop, id string) *aftercare.Order {
+	k := Key{ItemOrder, shop, id}
+	if o, ok := t.orders[k]; ok {
+		return o
+	}
+	if !t.want(k) {
+		return nil
+	}
+	o := &aftercare.Order{}
+	if v, ok := t.decode(k, o); ok {
+		o.Version = v
+	} else {
+		o.Shop, o.ID = shop, id
+	}
+	t.orders[k] = o
+	return o
+}
+
+func (t *tx) customer(shop, id string) *aftercare.Customer {
+	k := Key{ItemCustomer, shop, id}
+	if c, ok := t.customers[k]; ok {
+		return c
+	}
+	if !t.want(k) {
+		return nil
+	}
+	c := &aftercare.Customer{}
+	if v, ok := t.decode(k, c); ok {
+		c.Version = v
+	} else {
+		c.Shop, c.ID = shop, id
+	}
+	t.customers[k] = c
+	return c
+}
+
+func (t *tx) shipment(key string) *aftercare.Shipment {
+	k := Key{ItemShipment, "", key}
+	if s, ok := t.shipments[k]; ok {
+		return s
+	}
+	if !t.want(k) {
+		return nil
+	}
+	s := &aftercare.Shipment{}
+	if v, ok := t.decode(k, s); ok {
+		s.Version = v
+	} else {
+		s.Key = key
+	}
+	t.shipments[k] = s
+	return s
+}
+
+func (t *tx) inventoryItem(shop, id string) *Inventory {
+	k := Key{ItemInventory, shop, id}
+	if inv, ok := t.inventory[k]; ok {
+		return inv
+	}
+	if !t.want(k) {
+		return nil
+	}
+	inv := &Inventory{}
+	if v, ok := t.decode(k, inv); ok {
+		inv.Version = v
+	} else {
+		inv.Shop, inv.ID = shop, id
+	}
+	t.inventory[k] = inv
+	return inv
+}
+
+// outOfStock returns the shop's out-of-stock variants, or nil if not loaded.
+func (t *tx) outOfStock(shop string) map[string]bool {
+	if s, ok := t.stock[shop]; ok {
+		return s
+	}
+	k := Key{ItemStock, shop, ""}
+	if !t.want(k) {
+		return nil
+	}
+	var list []string
+	t.decode(k, &list)
+	set := make(map[string]bool, len(list))
+	for _, v := range list {
+		set[v] = true
+	}
+	t.stock[shop] = set
+	return set
+}
+
+// settingsFor returns a shop's settings; ok is false until they are fetched.
+func (t *tx) settingsFor(shop string) (aftercare.Settings, bool) {
+	s, ok := t.settings[shop]
+	if !ok {
+		t.needSet[shop] = true
+	}
+	return s, ok
+}
+
+func (t *tx) touch(kind, shop, id string) { t.dirty[Key{kind, shop, id}] = true }
+
+func (t *tx) touchOrder(o *aftercare.Order)       { t.touch(ItemOrder, o.Shop, o.ID) }
+func (t *tx) touchCustomer(c *aftercare.Customer) { t.touch(ItemCustomer, c.Shop, c.ID) }
+func (t *tx) touchShipment(s *aftercare.Shipment) { t.touch(ItemShipment, "", s.Key) }
+
+// putWait records an order waiting for a variant (written unconditionally).
+func (t *tx) putWait(w *Wait) {
+	k := Key{ItemWait, w.Shop, w.VariantID + "#" + w.OrderID}
+	w.Version = -1
+	t.waits[k] = w
+	t.dirty[k] = true
+	delete(t.deletes, k)
+}
+
+// remove deletes an item in this commit.
+func (t *tx) remove(k Key) {
+	t.deletes[k] = true
+	delete(t.dirty, k)
+}
+
+func (t *tx) change(c Change) { t.changes = append(t.changes, c) }
+
+func (t *tx) note(format string, args ...any) {
+	t.notes = append(t.notes, fmt.Sprintf(format, args...))
+}
+
+// items encodes every touched entity, refreshing what the due index and the
+// time to live derive from it.
+func (t *tx) items() ([]Item, error) {
+	keys := make([]Key, 0, len(t.dirty))
+	for k := range t.dirty {
+		if !t.deletes[k] {
+			keys = append(keys, k)
+		}
+	}
+	sortKeys(keys)
+	out := make([]Item, 0, len(keys))
+	for _, k := range keys {
+		it := Item{Key: k}
+		var v any
+		switch k.Kind {
+		case ItemOrder:
+			o := t.orders[k]
+			if st, ok := t.settings[o.Shop]; ok {
+				o.Refresh(st)
+			}
+			it.Version, it.DueAt, v = o.Version, o.ExamineAt, o
+		case ItemCustomer:
+			c := t.customers[k]
+			if st, ok := t.settings[c.Shop]; ok {
+				c.Refresh(t.now, st)
+			}
+			it.Version, it.DueAt, v = c.Version, c.ExamineAt, c
+		case ItemShipment:
+			s := t.shipments[k]
+			st, ok := t.settings[s.Shop]
+			if !ok {
+				st = aftercare.DefaultSettings()
+			}
+			s.Refresh(st)
+			it.Version, it.DueAt, it.ExpiresAt, v = s.Version, s.ExamineAt, s.ExpiresAt, s
+		case ItemInventory:
+			inv := t.inventory[k]
+			it.Version, v = inv.Version, inv
+		case ItemWait:
+			w := t.waits[k]
+			it.Version, v = w.Version, w
+		default:
+			return nil, fmt.Errorf("cannot write a %s item", k.Kind)
+		}
+		doc, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		it.Doc = doc
+		out = append(out, it)
+	}
+	return out, nil
+}

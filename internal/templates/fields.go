@@ -1,0 +1,81 @@
+package templates
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Fields is what every template may use. The five contract fields are filled
+// for every message.
+type Fields struct {
+	OrderNumber    string // "#1001"; empty when the message is not about an order
+	WhatHappened   string // plain words: what happened (for exceptions, from the carrier's detail)
+	NextAction     string // the suggested next action for the reader
+	SupportContact string // Settings.SupportContact()
+	HelpURL        string // Settings.HelpURL for the kind's issue type
+
+	ShopName, FirstName, Carrier, TrackingNumber, EstimatedDelivery, DiscountCode string
+	// Items is comma-separated product titles, may be empty. For replenishment
+	// and back_in_stock it should name only the product the message is about.
+	Items string
+
+	Playbook string // for support_task and exception_resolved: which exception ("damaged", "delay", ...)
+	Detail   string // raw carrier detail, for the team
+
+	CustomerEmail, CustomerPhone string // for team messages only
+}
+
+// Rendered is one message ready to deliver.
+type Rendered struct {
+	Subject string            // empty for SMS
+	Body    string            // plain text
+	Fields  map[string]string // the delivery contract's "fields"
+}
+
+// contract is the delivery contract's "fields": order_number only when the
+// message is about an order, the other four always.
+func (f Fields) contract() map[string]string {
+	m := map[string]string{
+		"what_happened":   f.WhatHappened,
+		"next_action":     f.NextAction,
+		"support_contact": f.SupportContact,
+		"help_url":        f.HelpURL,
+	}
+	if f.OrderNumber != "" {
+		m["order_number"] = f.OrderNumber
+	}
+	return m
+}
+
+// tidy puts every field on one line with single spaces: carrier details and
+// product titles arrive with newlines, tabs and runs of spaces, and a stray
+// newline in a subject or an SMS breaks the message.
+func (f Fields) tidy() Fields {
+	for _, p := range f.strings() {
+		*p = oneLine(*p)
+	}
+	// Both are shown as sentences; sources write "paid but not shipped ...".
+	f.WhatHappened = capitalize(f.WhatHappened)
+	f.NextAction = capitalize(f.NextAction)
+	return f
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 || unicode.IsUpper(r) {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// strings points at every field, for code that treats them all alike.
+func (f *Fields) strings() []*string {
+	return []*string{
+		&f.OrderNumber, &f.WhatHappened, &f.NextAction, &f.SupportContact, &f.HelpURL,
+		&f.ShopName, &f.FirstName, &f.Carrier, &f.TrackingNumber, &f.EstimatedDelivery,
+		&f.DiscountCode, &f.Items, &f.Playbook, &f.Detail, &f.CustomerEmail, &f.CustomerPhone,
+	}
+}
