@@ -1,0 +1,109 @@
+package shopify
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aftercare/aftercare/internal/aftercare"
+)
+
+func goldenBodies(f *testing.F) map[string][]byte {
+	files, _ := filepath.Glob(filepath.Join(goldenDir, "*.json"))
+	out := map[string][]byte{}
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		out[topicOf(name)] = b
+	}
+	return out
+}
+
+func FuzzVerify(f *testing.F) {
+	f.Add([]byte(vectorBody), vectorSecret, vectorSig, uint(0))
+	i := uint(0)
+	for _, b := range goldenBodies(f) {
+		f.Add(b, "shpss_ü", sign("shpss_ü", b), i*97)
+		i++
+	}
+	f.Add([]byte{}, "s", "", uint(0))
+	f.Add([]byte("{}"), "", strings.Repeat("A", 44), uint(1))
+	f.Add([]byte("{}"), "k", "====", uint(2))
+	f.Fuzz(func(t *testing.T, body []byte, secret, value string, pos uint) {
+		src := Source{Secret: secret}
+		if err := src.Verify(body, hmacHeader(value), nil); err != nil && aftercare.ErrorCode(err) != aftercare.EUNAUTHORIZED {
+			t.Fatalf("Verify error code %q, want %s: %v", aftercare.ErrorCode(err), aftercare.EUNAUTHORIZED, err)
+		}
+		good := sign(secret, body)
+		err := src.Verify(body, hmacHeader(good), nil)
+		if secret == "" {
+			if aftercare.ErrorCode(err) != aftercare.EUNAUTHORIZED {
+				t.Fatalf("unconfigured secret verified: %v", err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("correctly signed body rejected: %v", err)
+		}
+		if len(body) == 0 {
+			return
+		}
+		changed := append([]byte(nil), body...)
+		changed[pos%uint(len(changed))]++
+		if err := src.Verify(changed, hmacHeader(good), nil); aftercare.ErrorCode(err) != aftercare.EUNAUTHORIZED {
+			t.Fatalf("body with one byte changed verified: %v", err)
+		}
+	})
+}
+
+func FuzzParse(f *testing.F) {
+	for topic, b := range goldenBodies(f) {
+		f.Add(topic, testShop, testEvent, b)
+	}
+	for _, s := range []string{``, `null`, `[]`, `"x"`, `{}`, `{"id":"1","line_items":[{"id":1e3}]}`, `{"id":1,"total_price":"-.5"}`,
+		`{"id":1,"updated_at":"0000-01-01T00:00:00+01:00"}`, `{"id":"\ud800"}`, `{"id":1,"customer":{"id":"x","tags":[1]}}`} {
+		f.Add("orders/updated", testShop, "e1", []byte(s))
+	}
+	f.Add("customers/redact", "", "", []byte(`{"shop_domain":"A.myshopify.com","customer":{"email":"x@y"}}`))
+	f.Add("app/uninstalled", testShop, "", []byte(`not json`))
+	f.Fuzz(func(t *testing.T, topic, shop, eventID string, body []byte) {
+		h := headers(topic)
+		h.Set(HeaderShop, shop)
+		h.Set(HeaderEventID, eventID)
+		ev, err := Source{}.Parse(body, h, received)
+		if err != nil {
+			if aftercare.ErrorCode(err) != aftercare.EINVALID {
+				t.Fatalf("Parse error code %q, want %s: %v", aftercare.ErrorCode(err), aftercare.EINVALID, err)
+			}
+			return
+		}
+		if ev.Source != aftercare.SourceShopify || ev.Topic == "" {
+			t.Fatalf("source %q topic %q", ev.Source, ev.Topic)
+		}
+		if ev.Kind == "" {
+			return
+		}
+		if ev.Shop == "" || !strings.HasPrefix(ev.ID, "shopify:"+ev.Shop+":"+ev.Topic+":") || len(ev.ID) > 400 {
+			t.Fatalf("id %q shop %q", ev.ID, ev.Shop)
+		}
+		if ev.At.IsZero() || ev.At.Location() != time.UTC {
+			t.Fatalf("event time %v is not a UTC time", ev.At)
+		}
+		b, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatalf("the event cannot be queued: %v", err)
+		}
+		if !utf8.Valid(b) {
+			t.Fatalf("queued event is not UTF-8")
+		}
+		if o := ev.Order; o != nil && (o.ID == "" || len(o.LineItems) > MaxLineItems) {
+			t.Fatalf("order %q with %d items", o.ID, len(o.LineItems))
+		}
+	})
+}
