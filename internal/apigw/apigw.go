@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
@@ -29,14 +31,50 @@ func New(h http.Handler, log *slog.Logger) Handler {
 				return jsonError(http.StatusBadRequest, "invalid", "the body is marked base64 but is not valid base64"), nil
 			}
 		}
+		if msg := malformed(req); msg != "" {
+			log.Warn("webhook", slog.String("path", req.RawPath), slog.Int("status", http.StatusBadRequest),
+				slog.String("outcome", "rejected"), slog.String("error", msg))
+			return jsonError(http.StatusBadRequest, "invalid", msg), nil
+		}
 		resp, err := adapter.ProxyWithContext(ctx, req)
 		if err != nil {
-			// Only a bug gets here: the request was already checked.
-			log.Error("proxy failed", slog.String("path", req.RawPath), slog.String("error", err.Error()))
-			return jsonError(http.StatusInternalServerError, "internal", "internal error"), nil
+			// The adapter fails only when it cannot build the request: the
+			// request is at fault, and the sender gets a 400, not a 5xx.
+			log.Warn("webhook", slog.String("path", req.RawPath), slog.Int("status", http.StatusBadRequest),
+				slog.String("outcome", "rejected"), slog.String("error", err.Error()))
+			return jsonError(http.StatusBadRequest, "invalid", "malformed request"), nil
 		}
 		return resp, nil
 	}
+}
+
+// malformed names what would stop the adapter from building an http.Request
+// (it would print to stdout and answer 504): a method that is not a token or
+// a path that is not a URL. API Gateway never sends these; a direct invoke may.
+func malformed(req events.APIGatewayV2HTTPRequest) string {
+	m := req.RequestContext.HTTP.Method
+	if m == "" {
+		return "the request has no method"
+	}
+	for i := 0; i < len(m); i++ {
+		if c := m[i]; c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return "the request method is not a valid token"
+		}
+	}
+	path := req.RawPath
+	if path == "" {
+		path = req.RequestContext.HTTP.Path
+	}
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	if req.RawQueryString != "" {
+		path += "?" + req.RawQueryString
+	}
+	if _, err := url.ParseRequestURI("https://localhost" + path); err != nil {
+		return "the request path is not a valid URL"
+	}
+	return ""
 }
 
 func jsonError(status int, code, msg string) events.APIGatewayV2HTTPResponse {
