@@ -48,6 +48,19 @@ sam-check: install ## sam validate --lint, cfn-lint and sam build
 bench: install ## benchmarks with their floors, side by side
 	go test -run '^$$' -bench . -benchmem -count 5 ./internal/...
 
+FUZZTIME ?= 60s
+.PHONY: fuzz
+fuzz: ## run every fuzzer for FUZZTIME (60s) each; new corpus entries land in Go's cache
+	@for pkg in $$(grep -l '^func Fuzz' internal/*/*_test.go | xargs -n1 dirname | sort -u); do \
+	  for f in $$(grep -ho '^func Fuzz[A-Za-z]*' $$pkg/*_test.go | cut -d' ' -f2); do \
+	    echo "== $$pkg $$f"; go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; \
+	  done; \
+	done
+
+.PHONY: samples
+samples: ## regenerate the sample invocation events in events/ from the golden webhooks
+	go run ./infra/cmd/samples
+
 .PHONY: fmt
 fmt:
 	gofmt -w $(GOFILES)
