@@ -17,7 +17,8 @@ install: ## install the local tools into .local/ (first run only)
 
 .PHONY: dev
 dev: install ## run everything locally: HTTP API :3000, Lambda Invoke API :3001, SQS pollers
-	go run ./infra/devstack/cmd/devstack
+	@go build -o .local/bin/devstack ./infra/devstack/cmd/devstack
+	@exec .local/bin/devstack $(DEV_FLAGS)
 
 .PHONY: test
 test: install fmt-check vet staticcheck go-test sam-check ## everything CI runs

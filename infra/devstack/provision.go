@@ -130,8 +130,8 @@ func (e *Emulators) QueueAttributes(ctx context.Context, url string) (map[string
 
 // cfnTable mirrors the AWS::DynamoDB::Table properties the local table needs.
 type cfnTable struct {
-	AttributeDefinitions []struct{ AttributeName, AttributeType string }
-	KeySchema            []cfnKey
+	AttributeDefinitions   []struct{ AttributeName, AttributeType string }
+	KeySchema              []cfnKey
 	GlobalSecondaryIndexes []struct {
 		IndexName  string
 		KeySchema  []cfnKey

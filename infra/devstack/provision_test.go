@@ -13,7 +13,11 @@ import (
 	"github.com/aftercare/aftercare/internal/testenv"
 )
 
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+func TestMain(m *testing.M) {
+	code := testenv.Main(m)
+	cleanupTestFn()
+	os.Exit(code)
+}
 
 // The table and queues come from template.yaml, with its key schema, index,
 // time to live and redrive policy.

@@ -146,8 +146,8 @@ func nodeValue(n *yaml.Node) (any, error) {
 type Function struct {
 	Name        string
 	CodeURI     string
-	Timeout     int // seconds
-	MemorySize  int // MB
+	Timeout     int            // seconds
+	MemorySize  int            // MB
 	Environment map[string]any // unresolved values
 	Events      map[string]Event
 	Reserved    int // ReservedConcurrentExecutions, 0 when unset

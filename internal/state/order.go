@@ -45,7 +45,7 @@ func applyOrder(t *tx, shop string, snap *aftercare.OrderSnapshot, at time.Time)
 		t.note("order %s moves from customer %s", o.ID, o.CustomerID)
 	}
 
-	first := !o.Seen
+	first, hadCustomer := !o.Seen, o.CustomerID != ""
 	if first || snap.UpdatedAt.After(o.UpdatedAt) {
 		wasCancelled := o.Cancelled()
 		copySnapshot(o, snap)
@@ -85,6 +85,9 @@ func applyOrder(t *tx, shop string, snap *aftercare.OrderSnapshot, at time.Time)
 			}
 		}
 		fulfill(t, o, c, &f, fs, at)
+	}
+	if !hadCustomer && o.CustomerID != "" {
+		settleParcels(t, o)
 	}
 	if o.Shipped() {
 		closeOrderExceptions(t, o, c, "shipped", true, func(e *aftercare.Exception) bool {

@@ -207,6 +207,26 @@ func TestCarrierBeforeFulfillmentLinksLater(t *testing.T) {
 	}
 }
 
+// A fulfillment and its first scan can both come before the order's snapshot
+// (the order is still a stub with no customer): the notice waits for the
+// snapshot to name whom to tell, and is sent then, once.
+func TestShippedBeforeTheOrderIsKnown(t *testing.T) {
+	e := newEnv(t)
+	var msgs []aftercare.Message
+	for _, ev := range []aftercare.Event{
+		fulfillmentEvent("fulfillments/create", "fc1", f1),
+		carrierEvent(aftercare.SourceEasyPost, "early", f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(2, 7), ""),
+		orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)),
+		carrierEvent(aftercare.SourceEasyPost, "later", f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(3, 7), ""),
+		orderEvent("orders/updated", "ou", snapshot(at(1, 10), "paid", "partial", nil)),
+	} {
+		msgs = append(msgs, e.process(t, ev, false).Messages...)
+	}
+	if k := kindsOf(msgs); k[aftercare.KindOrderShipped] != 1 || len(msgs) != 1 || msgs[0].CustomerID != buyer.ID {
+		t.Fatalf("want one order_shipped to the buyer once the snapshot names them, got %v", k)
+	}
+}
+
 // An exception opens its playbook (notice + support task) and a hold, and the
 // parcel moving on resolves it and lifts the hold.
 func TestExceptionOpensAndResolves(t *testing.T) {

@@ -112,6 +112,31 @@ func applyScanTo(t *tx, s *aftercare.Shipment, sc aftercare.Scan) {
 	}
 }
 
+// settleParcels settles an order's parcels once its customer is known: a
+// fulfillment or a scan that came before the order's snapshot left them
+// waiting for someone to tell.
+func settleParcels(t *tx, o *aftercare.Order) {
+	var keys []string
+	for _, ks := range o.Fulfillments {
+		keys = append(keys, ks...)
+	}
+	sort.Strings(keys)
+	ships := make([]*aftercare.Shipment, 0, len(keys))
+	for _, k := range keys {
+		ships = append(ships, t.shipment(k))
+	}
+	if t.missing() {
+		return
+	}
+	for _, s := range ships {
+		if s.CustomerID == "" && s.Linked() {
+			s.CustomerID = o.CustomerID
+			t.touchShipment(s)
+			settleShipment(t, s)
+		}
+	}
+}
+
 // settleShipment derives what a linked parcel's current status means for its
 // order and customer: first shipped, delivered, a playbook opened or closed.
 // It only loads the order and customer when one of those happens, so the
@@ -124,6 +149,17 @@ func settleShipment(t *tx, s *aftercare.Shipment) (*aftercare.Order, *aftercare.
 	}
 	if _, ok := t.settingsFor(s.Shop); !ok {
 		return nil, nil
+	}
+	if s.CustomerID == "" {
+		// Whom to tell comes with the order's snapshot, which may arrive after
+		// the fulfillment and the scans: until it does nothing is decided, so
+		// no notice is spent on a parcel with no one to tell. The snapshot
+		// settles its parcels again (settleParcels).
+		o := t.order(s.Shop, s.OrderID)
+		if o == nil || t.missing() || !o.Seen {
+			return nil, nil
+		}
+		s.CustomerID = o.CustomerID
 	}
 	if s.ShippedAt.IsZero() {
 		switch s.Status {

@@ -1,0 +1,90 @@
+package devstack
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// A pid file from a crashed run gets its live processes killed; entries whose
+// pid now belongs to another process (start time differs) are left alone.
+func TestKillLeftovers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run", "devstack.pids")
+	var cmds []*exec.Cmd
+	pf := newPidFile(path)
+	for _, role := range []string{"devstack", "emulator", "function:X"} {
+		c := exec.Command("sleep", "30")
+		c.SysProcAttr = childAttrs()
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, c)
+		pf.add(c.Process.Pid, role)
+	}
+	other := exec.Command("sleep", "30")
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = other.Process.Kill(); _ = other.Wait() }()
+	b, _ := os.ReadFile(path)
+	// The same pid with another start time: a recycled pid, not ours.
+	b = append(b, []byte(strings.Join([]string{itoa(other.Process.Pid), "1", "emulator"}, " ")+"\n")...)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	waited := make(chan error, len(cmds))
+	for _, c := range cmds {
+		go func() { waited <- c.Wait() }()
+	}
+	killLeftovers(path, discardLog())
+	for range cmds {
+		select {
+		case err := <-waited:
+			if err == nil {
+				t.Error("a leftover exited cleanly instead of being killed")
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a leftover process survived")
+		}
+	}
+	if procStartTime(other.Process.Pid) == "" {
+		t.Error("a process whose pid was merely recorded with another start time was killed")
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Error("the pid file was not removed")
+	}
+}
+
+type countInvoker struct{ n atomic.Int32 }
+
+func (c *countInvoker) Invoke(ctx context.Context, payload []byte) *Result {
+	if !strings.Contains(string(payload), `"scheduled_time": "20`) {
+		return failed("x", "Bad", string(payload))
+	}
+	c.n.Add(1)
+	return &Result{}
+}
+
+func TestRunSchedule(t *testing.T) {
+	s := Schedule{Function: "F", Type: "ScheduleV2", Expression: "rate(1 minute)", Every: 20 * time.Millisecond,
+		Input: `{"check": "all", "scheduled_time": "<aws.scheduler.scheduled-time>"}`}
+	var c countInvoker
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	runSchedule(ctx, s, &c, discardLog())
+	if n := c.n.Load(); n < 3 {
+		t.Errorf("ran %d times in 150 ms at a 20 ms rate", n)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }

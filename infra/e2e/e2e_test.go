@@ -1,0 +1,356 @@
+// Package e2e drives the whole application through the local stack that
+// `make dev` runs: real bootstrap binaries behind the local HTTP API, Invoke
+// API and SQS pollers, DynamoDB Local and moto, and a local delivery sink.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/aftercare/aftercare/infra/devstack"
+	"github.com/aftercare/aftercare/internal/delivery"
+	"github.com/aftercare/aftercare/internal/signature"
+)
+
+// Secrets of infra/local/env.json, which the stack loads like `make dev`.
+const (
+	shopifySecret   = "local-shopify-secret"
+	easypostSecret  = "local-easypost-secret"
+	aftershipSecret = "local-aftership-secret"
+	shippoToken     = "local-shippo-token"
+	deliverySecret  = "local-delivery-secret"
+)
+
+var (
+	once     sync.Once
+	st       *devstack.Stack
+	ddb      *dynamodb.Client
+	sqsc     *awssqs.Client
+	startErr error
+	snk      = &sink{attempts: map[string]int{}}
+	sinkSrv  *httptest.Server
+	root     string
+)
+
+func TestMain(m *testing.M) {
+	sinkSrv = httptest.NewServer(snk)
+	code := m.Run()
+	if st != nil {
+		st.Close()
+	}
+	sinkSrv.Close()
+	os.Exit(code)
+}
+
+// stack starts one local stack for the package: building four functions and
+// two emulators takes seconds, so the tests share it and keep apart by shop.
+func stack(t *testing.T) *devstack.Stack {
+	t.Helper()
+	once.Do(func() {
+		root, startErr = devstack.ProjectRoot()
+		if startErr != nil {
+			return
+		}
+		var logw io.Writer = io.Discard
+		if os.Getenv("E2E_VERBOSE") != "" {
+			logw = os.Stderr
+		}
+		build, err := os.MkdirTemp("", "aftercare-e2e-build-")
+		if err != nil {
+			startErr = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+		defer cancel()
+		// Its own build folder and free ports: `make dev` and other test
+		// packages may run at the same time.
+		st, startErr = devstack.Start(ctx, devstack.Options{
+			Root: root, EnvFile: filepath.Join(root, "infra/local/env.json"), BuildDir: build, Prefix: "e2e-",
+			Env: map[string]string{
+				"DELIVERY_URL":                sinkSrv.URL,
+				"DELIVERY_RETRY_BASE_SECONDS": "1",
+				"DELIVERY_TIMEOUT_SECONDS":    "5",
+				"LOG_LEVEL":                   "INFO",
+			},
+			VisibilityTimeout: 2,
+			NoSchedules:       true,
+			Log:               logw,
+		})
+		if startErr == nil {
+			ddb, sqsc = (&devstack.Emulators{DynamoEndpoint: st.DynamoEndpoint, SQSEndpoint: st.SQSEndpoint}).Clients()
+		}
+	})
+	if startErr != nil {
+		t.Fatalf("the local stack could not start: %v", startErr)
+	}
+	return st
+}
+
+// --- the delivery sink ---
+
+// sink is the merchant's delivery endpoint. Per shop it answers 200
+// ("ok-..."), 500 twice then 200 per message ("flaky-..."), or always 500
+// ("down-..."); it checks every signature.
+type sink struct {
+	mu         sync.Mutex
+	attempts   map[string]int // by message id
+	deliveries []delivered    // 2xx answers only
+	badSigs    int
+}
+
+type delivered struct {
+	ID, Kind, Shop, Channel, Audience string
+	Order                             string
+	Body                              map[string]any
+}
+
+func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	var m map[string]any
+	_ = json.Unmarshal(body, &m)
+	id := r.Header.Get(delivery.HeaderID)
+	shop, _ := m["shop"].(string)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r.Header.Get(delivery.HeaderSignature) != "sha256="+signature.Hex([]byte(deliverySecret), body) || id == "" || id != m["id"] {
+		s.badSigs++
+	}
+	s.attempts[id]++
+	status := http.StatusOK
+	switch {
+	case strings.HasPrefix(shop, "down-"):
+		status = http.StatusInternalServerError
+	case strings.HasPrefix(shop, "flaky-") && s.attempts[id] <= 2:
+		status = http.StatusInternalServerError
+	}
+	if status == http.StatusOK {
+		d := delivered{ID: id, Shop: shop, Body: m}
+		d.Kind, _ = m["kind"].(string)
+		d.Channel, _ = m["channel"].(string)
+		d.Audience, _ = m["audience"].(string)
+		if o, ok := m["order"].(map[string]any); ok {
+			d.Order, _ = o["id"].(string)
+		}
+		s.deliveries = append(s.deliveries, d)
+	}
+	w.WriteHeader(status)
+}
+
+func (s *sink) forShop(shop string) []delivered {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []delivered
+	for _, d := range s.deliveries {
+		if d.Shop == shop {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func (s *sink) attemptsFor(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts[id]
+}
+
+// --- sending webhooks ---
+
+type hook struct {
+	path    string
+	headers map[string]string
+	body    []byte
+}
+
+func shopifyHook(shop, topic, eventID string, body []byte) hook {
+	return hook{path: "/webhooks/shopify", body: body, headers: map[string]string{
+		"Content-Type": "application/json", "X-Shopify-Topic": topic, "X-Shopify-Shop-Domain": shop,
+		"X-Shopify-Event-Id": eventID, "X-Shopify-Hmac-Sha256": signature.Base64([]byte(shopifySecret), body),
+	}}
+}
+
+func carrierHook(carrier string, body []byte) hook {
+	h := hook{path: "/webhooks/carriers/" + carrier, body: body, headers: map[string]string{"Content-Type": "application/json"}}
+	switch carrier {
+	case "easypost":
+		h.headers["X-Hmac-Signature"] = "hmac-sha256-hex=" + signature.Hex([]byte(easypostSecret), body)
+	case "aftership":
+		h.headers["aftership-hmac-sha256"] = signature.Base64([]byte(aftershipSecret), body)
+	case "shippo":
+		h.path += "?token=" + shippoToken
+	}
+	return h
+}
+
+type answer struct {
+	Status int
+	Body   map[string]any
+	Raw    string
+}
+
+func send(t *testing.T, h hook) answer {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, stack(t).HTTPURL+h.path, bytes.NewReader(h.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range h.headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", h.path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	a := answer{Status: resp.StatusCode, Raw: string(raw)}
+	if err := json.Unmarshal(raw, &a.Body); err != nil {
+		t.Errorf("POST %s: answer is not JSON: %q", h.path, raw)
+	}
+	return a
+}
+
+func readFile(t *testing.T, rel string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// edit decodes a JSON document, applies f and encodes it again.
+func edit(t *testing.T, b []byte, f func(m map[string]any)) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	f(m)
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// --- reading state ---
+
+func eventRecorded(t *testing.T, id string) bool {
+	t.Helper()
+	s := stack(t)
+	out, err := ddb.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String(s.Table),
+		Key: map[string]ddbtypes.AttributeValue{
+			"pk": &ddbtypes.AttributeValueMemberS{Value: "EVENT#" + id},
+			"sk": &ddbtypes.AttributeValueMemberS{Value: "EVENT"},
+		},
+	})
+	if err != nil {
+		t.Fatalf("GetItem: %v", err)
+	}
+	return out.Item != nil
+}
+
+// eventsOfShop lists the dedupe records of one shop (a test-only Scan).
+func eventsOfShop(t *testing.T, source, shop string) []string {
+	t.Helper()
+	s := stack(t)
+	var ids []string
+	p := dynamodb.NewScanPaginator(ddb, &dynamodb.ScanInput{
+		TableName:        aws.String(s.Table),
+		FilterExpression: aws.String("begins_with(pk, :p)"),
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
+			":p": &ddbtypes.AttributeValueMemberS{Value: "EVENT#" + source + ":" + shop + ":"},
+		},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatalf("Scan: %v", err)
+		}
+		for _, it := range page.Items {
+			ids = append(ids, it["pk"].(*ddbtypes.AttributeValueMemberS).Value)
+		}
+	}
+	return ids
+}
+
+func queueDepth(t *testing.T, url string) int {
+	t.Helper()
+	stack(t)
+	out, err := sqsc.GetQueueAttributes(context.Background(), &awssqs.GetQueueAttributesInput{
+		QueueUrl:       aws.String(url),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible, sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed},
+	})
+	if err != nil {
+		t.Fatalf("GetQueueAttributes: %v", err)
+	}
+	n := 0
+	for _, v := range out.Attributes {
+		var k int
+		fmt.Sscan(v, &k)
+		n += k
+	}
+	return n
+}
+
+// eventually polls cond until it holds or the wait is over.
+func eventually(t *testing.T, wait time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", wait, what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// settle waits until the inbox and outbound queues are empty and the sink has
+// been quiet for a while: everything the test started has run its course.
+func settle(t *testing.T) {
+	t.Helper()
+	s := stack(t)
+	quietSince, last := time.Now(), -1
+	eventually(t, 90*time.Second, "the queues to drain", func() bool {
+		snk.mu.Lock()
+		n := len(snk.deliveries)
+		snk.mu.Unlock()
+		if n != last {
+			last, quietSince = n, time.Now()
+		}
+		return queueDepth(t, s.Queues["InboxQueue"]) == 0 && queueDepth(t, s.Queues["OutboundQueue"]) == 0 && time.Since(quietSince) > 3*time.Second
+	})
+}
+
+func uniq(prefix string) string {
+	return fmt.Sprintf("%s-%d-%04d", prefix, time.Now().UnixNano()%1e9, rand.IntN(10000))
+}
+
+// kinds counts deliveries per kind.
+func kinds(ds []delivered) map[string]int {
+	out := map[string]int{}
+	for _, d := range ds {
+		out[d.Kind]++
+	}
+	return out
+}
