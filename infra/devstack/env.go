@@ -57,6 +57,9 @@ const (
 	FromParameters EnvSource = "env-file Parameters"
 	FromFunction   EnvSource = "env-file function section"
 	FromProcess    EnvSource = "process environment"
+	// Ignored marks an env-file variable the function does not declare: as
+	// with sam local, it is not passed (a typo must not look like a setting).
+	Ignored EnvSource = "ignored: not declared by the function"
 )
 
 // FunctionEnv is a function's own variables: the template's (Globals and the
@@ -85,7 +88,11 @@ func FunctionEnv(fn Function, names *Names, file EnvFile, lookup LookupFunc) (en
 		}
 	}
 	for k, v := range file[fn.Name] {
-		env[k], sources[k] = v, FromFunction
+		if _, declared := fn.Environment[k]; declared {
+			env[k], sources[k] = v, FromFunction
+		} else {
+			sources[k] = Ignored
+		}
 	}
 	if lookup != nil {
 		for _, k := range keys {

@@ -28,7 +28,7 @@ func TestFunctionEnvPrecedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"TABLE": "t-Table", "LEVEL": "INFO", "A": "params", "B": "function", "C": "process", "D": "", "EXTRA": "function"}
+	want := map[string]string{"TABLE": "t-Table", "LEVEL": "INFO", "A": "params", "B": "function", "C": "process", "D": ""}
 	if len(env) != len(want) {
 		t.Errorf("env = %v, want %v", env, want)
 	}
@@ -37,7 +37,7 @@ func TestFunctionEnvPrecedence(t *testing.T) {
 			t.Errorf("%s = %q (from %s), want %q", k, got, src[k], v)
 		}
 	}
-	if src["TABLE"] != devstack.FromTemplate || src["A"] != devstack.FromParameters || src["B"] != devstack.FromFunction || src["C"] != devstack.FromProcess {
+	if src["TABLE"] != devstack.FromTemplate || src["A"] != devstack.FromParameters || src["B"] != devstack.FromFunction || src["C"] != devstack.FromProcess || src["EXTRA"] != devstack.Ignored {
 		t.Errorf("sources = %v", src)
 	}
 }

@@ -230,11 +230,18 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 			closeLns()
 			return fail(err)
 		}
-		var fromProcess []string
+		var fromProcess, ignored []string
 		for k, src := range sources {
-			if src == FromProcess {
+			switch src {
+			case FromProcess:
 				fromProcess = append(fromProcess, k)
+			case Ignored:
+				ignored = append(ignored, k)
 			}
+		}
+		if len(ignored) > 0 {
+			sort.Strings(ignored)
+			log.Warn("env file variables the function does not declare are not passed", "function", fn.Name, "variables", ignored)
 		}
 		if len(fromProcess) > 0 {
 			sort.Strings(fromProcess)
