@@ -362,3 +362,78 @@ func TestInvokeLifecycleChecks(t *testing.T) {
 		t.Fatalf("result %s", raw)
 	}
 }
+
+// invoke calls a function through the local Invoke API.
+func invoke(t *testing.T, fn, payload string) []byte {
+	t.Helper()
+	resp, err := http.Post(stack(t).InvokeURL+"/2015-03-31/functions/"+fn+"/invocations", "application/json", strings.NewReader(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || resp.Header.Get("X-Amz-Function-Error") != "" {
+		t.Fatalf("invoke %s: %d %s %s", fn, resp.StatusCode, resp.Header.Get("X-Amz-Function-Error"), raw)
+	}
+	return raw
+}
+
+// Issues 5 and 6 through the stack: two customers' orders are delivered, one
+// is then cancelled. The follow-up check run 14 days after delivery sends
+// care_tips for the kept order only; review_request (due 7 days after
+// delivery) is by then more than 7 days late and is dropped as stale.
+func TestFollowUpsSkipCancelledOrders(t *testing.T) {
+	stack(t)
+	shop := uniq("ok-life") + ".myshopify.com"
+	fulfilled := readFile(t, "events/webhooks/shopify/orders__fulfilled.json")
+	n := rand.Int64N(1e12)
+	order := func(i int64, cancelled bool) []byte {
+		return edit(t, fulfilled, func(m map[string]any) {
+			m["id"] = fmt.Sprint(5e12 + n + i)
+			c := m["customer"].(map[string]any)
+			c["id"], c["tags"], c["email"] = fmt.Sprint(7e12+n+i), "vip", fmt.Sprintf("buyer%d@example.com", i)
+			m["email"] = c["email"]
+			for j, f := range m["fulfillments"].([]any) {
+				f := f.(map[string]any)
+				num := fmt.Sprintf("9400%016d%02d", n+i, j)
+				f["id"], f["order_id"], f["tracking_number"], f["tracking_numbers"], f["shipment_status"] = fmt.Sprint(4e12+n+i*10+int64(j)), m["id"], num, []string{num}, "delivered"
+			}
+			if cancelled {
+				m["cancelled_at"], m["cancel_reason"], m["updated_at"] = "2026-11-05T09:00:00-05:00", "customer", "2026-11-05T09:00:01-05:00"
+			}
+		})
+	}
+	for _, h := range []hook{
+		shopifyHook(shop, "orders/fulfilled", "kept", order(1, false)),
+		shopifyHook(shop, "orders/fulfilled", "doomed", order(2, false)),
+		shopifyHook(shop, "orders/cancelled", "doomed-cancel", order(2, true)),
+	} {
+		if a := send(t, h); a.Status != http.StatusOK {
+			t.Fatalf("%d %s", a.Status, a.Raw)
+		}
+	}
+	settle(t)
+	before := kinds(snk.forShop(shop))
+	// Delivered 2026-11-04T15:30Z; care_tips is due 14 days later.
+	raw := invoke(t, "LifecycleChecksFunction", `{"check": "followups", "scheduled_time": "2026-11-19T10:00:00Z"}`)
+	settle(t)
+	var care []delivered
+	for _, d := range snk.forShop(shop) {
+		if d.Kind == "care_tips" {
+			care = append(care, d)
+		}
+	}
+	if len(care) != 1 || care[0].Order != fmt.Sprint(5e12+n+1) {
+		t.Fatalf("care_tips deliveries %+v, want one for the kept order (check result %s)", care, raw)
+	}
+	if k := kinds(snk.forShop(shop)); k["review_request"] != 0 {
+		t.Errorf("a stale review_request was sent: %v", k)
+	}
+	// Running the same check again sends nothing more.
+	invoke(t, "LifecycleChecksFunction", `{"check": "followups", "scheduled_time": "2026-11-19T10:00:00Z"}`)
+	settle(t)
+	if k := kinds(snk.forShop(shop)); k["care_tips"] != 1 {
+		t.Errorf("after a second run: %v", k)
+	}
+	t.Logf("before the check %v; check result %s", before, raw)
+}
