@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aftercare/aftercare/infra/devstack"
+	"github.com/aftercare/aftercare/internal/testenv"
 )
 
 var (
@@ -67,13 +68,7 @@ func (l *logBuf) String() string {
 // waitFor polls cond until it holds or the timeout passes.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testenv.WaitFor(t, timeout, 50*time.Millisecond, what, cond)
 }
 
 // newRunner runs the test bootstrap as function "TestFunction".

@@ -28,6 +28,7 @@ import (
 	"github.com/aftercare/aftercare/infra/devstack"
 	"github.com/aftercare/aftercare/internal/delivery"
 	"github.com/aftercare/aftercare/internal/signature"
+	"github.com/aftercare/aftercare/internal/testenv"
 )
 
 // Secrets of infra/local/env.json, which the stack loads like `make dev`.
@@ -316,13 +317,7 @@ func queueDepth(t *testing.T, url string) int {
 // eventually polls cond until it holds or the wait is over.
 func eventually(t *testing.T, wait time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", wait, what)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	testenv.WaitFor(t, wait, 200*time.Millisecond, what, cond)
 }
 
 // settle waits until the inbox and outbound queues are empty and the sink has

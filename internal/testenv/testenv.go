@@ -115,3 +115,16 @@ func Fresh(t testing.TB) *Stack {
 		OutDLQ:   names.Refs["OutboundDeadLetterQueue"],
 	}
 }
+
+// WaitFor polls cond every interval until it holds, failing the test with
+// what it waited for once timeout has passed.
+func WaitFor(t testing.TB, timeout, every time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(every)
+	}
+}
