@@ -49,6 +49,10 @@ sam-check: install ## sam validate --lint, cfn-lint and sam build
 bench: install ## benchmarks with their floors, side by side
 	go test -run '^$$' -bench . -benchmem -count 5 ./internal/...
 
+.PHONY: coldstart
+coldstart: ## Init Duration of each function vs a hello-world aws-lambda-go bootstrap
+	go run ./infra/cmd/coldstart
+
 FUZZTIME ?= 60s
 .PHONY: fuzz
 fuzz: ## run every fuzzer for FUZZTIME (60s) each; new corpus entries land in Go's cache
