@@ -19,7 +19,13 @@ import (
 type Emulators struct {
 	DynamoEndpoint string
 	SQSEndpoint    string
-	procs          []*exec.Cmd
+	procs          []*child
+}
+
+// child is a started emulator and the channel its reaper closes when it exits.
+type child struct {
+	cmd  *exec.Cmd
+	done chan struct{}
 }
 
 // EmulatorOptions say where the installed tools are and which ports to use
@@ -70,47 +76,65 @@ func StartEmulators(ctx context.Context, o EmulatorOptions) (*Emulators, error) 
 		log = io.Discard
 	}
 	e := &Emulators{}
-	dport, err := portOr(o.DynamoPort)
+	ddb, err := e.launch(ctx, "DynamoDB Local", o.DynamoPort, log, func(port int) *exec.Cmd {
+		c := exec.Command(java, "-Xmx512m", "-Djava.library.path="+lib, "-cp", filepath.Join(lib, "*"),
+			"com.amazonaws.services.dynamodbv2.local.main.ServerRunner",
+			"-inMemory", "-sharedDb", "-disableTelemetry", "-port", strconv.Itoa(port))
+		c.Dir = filepath.Join(local, "dynamodb") // it writes a metadata file where it runs
+		return c
+	})
 	if err != nil {
+		e.Stop()
 		return nil, err
 	}
-	sport, err := portOr(o.SQSPort)
+	sqs, err := e.launch(ctx, "moto", o.SQSPort, log, func(port int) *exec.Cmd {
+		return exec.Command(moto, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	})
 	if err != nil {
+		e.Stop()
 		return nil, err
 	}
-	ddb := exec.Command(java, "-Xmx512m", "-Djava.library.path="+lib, "-cp", filepath.Join(lib, "*"),
-		"com.amazonaws.services.dynamodbv2.local.main.ServerRunner",
-		"-inMemory", "-sharedDb", "-disableTelemetry", "-port", strconv.Itoa(dport))
-	ddb.Dir = filepath.Join(local, "dynamodb") // it writes a metadata file where it runs
-	sqs := exec.Command(moto, "-H", "127.0.0.1", "-p", strconv.Itoa(sport))
-	for _, c := range []*exec.Cmd{ddb, sqs} {
+	e.DynamoEndpoint, e.SQSEndpoint = ddb, sqs
+	return e, nil
+}
+
+// launch starts one emulator and waits until it answers. A port picked at
+// random can be taken between the pick and the emulator's bind (another test
+// package starting its own pair): the emulator then exits, and launch tries
+// another port.
+func (e *Emulators) launch(ctx context.Context, name string, port int, log io.Writer, cmd func(port int) *exec.Cmd) (string, error) {
+	for attempt := 1; ; attempt++ {
+		p, err := portOr(port)
+		if err != nil {
+			return "", err
+		}
+		c := cmd(p)
 		c.Stdout, c.Stderr = log, log
 		c.SysProcAttr = childAttrs()
 		if err := c.Start(); err != nil {
-			e.Stop()
-			return nil, fmt.Errorf("start %s: %w", filepath.Base(c.Path), err)
+			return "", fmt.Errorf("start %s: %w", name, err)
 		}
-		e.procs = append(e.procs, c)
+		ch := &child{cmd: c, done: make(chan struct{})}
+		go func() { _ = c.Wait(); close(ch.done) }() // the only Wait: stop and waitHTTP watch done
+		e.procs = append(e.procs, ch)
+		url := "http://127.0.0.1:" + strconv.Itoa(p)
+		err = waitHTTP(ctx, url, ch.done, 60*time.Second)
+		if err == nil {
+			return url, nil
+		}
+		if errors.Is(err, errExited) && port == 0 && attempt < 3 {
+			continue
+		}
+		return "", fmt.Errorf("%s did not come up on %s: %w", name, url, err)
 	}
-	e.DynamoEndpoint = "http://127.0.0.1:" + strconv.Itoa(dport)
-	e.SQSEndpoint = "http://127.0.0.1:" + strconv.Itoa(sport)
-	if err := waitHTTP(ctx, e.DynamoEndpoint, ddb, 60*time.Second); err != nil {
-		e.Stop()
-		return nil, fmt.Errorf("DynamoDB Local did not come up on %s: %w", e.DynamoEndpoint, err)
-	}
-	if err := waitHTTP(ctx, e.SQSEndpoint, sqs, 60*time.Second); err != nil {
-		e.Stop()
-		return nil, fmt.Errorf("moto did not come up on %s: %w", e.SQSEndpoint, err)
-	}
-	return e, nil
 }
 
 // Pids returns the emulator process ids.
 func (e *Emulators) Pids() []int {
 	var out []int
 	for _, c := range e.procs {
-		if c.Process != nil {
-			out = append(out, c.Process.Pid)
+		if c.cmd.Process != nil {
+			out = append(out, c.cmd.Process.Pid)
 		}
 	}
 	return out
@@ -119,7 +143,7 @@ func (e *Emulators) Pids() []int {
 // Stop ends both emulators: SIGTERM, then SIGKILL after three seconds.
 func (e *Emulators) Stop() {
 	for _, c := range e.procs {
-		stopProcess(c, 3*time.Second)
+		stopChild(c, 3*time.Second)
 	}
 	e.procs = nil
 }
@@ -130,20 +154,15 @@ func childAttrs() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
 
-// stopProcess stops a child's whole process group gracefully, then by force.
-func stopProcess(c *exec.Cmd, grace time.Duration) {
-	if c == nil || c.Process == nil {
-		return
-	}
-	pid := c.Process.Pid
+// stopChild stops a child's whole process group gracefully, then by force.
+func stopChild(c *child, grace time.Duration) {
+	pid := c.cmd.Process.Pid
 	_ = syscall.Kill(-pid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = c.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-c.done:
 	case <-time.After(grace):
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		<-done
+		<-c.done
 	}
 }
 
@@ -164,37 +183,31 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// errExited says an emulator died while starting (often: its port was taken).
+var errExited = errors.New("the process exited (its output is in the emulator log)")
+
 // waitHTTP waits until url answers any HTTP response, the process exits, or
-// the timeout passes.
-func waitHTTP(ctx context.Context, url string, proc *exec.Cmd, timeout time.Duration) error {
-	exited := make(chan struct{})
-	go func() {
-		// Only observe: Wait is owned by stopProcess, so poll the pid instead.
-		for {
-			if proc.Process == nil || syscall.Kill(proc.Process.Pid, 0) != nil {
-				close(exited)
-				return
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
-	}()
+// the timeout passes. An answer counts only while the process still runs: a
+// dead emulator's port may be another's.
+func waitHTTP(ctx context.Context, url string, exited <-chan struct{}, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	client := &http.Client{Timeout: time.Second}
 	for time.Now().Before(deadline) {
 		resp, err := client.Get(url)
 		if err == nil {
 			resp.Body.Close()
-			return nil
+			select {
+			case <-exited:
+				return errExited
+			default:
+				return nil
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-exited:
-			return errors.New("the process exited (see its output above)")
+			return errExited
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

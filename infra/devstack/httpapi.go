@@ -116,10 +116,8 @@ func (h *HTTPAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if res.Error != nil {
 		h.logf("function error", "route", route.Key(), "function", route.Function, "request_id", res.RequestID, "error_type", res.Error.Type, "error", res.Error.Message)
-		if res.TimedOut() {
-			rawJSON(w, http.StatusServiceUnavailable, unavailableBody)
-			return
-		}
+		// A function timeout is a function error to API Gateway: 500. Only
+		// its own integration timeout (above) is a 503.
 		rawJSON(w, http.StatusInternalServerError, internalBody)
 		return
 	}

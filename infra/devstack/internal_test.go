@@ -2,7 +2,9 @@ package devstack
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,7 +46,23 @@ func TestKillLeftovers(t *testing.T) {
 	for _, c := range cmds {
 		go func() { waited <- c.Wait() }()
 	}
-	killLeftovers(path, discardLog())
+	// A devstack that still runs is not a leftover: nothing is killed.
+	if err := killLeftovers(path, discardLog()); err == nil || !strings.Contains(err.Error(), "already running") {
+		t.Fatalf("with the previous devstack alive: %v, want an error", err)
+	}
+	for _, c := range cmds {
+		if procStartTime(c.Process.Pid) == "" {
+			t.Fatal("a process of a running devstack was killed")
+		}
+	}
+	// Once it is gone (crashed), its children are leftovers.
+	_ = cmds[0].Process.Kill()
+	for end := time.Now().Add(5 * time.Second); procStartTime(cmds[0].Process.Pid) != "" && !isZombie(cmds[0].Process.Pid) && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := killLeftovers(path, discardLog()); err != nil {
+		t.Fatal(err)
+	}
 	for range cmds {
 		select {
 		case err := <-waited:
@@ -88,3 +106,28 @@ func TestRunSchedule(t *testing.T) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// An emulator that dies at start (here: its port is busy) is reported at
+// once as exited, not after the minute-long wait for an answer.
+func TestEmulatorExitIsSeen(t *testing.T) {
+	root, err := ProjectRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	port := busy.Addr().(*net.TCPAddr).Port
+	start := time.Now()
+	e, err := StartEmulators(context.Background(), EmulatorOptions{Root: root, SQSPort: port})
+	if err == nil {
+		e.Stop()
+		t.Fatal("started on a busy port")
+	}
+	if !errors.Is(err, errExited) {
+		t.Fatalf("got %v, want the exit to be reported", err)
+	}
+	t.Logf("reported after %s: %v", time.Since(start).Round(time.Millisecond), err)
+}

@@ -95,13 +95,14 @@ func procStartTime(pid int) string {
 	return f[19]
 }
 
-// killLeftovers kills the processes a previous run recorded and that still
-// run: a previous devstack (SIGTERM, then SIGKILL) and then every child's
-// process group.
-func killLeftovers(path string, log *slog.Logger) {
+// killLeftovers kills what a crashed previous run left behind (its emulators
+// and function processes, each its own process group). A previous devstack
+// that is still running is not a leftover: it is an error naming its pid, so
+// a second `make dev` never takes down one that works.
+func killLeftovers(path string, log *slog.Logger) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return
+		return nil
 	}
 	type entry struct {
 		pid  int
@@ -124,13 +125,9 @@ func killLeftovers(path string, log *slog.Logger) {
 		}
 	}
 	for _, e := range owners {
-		log.Warn("stopping a devstack left running", "pid", e.pid)
-		_ = syscall.Kill(e.pid, syscall.SIGTERM)
-		deadline := time.Now().Add(5 * time.Second)
-		for procStartTime(e.pid) != "" && time.Now().Before(deadline) {
-			time.Sleep(50 * time.Millisecond)
+		if !isZombie(e.pid) {
+			return fmt.Errorf("a local stack is already running here (pid %d): stop it (Ctrl-C, or kill %d) first", e.pid, e.pid)
 		}
-		_ = syscall.Kill(e.pid, syscall.SIGKILL)
 	}
 	for _, e := range children {
 		if procStartTime(e.pid) == "" {
@@ -147,6 +144,7 @@ func killLeftovers(path string, log *slog.Logger) {
 		}
 	}
 	_ = os.Remove(path)
+	return nil
 }
 
 func isZombie(pid int) bool {

@@ -1,6 +1,7 @@
 package devstack
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -184,9 +185,10 @@ func (r *Runner) Close() {
 // instance is one execution environment. Only the goroutine that acquired it
 // invokes it; mu guards proc against Close.
 type instance struct {
-	r    *Runner
-	mu   sync.Mutex
-	proc *process
+	r      *Runner
+	mu     sync.Mutex
+	proc   *process
+	closed bool // set by Close: an invocation in flight must not start a new process
 }
 
 // process is one run of the bootstrap binary with its own Runtime API server,
@@ -242,6 +244,10 @@ func (in *instance) invoke(ctx context.Context, id string, payload []byte) *Resu
 // if needed; a non-nil Result is a failed init.
 func (in *instance) ready(ctx context.Context, id string) (*process, *Result) {
 	in.mu.Lock()
+	if in.closed {
+		in.mu.Unlock()
+		return nil, failed(id, ErrTypeStopped, "the function is stopped")
+	}
 	p := in.proc
 	if p != nil && p.hasExited() {
 		p = nil
@@ -428,7 +434,7 @@ func (in *instance) kill(p *process) {
 func (in *instance) stop(grace time.Duration) {
 	in.mu.Lock()
 	p := in.proc
-	in.proc = nil
+	in.proc, in.closed = nil, true
 	in.mu.Unlock()
 	if p == nil || p.hasExited() {
 		return
@@ -683,7 +689,7 @@ func (l *lineWriter) Write(b []byte) (int, error) {
 	defer l.mu.Unlock()
 	l.buf = append(l.buf, b...)
 	for {
-		i := strings.IndexByte(string(l.buf), '\n')
+		i := bytes.IndexByte(l.buf, '\n')
 		if i < 0 {
 			break
 		}

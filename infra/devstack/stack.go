@@ -109,7 +109,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, err
 	}
 	if o.PidFile != "" {
-		killLeftovers(o.PidFile, log)
+		if err := killLeftovers(o.PidFile, log); err != nil {
+			return nil, err
+		}
 		s.pids = newPidFile(o.PidFile)
 		s.pids.add(os.Getpid(), "devstack")
 	}
@@ -212,10 +214,20 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	s.Routes = HTTPRoutes(fns)
 	_, sq := s.emu.Clients()
 	if o.VisibilityTimeout > 0 {
+		timeouts := map[string]int{}
+		for _, fn := range fns {
+			timeouts[fn.Name] = fn.Timeout
+		}
 		for _, src := range s.Sources {
+			// AWS refuses a visibility timeout under the function's timeout: a
+			// batch still running would be received again and run twice.
+			vt := max(o.VisibilityTimeout, timeouts[src.Function])
+			if vt != o.VisibilityTimeout {
+				log.Info("visibility timeout raised to the function's timeout", "queue", src.QueueURL, "function", src.Function, "seconds", vt)
+			}
 			if _, err := sq.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{
 				QueueUrl:   aws.String(src.QueueURL),
-				Attributes: map[string]string{"VisibilityTimeout": strconv.Itoa(o.VisibilityTimeout)},
+				Attributes: map[string]string{"VisibilityTimeout": strconv.Itoa(vt)},
 			}); err != nil {
 				closeLns()
 				return fail(fmt.Errorf("visibility timeout of %s: %w", src.QueueURL, err))

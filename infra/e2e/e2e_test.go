@@ -91,7 +91,6 @@ func stack(t *testing.T) *devstack.Stack {
 				"DELIVERY_TIMEOUT_SECONDS":    "5",
 				"LOG_LEVEL":                   "INFO",
 			},
-			VisibilityTimeout: 2,
 			NoSchedules:       true,
 			Log:               logw,
 		})
