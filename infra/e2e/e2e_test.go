@@ -91,8 +91,8 @@ func stack(t *testing.T) *devstack.Stack {
 				"DELIVERY_TIMEOUT_SECONDS":    "5",
 				"LOG_LEVEL":                   "INFO",
 			},
-			NoSchedules:       true,
-			Log:               logw,
+			NoSchedules: true,
+			Log:         logw,
 		})
 		if startErr == nil {
 			ddb, sqsc = (&devstack.Emulators{DynamoEndpoint: st.DynamoEndpoint, SQSEndpoint: st.SQSEndpoint}).Clients()
