@@ -41,5 +41,5 @@ func main() {
 		Rules:    rules.Rules{},
 		Log:      log,
 	}
-	lambda.Start(handler.Processor(p, log))
+	lambda.Start(handler.Processor(p, &sqs.Queue{API: q, URL: cfg.InboxURL}, log))
 }

@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/dynamo"
@@ -60,7 +63,7 @@ func TestPoisonMessageFailsAlone(t *testing.T) {
 		{MessageId: "m-shapeless", Body: `{"id":"shopify:` + shop + `:orders/create:9","kind":"order","shop":"` + shop + `"}`},
 		customerEvent("c2"),
 	}}
-	resp, err := handler.Processor(p, obs.NewLogger(io.Discard, "ERROR"))(context.Background(), batch)
+	resp, err := handler.Processor(p, nil, obs.NewLogger(io.Discard, "ERROR"))(context.Background(), batch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,11 +87,59 @@ func TestPoisonMessageFailsAlone(t *testing.T) {
 func TestStoreErrorsAreItemFailures(t *testing.T) {
 	p, _ := processor(t, "no-such-table")
 	batch := events.SQSEvent{Records: []events.SQSMessage{customerEvent("c1"), customerEvent("c2")}}
-	resp, err := handler.Processor(p, obs.NewLogger(io.Discard, "ERROR"))(context.Background(), batch)
+	resp, err := handler.Processor(p, nil, obs.NewLogger(io.Discard, "ERROR"))(context.Background(), batch)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(resp.BatchItemFailures) != 2 {
 		t.Fatalf("batch item failures %+v, want both records", resp.BatchItemFailures)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	for n, want := range map[int]time.Duration{0: 5 * time.Second, 1: 5 * time.Second, 2: 10 * time.Second, 3: 20 * time.Second,
+		4: 40 * time.Second, 5: 80 * time.Second, 6: 2 * time.Minute, 50: 2 * time.Minute} {
+		if got := handler.Backoff(n); got != want {
+			t.Errorf("Backoff(%d) = %s, want %s", n, got, want)
+		}
+	}
+}
+
+// Against moto: a failed event is not left for the queue's 3-minute
+// visibility timeout; it comes back after the backoff.
+func TestFailedEventBacksOff(t *testing.T) {
+	p, _ := processor(t, "")
+	s := testenv.Fresh(t)
+	ctx := context.Background()
+	if _, err := s.SQS.SendMessage(ctx, &awssqs.SendMessageInput{QueueUrl: aws.String(s.Inbox), MessageBody: aws.String(`{"id":`)}); err != nil {
+		t.Fatal(err)
+	}
+	receive := func(wait int32) []sqstypes.Message {
+		out, err := s.SQS.ReceiveMessage(ctx, &awssqs.ReceiveMessageInput{QueueUrl: aws.String(s.Inbox), WaitTimeSeconds: wait,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Messages
+	}
+	msgs := receive(2)
+	if len(msgs) != 1 {
+		t.Fatalf("received %d messages", len(msgs))
+	}
+	m := msgs[0]
+	batch := events.SQSEvent{Records: []events.SQSMessage{{MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle),
+		Body: aws.ToString(m.Body), Attributes: map[string]string{"ApproximateReceiveCount": "1"}}}}
+	h := handler.Processor(p, &sqs.Queue{API: s.SQS, URL: s.Inbox}, obs.NewLogger(io.Discard, "ERROR"))
+	resp, err := h(ctx, batch)
+	if err != nil || len(resp.BatchItemFailures) != 1 {
+		t.Fatalf("%+v %v", resp, err)
+	}
+	start := time.Now()
+	if again := receive(1); len(again) != 0 {
+		t.Fatal("the failed message came back at once")
+	}
+	testenv.WaitFor(t, 30*time.Second, 100*time.Millisecond, "the failed message to come back", func() bool { return len(receive(1)) == 1 })
+	if waited := time.Since(start); waited < 3*time.Second {
+		t.Fatalf("came back after %s, want about the 5 s backoff", waited)
 	}
 }

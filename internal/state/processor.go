@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sort"
 	"time"
 
@@ -41,7 +42,7 @@ type Result struct {
 }
 
 // maxAttempts bounds optimistic retries when another writer wins a race.
-const maxAttempts = 6
+const maxAttempts = 8
 
 // maxRounds bounds the read rounds of one attempt (event, then what it names).
 const maxRounds = 4
@@ -61,6 +62,13 @@ func (p *Processor) Process(ctx context.Context, ev *aftercare.Event, redelivere
 		res, err := p.attempt(ctx, ev, redelivered)
 		if errors.Is(err, ErrConflict) {
 			p.Log.Debug("conflict, retrying", slog.String("event_id", ev.ID), slog.Int("attempt", attempt))
+			// A burst of reports about one parcel is worked on in parallel;
+			// without a random wait the same writers collide again at once.
+			select {
+			case <-time.After(time.Duration(rand.Int64N(int64(10 * time.Millisecond << attempt)))):
+			case <-ctx.Done():
+				return Result{}, ctx.Err()
+			}
 			continue
 		}
 		return res, err

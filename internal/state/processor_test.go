@@ -1,7 +1,10 @@
 package state_test
 
 import (
+	"context"
+	"fmt"
 	"math/rand/v2"
+	"sync"
 
 	"reflect"
 	"strings"
@@ -224,6 +227,40 @@ func TestShippedBeforeTheOrderIsKnown(t *testing.T) {
 	}
 	if k := kindsOf(msgs); k[aftercare.KindOrderShipped] != 1 || len(msgs) != 1 || msgs[0].CustomerID != buyer.ID {
 		t.Fatalf("want one order_shipped to the buyer once the snapshot names them, got %v", k)
+	}
+}
+
+// A burst of reports about one parcel, worked on in parallel as a Lambda
+// batch is, all apply: the losers of each optimistic race retry, none fails.
+func TestParallelReportsOnOneParcel(t *testing.T) {
+	e := newEnv(t)
+	e.process(t, orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)), false)
+	e.process(t, fulfillmentEvent("fulfillments/create", "fc1", f1), false)
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	for i := 0; i < 10; i++ {
+		ev := carrierEvent(aftercare.SourceEasyPost, fmt.Sprintf("burst-%d", i), f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(2, i), "")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := e.proc.Process(context.Background(), &ev, false); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("a parallel report failed: %v", err)
+	}
+	var ship map[string]any
+	for k, v := range e.dump(t) {
+		if strings.HasPrefix(k, "SHIPMENT#") {
+			ship = v
+		}
+	}
+	if h, _ := ship["history"].([]any); len(h) < 11 {
+		t.Fatalf("parcel history has %d reports, want the label plus all 10 scans", len(h))
 	}
 }
 
