@@ -58,7 +58,36 @@ func TestMain(m *testing.M) {
 		st.Close()
 	}
 	sinkSrv.Close()
+	if code != 0 && stackLog != nil {
+		printProblems(stackLog.Name())
+	}
+	if stackLog != nil {
+		stackLog.Close()
+		os.Remove(stackLog.Name())
+	}
 	os.Exit(code)
+}
+
+// stackLog keeps the stack's and the functions' log lines, so a failed run
+// (on CI, say) shows what the functions said.
+var stackLog *os.File
+
+// printProblems prints the warning and error lines of the stack's log.
+func printProblems(path string) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	n := 0
+	for line := range strings.Lines(string(b)) {
+		if strings.Contains(line, `"level":"ERROR"`) || strings.Contains(line, `"level":"WARN"`) || strings.Contains(line, `"status":"error"`) {
+			if n++; n > 80 {
+				fmt.Fprintln(os.Stderr, "... more in the stack log")
+				return
+			}
+			fmt.Fprint(os.Stderr, "stack log: ", line)
+		}
+	}
 }
 
 // stack starts one local stack for the package: building four functions and
@@ -71,8 +100,12 @@ func stack(t *testing.T) *devstack.Stack {
 			return
 		}
 		var logw io.Writer = io.Discard
+		if stackLog, startErr = os.CreateTemp("", "aftercare-e2e-*.log"); startErr != nil {
+			return
+		}
+		logw = stackLog
 		if os.Getenv("E2E_VERBOSE") != "" {
-			logw = os.Stderr
+			logw = io.MultiWriter(stackLog, os.Stderr)
 		}
 		build, err := os.MkdirTemp("", "aftercare-e2e-build-")
 		if err != nil {
