@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -258,34 +259,6 @@ func Settle(batch []sqstypes.Message, res *Result, reportFailures bool) (del []s
 	return del, len(keep)
 }
 
-// SQSRecord is one record of the event Lambda sends for SQS.
-type SQSRecord struct {
-	MessageID              string                         `json:"messageId"`
-	ReceiptHandle          string                         `json:"receiptHandle"`
-	Body                   string                         `json:"body"`
-	Attributes             map[string]string              `json:"attributes"`
-	MessageAttributes      map[string]SQSMessageAttribute `json:"messageAttributes"`
-	MD5OfMessageAttributes string                         `json:"md5OfMessageAttributes,omitempty"`
-	MD5OfBody              string                         `json:"md5OfBody"`
-	EventSource            string                         `json:"eventSource"`
-	EventSourceARN         string                         `json:"eventSourceARN"`
-	AWSRegion              string                         `json:"awsRegion"`
-}
-
-// SQSMessageAttribute is a message attribute as Lambda passes it.
-type SQSMessageAttribute struct {
-	StringValue      *string  `json:"stringValue,omitempty"`
-	BinaryValue      []byte   `json:"binaryValue,omitempty"`
-	StringListValues []string `json:"stringListValues"`
-	BinaryListValues [][]byte `json:"binaryListValues"`
-	DataType         string   `json:"dataType"`
-}
-
-// SQSEvent is the event Lambda sends for a batch of SQS messages.
-type SQSEvent struct {
-	Records []SQSRecord `json:"Records"`
-}
-
 // The system attributes Lambda passes on.
 var lambdaSQSAttributes = []string{
 	"ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp",
@@ -293,17 +266,17 @@ var lambdaSQSAttributes = []string{
 }
 
 // BuildSQSEvent turns received messages into Lambda's SQS event.
-func BuildSQSEvent(msgs []sqstypes.Message, queueARN, region string) SQSEvent {
-	ev := SQSEvent{Records: make([]SQSRecord, 0, len(msgs))}
+func BuildSQSEvent(msgs []sqstypes.Message, queueARN, region string) events.SQSEvent {
+	ev := events.SQSEvent{Records: make([]events.SQSMessage, 0, len(msgs))}
 	for _, m := range msgs {
-		rec := SQSRecord{
-			MessageID:              aws.ToString(m.MessageId),
+		rec := events.SQSMessage{
+			MessageId:              aws.ToString(m.MessageId),
 			ReceiptHandle:          aws.ToString(m.ReceiptHandle),
 			Body:                   aws.ToString(m.Body),
 			Attributes:             map[string]string{},
-			MessageAttributes:      map[string]SQSMessageAttribute{},
-			MD5OfMessageAttributes: aws.ToString(m.MD5OfMessageAttributes),
-			MD5OfBody:              aws.ToString(m.MD5OfBody),
+			MessageAttributes:      map[string]events.SQSMessageAttribute{},
+			Md5OfMessageAttributes: aws.ToString(m.MD5OfMessageAttributes),
+			Md5OfBody:              aws.ToString(m.MD5OfBody),
 			EventSource:            "aws:sqs",
 			EventSourceARN:         queueARN,
 			AWSRegion:              region,
@@ -314,7 +287,7 @@ func BuildSQSEvent(msgs []sqstypes.Message, queueARN, region string) SQSEvent {
 			}
 		}
 		for k, a := range m.MessageAttributes {
-			ma := SQSMessageAttribute{
+			ma := events.SQSMessageAttribute{
 				StringValue: a.StringValue, BinaryValue: a.BinaryValue,
 				StringListValues: a.StringListValues, BinaryListValues: a.BinaryListValues,
 				DataType: aws.ToString(a.DataType),

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -23,11 +24,11 @@ import (
 type recorder struct {
 	inner devstack.Invoker
 	mu    sync.Mutex
-	evs   []devstack.SQSEvent
+	evs   []events.SQSEvent
 }
 
 func (r *recorder) Invoke(ctx context.Context, payload []byte) *devstack.Result {
-	var ev devstack.SQSEvent
+	var ev events.SQSEvent
 	_ = json.Unmarshal(payload, &ev)
 	r.mu.Lock()
 	r.evs = append(r.evs, ev)
@@ -35,10 +36,10 @@ func (r *recorder) Invoke(ctx context.Context, payload []byte) *devstack.Result 
 	return r.inner.Invoke(ctx, payload)
 }
 
-func (r *recorder) deliveries(body string) []devstack.SQSRecord {
+func (r *recorder) deliveries(body string) []events.SQSMessage {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []devstack.SQSRecord
+	var out []events.SQSMessage
 	for _, ev := range r.evs {
 		for _, rec := range ev.Records {
 			if rec.Body == body {
@@ -133,7 +134,7 @@ func TestPollerPartialFailureAndRedrive(t *testing.T) {
 	ok := rec.deliveries("ok-1")[0]
 	sum := md5.Sum([]byte("ok-1"))
 	if ok.EventSource != "aws:sqs" || ok.EventSourceARN != s.Attributes["InboxQueue"]["Arn"] || ok.AWSRegion != devstack.Region ||
-		ok.MD5OfBody != hex.EncodeToString(sum[:]) || ok.MessageID == "" || ok.ReceiptHandle == "" {
+		ok.Md5OfBody != hex.EncodeToString(sum[:]) || ok.MessageId == "" || ok.ReceiptHandle == "" {
 		t.Errorf("record = %+v", ok)
 	}
 	for _, k := range []string{"ApproximateReceiveCount", "SentTimestamp", "ApproximateFirstReceiveTimestamp", "SenderId"} {
