@@ -230,8 +230,7 @@ func (d *Dispatcher) backoff(receiveCount int) time.Duration {
 	if base <= 0 {
 		base = 30 * time.Second
 	}
-	n := max(receiveCount, 1) - 1
-	return base << min(n, 10)
+	return aftercare.RetryDelay(base, receiveCount, 12*time.Hour) // SQS's longest visibility timeout
 }
 
 func (d *Dispatcher) count(ctx context.Context, m *aftercare.Message, decision, why string) {

@@ -22,27 +22,23 @@ import (
 // parallel is how many records of a batch are worked on at once.
 const parallel = 10
 
-// Retrier moves a received message's next delivery (SQS visibility).
-type Retrier interface {
-	RetryAfter(ctx context.Context, receiptHandle string, d time.Duration) error
-}
-
 // Backoff is when a failed event is tried again: 5 s, doubling with each
 // receive, at most 2 minutes. Without it a failure waits out the queue's
 // whole visibility timeout (3 minutes) every time, and a poison message
 // takes a quarter of an hour to reach the dead-letter queue.
 func Backoff(receiveCount int) time.Duration {
-	return min(5*time.Second<<min(max(receiveCount-1, 0), 5), 2*time.Minute)
+	return aftercare.RetryDelay(5*time.Second, receiveCount, 2*time.Minute)
 }
 
-// Processor handles inbox batches. retry may be nil (failures then wait for
-// the queue's visibility timeout).
-func Processor(p *state.Processor, retry Retrier, log *slog.Logger) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+// Processor handles inbox batches; inbox moves a failed event's next
+// delivery. inbox may be nil (failures then wait for the queue's visibility
+// timeout).
+func Processor(p *state.Processor, inbox *sqs.Queue, log *slog.Logger) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	return func(ctx context.Context, e events.SQSEvent) (events.SQSEventResponse, error) {
 		return sqs.Consume(ctx, e, parallel, func(ctx context.Context, r sqs.Record) (err error) {
 			defer func() {
-				if err != nil && retry != nil {
-					if rerr := retry.RetryAfter(context.WithoutCancel(ctx), r.ReceiptHandle, Backoff(r.ReceiveCount)); rerr != nil {
+				if err != nil && inbox != nil {
+					if rerr := inbox.RetryAfter(context.WithoutCancel(ctx), r.ReceiptHandle, Backoff(r.ReceiveCount)); rerr != nil {
 						log.Warn("event backoff", slog.String("message_id", r.MessageID), slog.String("error", rerr.Error()))
 					}
 				}
