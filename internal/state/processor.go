@@ -58,22 +58,23 @@ func (p *Processor) Process(ctx context.Context, ev *aftercare.Event, redelivere
 	case aftercare.EventCustomerRedact, aftercare.EventShopRedact, aftercare.EventDataRequest, aftercare.EventStockReturned:
 		return p.fanOut(ctx, ev, redelivered)
 	}
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
+	for attempt := 1; ; attempt++ {
 		res, err := p.attempt(ctx, ev, redelivered)
-		if errors.Is(err, ErrConflict) {
-			p.Log.Debug("conflict, retrying", slog.String("event_id", ev.ID), slog.Int("attempt", attempt))
-			// A burst of reports about one parcel is worked on in parallel;
-			// without a random wait the same writers collide again at once.
-			select {
-			case <-time.After(time.Duration(rand.Int64N(int64(10 * time.Millisecond << attempt)))):
-			case <-ctx.Done():
-				return Result{}, ctx.Err()
-			}
-			continue
+		if !errors.Is(err, ErrConflict) {
+			return res, err
 		}
-		return res, err
+		if attempt == maxAttempts {
+			return Result{}, aftercare.Errorf(aftercare.ECONFLICT, "event %s lost %d races in a row; the queue will retry it", ev.ID, maxAttempts)
+		}
+		p.Log.Debug("conflict, retrying", slog.String("event_id", ev.ID), slog.Int("attempt", attempt))
+		// A burst of reports about one parcel is worked on in parallel;
+		// without a random wait the same writers collide again at once.
+		select {
+		case <-time.After(time.Duration(rand.Int64N(int64(10 * time.Millisecond << attempt)))):
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		}
 	}
-	return Result{}, aftercare.Errorf(aftercare.ECONFLICT, "event %s lost %d races in a row; the queue will retry it", ev.ID, maxAttempts)
 }
 
 func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event, redelivered bool) (Result, error) {

@@ -191,15 +191,6 @@ func settleShipment(t *tx, s *aftercare.Shipment) (*aftercare.Order, *aftercare.
 	if t.missing() {
 		return nil, nil
 	}
-	if s.CustomerID == "" && o.CustomerID != "" {
-		s.CustomerID = o.CustomerID // linked before the order's snapshot named its customer
-		if delivered || playbook {
-			if c = t.customer(s.Shop, s.CustomerID); c == nil {
-				return nil, nil
-			}
-		}
-	}
-
 	if delivered {
 		s.DeliveredAt = s.StatusAt
 		t.change(Change{Type: ShipmentDelivered, Shop: s.Shop, OrderID: s.OrderID, CustomerID: s.CustomerID,
