@@ -27,6 +27,7 @@ import (
 
 	"github.com/aftercare/aftercare/infra/devstack"
 	"github.com/aftercare/aftercare/internal/delivery"
+	"github.com/aftercare/aftercare/internal/dynamo"
 	"github.com/aftercare/aftercare/internal/signature"
 	"github.com/aftercare/aftercare/internal/testenv"
 )
@@ -289,18 +290,11 @@ func edit(t *testing.T, b []byte, f func(m map[string]any)) []byte {
 
 func eventRecorded(t *testing.T, id string) bool {
 	t.Helper()
-	s := stack(t)
-	out, err := ddb.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(s.Table),
-		Key: map[string]ddbtypes.AttributeValue{
-			"pk": &ddbtypes.AttributeValueMemberS{Value: "EVENT#" + id},
-			"sk": &ddbtypes.AttributeValueMemberS{Value: "EVENT"},
-		},
-	})
+	d, _, err := (&dynamo.Store{DB: ddb, Table: stack(t).Table}).Load(context.Background(), id, nil)
 	if err != nil {
-		t.Fatalf("GetItem: %v", err)
+		t.Fatalf("read the dedupe record of %s: %v", id, err)
 	}
-	return out.Item != nil
+	return d != nil
 }
 
 // eventsOfShop lists the dedupe records of one shop (a test-only Scan).
