@@ -43,7 +43,7 @@ func TestSchedulesFromTemplate(t *testing.T) {
 	if len(scheds) != 1 || scheds[0].Function != "LifecycleChecksFunction" || scheds[0].Every != time.Hour || scheds[0].Type != "ScheduleV2" {
 		t.Fatalf("schedules = %+v", scheds)
 	}
-	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.FixedZone("x", 3600))
+	at := time.Date(2015, 11, 23, 10, 0, 0, 0, time.FixedZone("x", 3600))
 	var in struct{ Check, ScheduledTime string }
 	b := scheds[0].Payload(at)
 	if err := json.Unmarshal(b, &struct {
@@ -52,7 +52,7 @@ func TestSchedulesFromTemplate(t *testing.T) {
 	}{&in.Check, &in.ScheduledTime}); err != nil {
 		t.Fatalf("payload %s: %v", b, err)
 	}
-	if in.Check != "all" || in.ScheduledTime != "2026-11-23T09:00:00Z" {
+	if in.Check != "all" || in.ScheduledTime != "2015-11-23T09:00:00Z" {
 		t.Errorf("payload = %s", b)
 	}
 

@@ -60,7 +60,7 @@ func TestStackEndToEnd(t *testing.T) {
 	resp.Body.Close()
 
 	req, _ := http.NewRequest("POST", s.InvokeURL+"/2015-03-31/functions/LifecycleChecksFunction/invocations",
-		strings.NewReader(`{"check":"all","scheduled_time":"2026-11-23T10:00:00Z"}`))
+		strings.NewReader(`{"check":"all","scheduled_time":"2015-11-23T10:00:00Z"}`))
 	resp, body := do(t, req)
 	if resp.StatusCode != 200 || resp.Header.Get("X-Amz-Function-Error") != "" {
 		t.Errorf("invoke LifecycleChecksFunction: %d %v %s", resp.StatusCode, resp.Header, body)

@@ -185,16 +185,34 @@ func newScenario(t *testing.T, prefix string) *scenario {
 		// Email, not SMS: an SMS in the shop's quiet hours would wait for the morning.
 		c["id"], c["tags"] = sc.customer, "vip"
 	}
+	// The order was placed ten days before now; every golden moves with it.
 	order := readFile(t, "events/webhooks/shopify/orders__create.json")
-	paid := readFile(t, "events/webhooks/shopify/orders__paid.json")
-	ful := readFile(t, "events/webhooks/shopify/fulfillments__create.json")
-	fev := readFile(t, "events/webhooks/shopify/fulfillment_events__create.json")
-	// The EasyPost goldens scan in March 2025; move them to the order's week.
-	moved := func(rel string) []byte {
-		return bytes.ReplaceAll(readFile(t, rel), []byte("2025-03-"), []byte("2026-11-"))
+	var golden map[string]any
+	if err := json.Unmarshal(order, &golden); err != nil {
+		t.Fatal(err)
 	}
-	transit := moved("events/webhooks/easypost/tracker-updated-in-transit.json")
-	deliv := moved("events/webhooks/easypost/tracker-updated-delivered.json")
+	placedAt := now.Add(-10 * 24 * time.Hour)
+	d := placedAt.Sub(goldenTime(t, golden["created_at"]))
+	order = shift(t, order, d)
+	paid := shift(t, readFile(t, "events/webhooks/shopify/orders__paid.json"), d)
+	ful := shift(t, readFile(t, "events/webhooks/shopify/fulfillments__create.json"), d)
+	fev := shift(t, readFile(t, "events/webhooks/shopify/fulfillment_events__create.json"), d)
+	// The EasyPost goldens scan in another year; their in-transit scan moves
+	// to a day after the order.
+	transit := readFile(t, "events/webhooks/easypost/tracker-updated-in-transit.json")
+	var tr struct {
+		Result struct {
+			TrackingDetails []struct {
+				Datetime time.Time `json:"datetime"`
+			} `json:"tracking_details"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(transit, &tr); err != nil || len(tr.Result.TrackingDetails) == 0 {
+		t.Fatalf("easypost golden: %v", err)
+	}
+	de := placedAt.Add(24 * time.Hour).Sub(tr.Result.TrackingDetails[0].Datetime)
+	transit = shift(t, transit, de)
+	deliv := shift(t, readFile(t, "events/webhooks/easypost/tracker-updated-delivered.json"), de)
 	f1, f2 := fmt.Sprint(4e12+n), fmt.Sprint(4e12+n+1)
 	fulfill := func(id, tracking, company string) []byte {
 		return edit(t, ful, func(m map[string]any) {
@@ -219,11 +237,11 @@ func newScenario(t *testing.T, prefix string) *scenario {
 		shopifyHook(sc.shop, "fulfillments/create", "e-f1", fulfill(f1, sc.parcels[0], "USPS")),
 		shopifyHook(sc.shop, "fulfillments/create", "e-f2", fulfill(f2, sc.parcels[1], "UPS")),
 		carrierHook("easypost", tracker(transit, "evt_transit_"+sc.order)),
-		shopifyHook(sc.shop, "fulfillment_events/create", "e-ev1", event(fmt.Sprint(2e12+n), "in_transit", "2026-11-05T09:00:00-05:00")),
+		shopifyHook(sc.shop, "fulfillment_events/create", "e-ev1", event(fmt.Sprint(2e12+n), "in_transit", placedAt.Add(3*24*time.Hour).Format(time.RFC3339))),
 	}
 	sc.delivered = []hook{
 		carrierHook("easypost", tracker(deliv, "evt_delivered_"+sc.order)),
-		shopifyHook(sc.shop, "fulfillment_events/create", "e-ev2", event(fmt.Sprint(2e12+n+1), "delivered", "2026-11-08T15:00:00-05:00")),
+		shopifyHook(sc.shop, "fulfillment_events/create", "e-ev2", event(fmt.Sprint(2e12+n+1), "delivered", placedAt.Add(6*24*time.Hour).Format(time.RFC3339))),
 	}
 	return sc
 }
@@ -342,7 +360,7 @@ func TestFailingSinkDeadLetters(t *testing.T) {
 // --endpoint-url` would, and the checks honour scheduled_time.
 func TestInvokeLifecycleChecks(t *testing.T) {
 	s := stack(t)
-	in := `{"check": "all", "scheduled_time": "2026-11-23T10:00:00Z"}`
+	in := fmt.Sprintf(`{"check": "all", "scheduled_time": %q}`, now.Format(time.RFC3339))
 	resp, err := http.Post(s.InvokeURL+"/2015-03-31/functions/LifecycleChecksFunction/invocations", "application/json", strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
@@ -358,7 +376,7 @@ func TestInvokeLifecycleChecks(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("X-Amz-Function-Error") != "" || json.Unmarshal(raw, &res) != nil {
 		t.Fatalf("invoke: %d %s %s", resp.StatusCode, resp.Header.Get("X-Amz-Function-Error"), raw)
 	}
-	if res.Check != "all" || !res.ScheduledTime.Equal(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)) || !res.Complete || len(res.Checks) != 5 {
+	if res.Check != "all" || !res.ScheduledTime.Equal(now) || !res.Complete || len(res.Checks) != 5 {
 		t.Fatalf("result %s", raw)
 	}
 }
@@ -385,7 +403,21 @@ func invoke(t *testing.T, fn, payload string) []byte {
 func TestFollowUpsSkipCancelledOrders(t *testing.T) {
 	stack(t)
 	shop := uniq("ok-life") + ".myshopify.com"
+	// Both orders were delivered 15 days before now: care_tips (14 days
+	// after delivery) is a day late, review_request (7 days) eight days late.
 	fulfilled := readFile(t, "events/webhooks/shopify/orders__fulfilled.json")
+	var golden struct {
+		Fulfillments []struct {
+			CreatedAt time.Time `json:"created_at"`
+		} `json:"fulfillments"`
+	}
+	if err := json.Unmarshal(fulfilled, &golden); err != nil || len(golden.Fulfillments) == 0 {
+		t.Fatalf("orders/fulfilled golden: %v", err)
+	}
+	// The order is delivered when its last parcel is.
+	deliveredAt := now.Add(-15 * 24 * time.Hour)
+	fulfilled = shift(t, fulfilled, deliveredAt.Sub(golden.Fulfillments[len(golden.Fulfillments)-1].CreatedAt))
+	checkAt := fmt.Sprintf(`{"check": "followups", "scheduled_time": %q}`, now.Format(time.RFC3339))
 	n := rand.Int64N(1e12)
 	order := func(i int64, cancelled bool) []byte {
 		return edit(t, fulfilled, func(m map[string]any) {
@@ -399,7 +431,8 @@ func TestFollowUpsSkipCancelledOrders(t *testing.T) {
 				f["id"], f["order_id"], f["tracking_number"], f["tracking_numbers"], f["shipment_status"] = fmt.Sprint(4e12+n+i*10+int64(j)), m["id"], num, []string{num}, "delivered"
 			}
 			if cancelled {
-				m["cancelled_at"], m["cancel_reason"], m["updated_at"] = "2026-11-05T09:00:00-05:00", "customer", "2026-11-05T09:00:01-05:00"
+				cancelledAt := deliveredAt.Add(22*time.Hour + 30*time.Minute)
+				m["cancelled_at"], m["cancel_reason"], m["updated_at"] = cancelledAt.Format(time.RFC3339), "customer", cancelledAt.Add(time.Second).Format(time.RFC3339)
 			}
 		})
 	}
@@ -414,8 +447,7 @@ func TestFollowUpsSkipCancelledOrders(t *testing.T) {
 	}
 	settle(t)
 	before := kinds(snk.forShop(shop))
-	// Delivered 2026-11-04T15:30Z; care_tips is due 14 days later.
-	raw := invoke(t, "LifecycleChecksFunction", `{"check": "followups", "scheduled_time": "2026-11-19T10:00:00Z"}`)
+	raw := invoke(t, "LifecycleChecksFunction", checkAt)
 	settle(t)
 	var care []delivered
 	for _, d := range snk.forShop(shop) {
@@ -430,7 +462,7 @@ func TestFollowUpsSkipCancelledOrders(t *testing.T) {
 		t.Errorf("a stale review_request was sent: %v", k)
 	}
 	// Running the same check again sends nothing more.
-	invoke(t, "LifecycleChecksFunction", `{"check": "followups", "scheduled_time": "2026-11-19T10:00:00Z"}`)
+	invoke(t, "LifecycleChecksFunction", checkAt)
 	settle(t)
 	if k := kinds(snk.forShop(shop)); k["care_tips"] != 1 {
 		t.Errorf("after a second run: %v", k)

@@ -79,7 +79,7 @@ type env struct {
 func newEnv(t *testing.T, statuses ...int) *env {
 	t.Helper()
 	s := testenv.Fresh(t)
-	e := &env{stack: s, db: dynamo.NewCounting(s.DB), sink: &sink{statuses: statuses}, now: time.Date(2026, 6, 10, 15, 0, 0, 0, time.UTC)}
+	e := &env{stack: s, db: dynamo.NewCounting(s.DB), sink: &sink{statuses: statuses}, now: time.Date(2015, 6, 10, 15, 0, 0, 0, time.UTC)}
 	srv := httptest.NewServer(e.sink)
 	t.Cleanup(srv.Close)
 	e.store = &dynamo.Store{DB: e.db, Table: s.Table, Shards: 4, Now: func() time.Time { return e.now }}
@@ -125,7 +125,7 @@ func order(id, customerID string) *aftercare.Order {
 
 func msg(kind aftercare.Kind, customerID, orderID string, cause ...string) *aftercare.Message {
 	m := &aftercare.Message{Kind: kind, Shop: shop, CustomerID: customerID, OrderID: orderID, Carrier: "UPS", Tracking: "1Z999"}
-	return m.Stamp(time.Date(2026, 6, 10, 14, 0, 0, 0, time.UTC), append([]string{customerID, orderID}, cause...)...)
+	return m.Stamp(time.Date(2015, 6, 10, 14, 0, 0, 0, time.UTC), append([]string{customerID, orderID}, cause...)...)
 }
 
 func (e *env) handle(t *testing.T, m *aftercare.Message) dispatch.Result {
@@ -306,7 +306,7 @@ func TestHoldsAndCancellation(t *testing.T) {
 // being dropped; a second marketing message within 24 hours waits too.
 func TestQuietHoursAndCapDefer(t *testing.T) {
 	e := newEnv(t)
-	e.now = time.Date(2026, 6, 11, 3, 0, 0, 0, time.UTC) // 23:00 in New York
+	e.now = time.Date(2015, 6, 11, 3, 0, 0, 0, time.UTC) // 23:00 in New York
 	c := customer("c7")
 	c.Tags = []string{"prefers-sms"}
 	e.put(t, c, order("1007", "c7"))
@@ -326,7 +326,7 @@ func TestQuietHoursAndCapDefer(t *testing.T) {
 		t.Fatal("nothing may be sent in quiet hours")
 	}
 
-	e.now = time.Date(2026, 6, 11, 15, 0, 0, 0, time.UTC)
+	e.now = time.Date(2015, 6, 11, 15, 0, 0, 0, time.UTC)
 	e.put(t, customer("c8"), nil)
 	if r := e.handle(t, msg(aftercare.KindWinBack, "c8", "", "a")); r.Decision != dispatch.Sent {
 		t.Fatalf("first marketing: %+v", r)

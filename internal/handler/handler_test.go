@@ -46,8 +46,8 @@ func processor(t *testing.T, table string) (*state.Processor, *dynamo.Store) {
 
 func customerEvent(id string) events.SQSMessage {
 	ev := aftercare.Event{ID: "shopify:" + shop + ":customers/update:" + id, Kind: aftercare.EventCustomer, Source: "shopify",
-		Topic: "customers/update", Shop: shop, At: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Received: time.Now().UTC(),
-		Customer: &aftercare.CustomerInfo{ID: id, Email: id + "@example.com", UpdatedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}}
+		Topic: "customers/update", Shop: shop, At: time.Date(2015, 11, 1, 0, 0, 0, 0, time.UTC), Received: time.Now().UTC(),
+		Customer: &aftercare.CustomerInfo{ID: id, Email: id + "@example.com", UpdatedAt: time.Date(2015, 11, 1, 0, 0, 0, 0, time.UTC)}}
 	b, _ := json.Marshal(ev)
 	return events.SQSMessage{MessageId: "m-" + id, Body: string(b), Attributes: map[string]string{"ApproximateReceiveCount": "1"}}
 }

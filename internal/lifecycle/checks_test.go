@@ -172,7 +172,7 @@ func (e *env) inbox(t *testing.T) []aftercare.Event {
 
 var day = 24 * time.Hour
 
-var t0 = time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC) // a Monday
+var t0 = time.Date(2015, 1, 5, 10, 0, 0, 0, time.UTC) // a Monday
 
 // A customer whose last order was 95 days ago gets one win_back, and a second
 // run sends nothing more; one who ordered 10 days ago gets nothing.

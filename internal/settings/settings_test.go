@@ -34,7 +34,7 @@ func TestShopOverridesFromTheTable(t *testing.T) {
 	if err := store.PutShopSettings(ctx, "bad.myshopify.com", []byte(`{"time_zone": "Mars/Olympus"}`)); err != nil {
 		t.Fatal(err)
 	}
-	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	now := time.Date(2015, 11, 20, 12, 0, 0, 0, time.UTC)
 	c := &settings.Cache{Defaults: defaults, Load: store.ShopSettings, Log: obs.NewLogger(io.Discard, "ERROR"), Now: func() time.Time { return now }}
 	get := func(shop string) aftercare.Settings {
 		t.Helper()

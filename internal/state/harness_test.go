@@ -36,7 +36,7 @@ type env struct {
 	now   time.Time
 }
 
-var clock = time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+var clock = time.Date(2015, 3, 20, 12, 0, 0, 0, time.UTC)
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -159,7 +159,7 @@ func mustJSON(v any) string {
 }
 
 func at(day int, hour int) time.Time {
-	return time.Date(2026, 3, 1+day, hour, 0, 0, 0, time.UTC)
+	return time.Date(2015, 3, 1+day, hour, 0, 0, 0, time.UTC)
 }
 
 // diff lists the fields where two dumps differ, for readable failures.

@@ -107,19 +107,19 @@ func checkHistoryOutcome(t *testing.T, s map[string]map[string]any) {
 	if order == nil {
 		t.Fatalf("no order in %s", mustJSON(s))
 	}
-	if order["delivered_at"] != "2026-03-06T14:00:00Z" || order["fulfillment_status"] != "fulfilled" || order["financial_status"] != "paid" {
+	if order["delivered_at"] != "2015-03-06T14:00:00Z" || order["fulfillment_status"] != "fulfilled" || order["financial_status"] != "paid" {
 		t.Errorf("order: %s", mustJSON(order))
 	}
 	if tags, _ := order["tags"].([]any); len(tags) != 1 || tags[0] != "vip" {
 		t.Errorf("order tags: %v", order["tags"])
 	}
 	usps := s["SHIPMENT#9400100000000000000000|SHIPMENT"]
-	if usps["status"] != "delivered" || usps["status_at"] != "2026-03-06T14:00:00Z" || usps["last_scan_at"] != "2026-03-06T18:00:00Z" {
+	if usps["status"] != "delivered" || usps["status_at"] != "2015-03-06T14:00:00Z" || usps["last_scan_at"] != "2015-03-06T18:00:00Z" {
 		t.Errorf("usps parcel: %s", mustJSON(usps))
 	}
 	var late map[string]any
 	for _, h := range usps["history"].([]any) {
-		if m := h.(map[string]any); m["at"] == "2026-03-06T18:00:00Z" {
+		if m := h.(map[string]any); m["at"] == "2015-03-06T18:00:00Z" {
 			late = m
 		}
 	}
@@ -140,11 +140,11 @@ func checkHistoryOutcome(t *testing.T, s map[string]map[string]any) {
 	if orders, _ := cust["orders"].([]any); len(orders) != 1 || orders[0].(map[string]any)["cents"] != float64(12900) {
 		t.Errorf("customer history: %v", cust["orders"])
 	}
-	if cust["first_delivered_at"] != "2026-03-06T14:00:00Z" {
+	if cust["first_delivered_at"] != "2015-03-06T14:00:00Z" {
 		t.Errorf("first delivered: %v", cust["first_delivered_at"])
 	}
 	fu, _ := cust["follow_ups"].([]any)
-	if len(fu) != 2 || fu[0].(map[string]any)["due_at"] != "2026-03-13T14:00:00Z" || fu[1].(map[string]any)["due_at"] != "2026-03-20T14:00:00Z" {
+	if len(fu) != 2 || fu[0].(map[string]any)["due_at"] != "2015-03-13T14:00:00Z" || fu[1].(map[string]any)["due_at"] != "2015-03-20T14:00:00Z" {
 		t.Errorf("follow-ups (review +7d, care tips +14d): %v", cust["follow_ups"])
 	}
 }
