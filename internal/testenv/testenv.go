@@ -1,7 +1,9 @@
 // Package testenv gives integration tests real emulators: AWS's DynamoDB Local
 // and moto's SQS, started once per test package on free ports, with a fresh
 // table and queues per test created from template.yaml. A missing emulator
-// fails the test with the reason; it is never a skip.
+// fails the test with the reason; it is never a skip. The one exception is the
+// fast tier: under `go test -short` every emulator test is skipped here, in
+// NeedEmulators, so the switch between the tiers lives in one place.
 package testenv
 
 import (
@@ -43,9 +45,20 @@ func Main(m *testing.M) int {
 	return code
 }
 
+// NeedEmulators marks a test as belonging to the emulator tier: under -short
+// (the fast tier) it is skipped; otherwise it runs and a missing emulator fails
+// it. Tests that start emulators or the local stack without Get call it first.
+func NeedEmulators(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("emulator tier: skipped under -short")
+	}
+}
+
 // Get returns the package's emulators, starting them on first use.
 func Get(t testing.TB) *Env {
 	t.Helper()
+	NeedEmulators(t)
 	once.Do(func() {
 		root, err := devstack.ProjectRoot()
 		if err != nil {
