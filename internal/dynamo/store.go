@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -482,6 +483,37 @@ func (s *Store) PutShopSettings(ctx context.Context, shop string, doc []byte) er
 	return err
 }
 
-// Entity is the stored form of an item (version one higher than it.Version),
-// for bulk loaders that write with BatchWriteItem.
-func (s *Store) Entity(it state.Item) map[string]types.AttributeValue { return s.entity(it) }
+// PutAll writes items unconditionally (each stored at its Version+1), 25 to
+// a BatchWriteItem and a few batches at once: for bulk loaders, where no
+// event races the load.
+func (s *Store) PutAll(ctx context.Context, items []state.Item) error {
+	const parallel = 8
+	errs := make(chan error, parallel)
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for start := 0; start < len(items); start += maxBatchWrite {
+		reqs := make([]types.WriteRequest, 0, maxBatchWrite)
+		for _, it := range items[start:min(start+maxBatchWrite, len(items))] {
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: s.entity(it)}})
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := s.batchWrite(ctx, reqs); err != nil {
+				select {
+				case errs <- err:
+				default:
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
+}

@@ -215,6 +215,16 @@ func (s *Store) delete(keys []state.Key) {
 	}
 }
 
+// PutAll writes items unconditionally (bulk loaders).
+func (s *Store) PutAll(_ context.Context, items []state.Item) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, it := range items {
+		s.put(it)
+	}
+	return nil
+}
+
 // Waiting lists the orders waiting for a variant, in key order.
 func (s *Store) Waiting(_ context.Context, shop, variant string) ([]state.Item, error) {
 	s.mu.Lock()
@@ -456,4 +466,34 @@ func keyLess(a, b state.Key) bool {
 
 func sortKeys(keys []state.Key) {
 	sort.Slice(keys, func(i, j int) bool { return keyLess(keys[i], keys[j]) })
+}
+
+// Items lists every stored entity with its version and due time, the stock
+// sets as JSON lists (what a scan of the table would show; for tests).
+func (s *Store) Items() []state.Item {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []state.Item
+	for k := range s.items {
+		it, _ := s.get(k)
+		out = append(out, it)
+	}
+	for shop := range s.stock {
+		it, _ := s.get(state.Key{Kind: state.ItemStock, Shop: shop})
+		out = append(out, it)
+	}
+	sort.Slice(out, func(i, j int) bool { return keyLess(out[i].Key, out[j].Key) })
+	return out
+}
+
+// Dedupes lists the dedupe records (for tests).
+func (s *Store) Dedupes() []*state.Dedupe {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*state.Dedupe, 0, len(s.dedupe))
+	for _, d := range s.dedupe {
+		out = append(out, cloneDedupe(d))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }

@@ -30,6 +30,7 @@ type Store interface {
 	Ledger(ctx context.Context, shop string) ([]ledger.Entry, error)
 	ShopSettings(ctx context.Context, shop string) ([]byte, error)
 	PutShopSettings(ctx context.Context, shop string, doc []byte) error
+	PutAll(ctx context.Context, items []state.Item) error
 }
 
 // Now is the clock the suite's data is dated by (a fixed day long past, so no
@@ -219,7 +220,14 @@ func deletesAndStock(t *testing.T, s Store) {
 		puts = append(puts, state.Item{Key: k, Doc: doc(i)})
 	}
 	mustCommit(t, s, &state.Commit{Puts: puts[:30]})
-	mustCommit(t, s, &state.Commit{Puts: puts[30:]})
+	puts[0].Doc = doc("overwritten") // PutAll writes whether or not the item exists
+	if err := s.PutAll(ctx, puts[:31]); err != nil {
+		t.Fatal(err)
+	}
+	mustCommit(t, s, &state.Commit{Puts: puts[31:]})
+	if got := load(t, s, many[0])[many[0]]; string(got.Doc) != `"overwritten"` {
+		t.Fatalf("PutAll did not overwrite: %s", got.Doc)
+	}
 	if n := len(load(t, s, many...)); n != 60 {
 		t.Fatalf("loaded %d of 60", n)
 	}

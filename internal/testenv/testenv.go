@@ -9,7 +9,9 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -140,4 +142,24 @@ func WaitFor(t testing.TB, timeout, every time.Duration, what string, cond func(
 		}
 		time.Sleep(every)
 	}
+}
+
+// SeedEnv names the variable that replays a randomized test with a seed.
+const SeedEnv = "AFTERCARE_TEST_SEED"
+
+// Seed returns the seed of a randomized test: AFTERCARE_TEST_SEED when set
+// (to replay a failure), else a fresh random one. It logs the seed either way,
+// so a failing run says how to replay it.
+func Seed(t testing.TB) uint64 {
+	t.Helper()
+	seed := rand.Uint64()
+	if v := os.Getenv(SeedEnv); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("%s=%q: not a seed: %v", SeedEnv, v, err)
+		}
+		seed = n
+	}
+	t.Logf("random seed %d (replay: %s=%d go test -run '%s')", seed, SeedEnv, seed, t.Name())
+	return seed
 }
