@@ -365,3 +365,39 @@ func containsAny(s string, subs []string) bool {
 	}
 	return false
 }
+
+// Counter increments derived from an event's changes commit with the event:
+// replays and redeliveries count nothing more.
+func TestCountersCommitWithTheEvent(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		day := state.Key{Kind: state.ItemCounters, Shop: shop, ID: "day#" + at(0, 0).Format("2006-01-02")}
+		e.proc.Counters = func(ev *aftercare.Event, changes []state.Change, _ time.Time) []state.Add {
+			if ev.Shop == "" || len(changes) == 0 {
+				return nil
+			}
+			return []state.Add{{Key: day, Counters: map[string]int64{"events": 1, "changes": int64(len(changes))}}}
+		}
+		var events, changes int64
+		for _, ev := range history() {
+			res := e.process(t, ev, false)
+			if ev.Shop != "" && len(res.Changes) > 0 {
+				events++
+				changes += int64(len(res.Changes))
+			}
+		}
+		if events == 0 {
+			t.Fatal("the history changed nothing in a shop")
+		}
+		for _, ev := range history() {
+			e.process(t, ev, true) // redelivered: duplicates
+		}
+		got, err := e.store.(state.CounterReader).Counters(context.Background(), []state.Key{day})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := got[day]; c["events"] != events || c["changes"] != changes {
+			t.Fatalf("counters %v, want events=%d changes=%d, once each", c, events, changes)
+		}
+	})
+}

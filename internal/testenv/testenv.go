@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/aftercare/aftercare/infra/devstack"
+	"github.com/aftercare/aftercare/internal/testenv/tier"
 )
 
 // Env is the package's running emulators.
@@ -52,9 +53,7 @@ func Main(m *testing.M) int {
 // it. Tests that start emulators or the local stack without Get call it first.
 func NeedEmulators(t testing.TB) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("emulator tier: skipped under -short")
-	}
+	tier.NeedEmulators(t)
 }
 
 // Get returns the package's emulators, starting them on first use.
