@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aftercare/aftercare/internal/testenv/tier"
 )
 
 // A pid file from a crashed run gets its live processes killed; entries whose
@@ -110,6 +112,7 @@ func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // An emulator that dies at start (here: its port is busy) is reported at
 // once as exited, not after the minute-long wait for an answer.
 func TestEmulatorExitIsSeen(t *testing.T) {
+	tier.NeedEmulators(t)
 	root, err := ProjectRoot()
 	if err != nil {
 		t.Fatal(err)

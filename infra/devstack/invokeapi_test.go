@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aftercare/aftercare/infra/devstack"
+	"github.com/aftercare/aftercare/internal/testenv/tier"
 )
 
 func invokeAPI(t *testing.T) *httptest.Server {
@@ -88,6 +89,7 @@ func TestInvokeAPI(t *testing.T) {
 
 // The real AWS CLI can invoke through the local API, as with sam local start-lambda.
 func TestInvokeAPIWithAWSCLI(t *testing.T) {
+	tier.NeedEmulators(t)
 	root, err := devstack.ProjectRoot()
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/aftercare/aftercare/infra/devstack"
+	"github.com/aftercare/aftercare/internal/testenv/tier"
 )
 
 // The whole local stack, as `make dev` runs it: the real functions built and
@@ -23,6 +24,7 @@ import (
 // and comes out as state in the table, through the inbox queue and the
 // processor's poller.
 func TestStackEndToEnd(t *testing.T) {
+	tier.NeedEmulators(t)
 	root, err := devstack.ProjectRoot()
 	if err != nil {
 		t.Fatal(err)

@@ -95,6 +95,7 @@ func printProblems(path string) {
 // two emulators takes seconds, so the tests share it and keep apart by shop.
 func stack(t *testing.T) *devstack.Stack {
 	t.Helper()
+	testenv.NeedEmulators(t)
 	once.Do(func() {
 		root, startErr = devstack.ProjectRoot()
 		if startErr != nil {

@@ -2,7 +2,6 @@ package aftercare
 
 import (
 	"sort"
-	"strconv"
 	"time"
 )
 
@@ -16,21 +15,10 @@ type Work struct {
 	VariantID string    `json:"variant_id,omitempty"`
 }
 
-// Outcomes of a lifecycle decision.
-const (
-	OutcomeQueue = "queue" // send now
-	OutcomeHeld  = "held"  // a hold pauses it; look again when the hold ends
-	OutcomeStale = "stale" // too late to be useful: dropped and counted
-	OutcomeSkip  = "skip"  // can never be sent (customer redacted, order cancelled)
-	OutcomeWait  = "wait"  // not yet: not due, capped, out of stock or just queued
-)
-
-// Decision is what to do with one piece of work at one moment.
+// Decision is what the send policy says about one piece of work at one moment.
 type Decision struct {
 	Work
-	Outcome string    `json:"outcome"`
-	Why     string    `json:"why,omitempty"`
-	Next    time.Time `json:"next,omitzero"` // when to look again (wait, held)
+	Ruling
 }
 
 // StockView answers whether a variant can be bought now.
@@ -98,57 +86,26 @@ func Staleable(k Kind) bool {
 	return false
 }
 
-// Decide says, for each piece of work, what to do at now. At most one marketing
-// message is queued per customer per cap window.
+// Decide asks the send policy about each piece of work at now. At most one
+// marketing message is queued per customer per cap window: the cap counts
+// from the last marketing sent, a message still in flight, or one queued by
+// this very decision.
 func (c *Customer) Decide(now time.Time, s Settings, inStock StockView) []Decision {
 	work := c.Work(s)
 	out := make([]Decision, 0, len(work))
-	if c.Suppressed() {
-		why := "customer redacted"
-		if !c.Redacted {
-			why = "customer deleted"
-		}
-		for _, w := range work {
-			out = append(out, Decision{Work: w, Outcome: OutcomeSkip, Why: why})
-		}
-		return out
-	}
-	capWindow := time.Duration(s.Caps.MarketingPerHours) * time.Hour
-	recent := c.LastMarketingAt
+	capFrom := c.LastMarketingAt
 	for _, m := range c.Marks {
-		if m.State == MarkQueued && m.At.After(recent) {
-			recent = m.At
+		if m.State == MarkQueued && m.At.After(capFrom) {
+			capFrom = m.At
 		}
 	}
-	capEnd := time.Time{}
-	if !recent.IsZero() {
-		capEnd = recent.Add(capWindow)
-	}
-	heldUntil, held := c.HeldUntil(now, s)
-	queued := false
 	for _, w := range work {
-		d := Decision{Work: w}
-		switch {
-		case w.DueAt.After(now):
-			d.Outcome, d.Why, d.Next = OutcomeWait, "not due", w.DueAt
-		case Staleable(w.Kind) && now.Sub(w.DueAt) > Days(s.FollowUps.StaleAfterDays):
-
-			d.Outcome, d.Why = OutcomeStale, "more than "+strconv.Itoa(s.FollowUps.StaleAfterDays)+" days late"
-		case w.OrderID != "" && c.orderCancelled(w.OrderID):
-			d.Outcome, d.Why = OutcomeSkip, "order cancelled"
-		case held:
-			d.Outcome, d.Why, d.Next = OutcomeHeld, "customer on hold", heldUntil
-		case (w.Kind == KindReplenishment || w.Kind == KindBackInStock) && inStock != nil && !inStock(w.ProductID, w.VariantID):
-			d.Outcome, d.Why, d.Next = OutcomeWait, "out of stock", now.Add(outOfStockRecheck)
-		case queued:
-			d.Outcome, d.Why, d.Next = OutcomeWait, "marketing cap", now.Add(capWindow)
-		case capEnd.After(now):
-			d.Outcome, d.Why, d.Next = OutcomeWait, "marketing cap", capEnd
-		default:
-			d.Outcome = OutcomeQueue
-			queued = true
+		r := Judge(Question{Stage: AtSchedule, Now: now, Settings: s, Customer: c, Kind: w.Kind, DueAt: w.DueAt,
+			OrderID: w.OrderID, ProductID: w.ProductID, VariantID: w.VariantID, InStock: inStock, CapFrom: capFrom})
+		if r.Verdict == VerdictSend {
+			capFrom = now
 		}
-		out = append(out, d)
+		out = append(out, Decision{Work: w, Ruling: r})
 	}
 	return out
 }
@@ -177,8 +134,8 @@ func (c *Customer) Refresh(now time.Time, s Settings) {
 	}
 	c.ExamineAt = time.Time{}
 	for _, d := range c.Decide(now, s, nil) {
-		next := d.Next
-		if d.Outcome == OutcomeQueue || d.Outcome == OutcomeStale || d.Outcome == OutcomeSkip {
+		next := d.Until
+		if d.Verdict == VerdictSend || d.Verdict == VerdictStale || d.Verdict == VerdictSuppressed {
 			next = d.DueAt // actionable now: the next run picks it up
 		}
 		if !next.IsZero() && (c.ExamineAt.IsZero() || next.Before(c.ExamineAt)) {

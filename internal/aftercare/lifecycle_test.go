@@ -18,7 +18,7 @@ func quietCustomer(orders ...time.Time) *Customer {
 func outcomes(ds []Decision) map[Kind]string {
 	out := map[Kind]string{}
 	for _, d := range ds {
-		out[d.Kind] = d.Outcome + ":" + d.Why
+		out[d.Kind] = string(d.Verdict) + ":" + string(d.Reason)
 	}
 	return out
 }
@@ -27,20 +27,20 @@ func TestDecideWinBackAndLapse(t *testing.T) {
 	s := DefaultSettings()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	one := quietCustomer(t0)
-	if got := outcomes(one.Decide(t0.Add(95*day), s, nil)); got[KindWinBack] != "queue:" {
+	if got := outcomes(one.Decide(t0.Add(95*day), s, nil)); got[KindWinBack] != "send:" {
 		t.Fatalf("95 days quiet: %v", got)
 	}
-	if got := outcomes(one.Decide(t0.Add(80*day), s, nil)); got[KindWinBack] != "wait:not due" {
+	if got := outcomes(one.Decide(t0.Add(80*day), s, nil)); got[KindWinBack] != "wait:not_due" {
 		t.Fatalf("80 days quiet: %v", got)
 	}
 	loyal := quietCustomer(t0, t0.Add(30*day), t0.Add(60*day), t0.Add(90*day))
 	got := outcomes(loyal.Decide(t0.Add(165*day), s, nil))
-	if got[KindLapseNote] != "queue:" || got[KindWinBack] != "" {
+	if got[KindLapseNote] != "send:" || got[KindWinBack] != "" {
 		t.Fatalf("loyal customer 75 days quiet: %v", got)
 	}
 	// The lapse threshold has a 30-day floor even for weekly buyers.
 	weekly := quietCustomer(t0, t0.Add(7*day), t0.Add(14*day))
-	if got := outcomes(weekly.Decide(t0.Add(14*day+20*day), s, nil)); got[KindLapseNote] != "wait:not due" {
+	if got := outcomes(weekly.Decide(t0.Add(14*day+20*day), s, nil)); got[KindLapseNote] != "wait:not_due" {
 		t.Fatalf("weekly buyer 20 days quiet: %v", got)
 	}
 }
@@ -54,31 +54,44 @@ func TestDecideHoldsCapStaleAndRedaction(t *testing.T) {
 
 	now := t0.Add(17 * day) // review 8 days late: stale; care tips on time
 	got := outcomes(c.Decide(now, s, nil))
-	if got[KindReviewRequest] != "stale:more than 7 days late" || got[KindCareTips] != "queue:" {
+	if got[KindReviewRequest] != "stale:late" || got[KindCareTips] != "send:" {
 		t.Fatalf("stale and due: %v", got)
 	}
 
 	c.PutHold("exception:a:delay:order", Hold{Reason: HoldException, OrderID: "a", Since: now.Add(-time.Hour)})
-	if got := outcomes(c.Decide(now, s, nil)); got[KindCareTips] != "held:customer on hold" {
+	if got := outcomes(c.Decide(now, s, nil)); got[KindCareTips] != "held:hold" {
 		t.Fatalf("under a hold: %v", got)
 	}
 	c.LiftHold("exception:a:delay:order")
 
 	c.LastMarketingAt = now.Add(-2 * time.Hour)
-	if got := outcomes(c.Decide(now, s, nil)); got[KindCareTips] != "wait:marketing cap" {
+	if got := outcomes(c.Decide(now, s, nil)); got[KindCareTips] != "wait:marketing_cap" {
 		t.Fatalf("within the cap: %v", got)
 	}
 	c.LastMarketingAt = time.Time{}
 
 	ref, _ := c.OrderRef("a")
 	ref.Cancelled = true
-	if got := outcomes(c.Decide(now, s, nil)); got[KindCareTips] != "skip:order cancelled" {
+	if got := outcomes(c.Decide(now, s, nil)); got[KindCareTips] != "suppressed:order_cancelled" {
 		t.Fatalf("cancelled order: %v", got)
 	}
 
+	ref.Cancelled = false
+	// A deleted customer keeps their history, and every piece of it is suppressed.
+	c.Deleted = true
+	ds := c.Decide(now, s, nil)
+	if len(ds) == 0 {
+		t.Fatal("a deleted customer still has work to decide")
+	}
+	for _, d := range ds {
+		if d.Verdict != VerdictSuppressed || d.Reason != ReasonDeleted {
+			t.Fatalf("deleted customer: %s got %s/%s, want suppressed/deleted", d.Kind, d.Verdict, d.Reason)
+		}
+	}
+	// Redaction leaves nothing to work on at all.
 	c.Redact(now)
-	for _, d := range c.Decide(now, s, nil) {
-		t.Fatalf("a redacted customer has no work, got %+v", d)
+	if ds := c.Decide(now, s, nil); len(ds) != 0 || !c.Redacted || c.Email != "" || len(c.FollowUps) != 0 {
+		t.Fatalf("a redacted customer is a bare tombstone with no work: %+v, %+v", c, ds)
 	}
 }
 

@@ -91,8 +91,9 @@ type Result struct {
 // means the delivery failed and the queue must retry (with backoff).
 func (d *Dispatcher) Handle(ctx context.Context, m *aftercare.Message, dv Delivery) (Result, error) {
 	now := d.now()
-	if m.NotBefore.After(now) {
-		return d.defer_(ctx, m, m.NotBefore, "waiting", now)
+	// Waiting out a deferral costs no state reads: ask the policy before loading.
+	if r := aftercare.Judge(aftercare.Question{Stage: aftercare.AtSend, Now: now, NotBefore: m.NotBefore, Kind: m.Kind}); r.Reason == aftercare.ReasonNotBefore {
+		return d.defer_(ctx, m, r, now)
 	}
 	st, err := d.Settings.Settings(ctx, m.Shop)
 	if err != nil {
@@ -103,10 +104,10 @@ func (d *Dispatcher) Handle(ctx context.Context, m *aftercare.Message, dv Delive
 		return Result{}, err
 	}
 	v := decide(m, c, o, st, now)
-	switch v.Decision {
-	case Deferred:
-		return d.defer_(ctx, m, v.Until, v.Why, now)
-	case Held, Suppressed, Stale:
+	switch {
+	case v.Verdict == aftercare.VerdictWait:
+		return d.defer_(ctx, m, v, now)
+	case v.Verdict.Final():
 		return d.settle(ctx, m, c, st, v, "", now)
 	}
 	token := d.token()
@@ -125,8 +126,8 @@ func (d *Dispatcher) Handle(ctx context.Context, m *aftercare.Message, dv Delive
 		d.count(ctx, m, Duplicate, "already sent or in flight")
 		return Result{Decision: Duplicate, Why: "already sent or in flight"}, nil
 	case errors.Is(err, ledger.ErrCapped):
-		until := taken.Add(time.Duration(st.Caps.MarketingPerHours) * time.Hour)
-		return d.defer_(ctx, m, until, "marketing cap", now)
+		until := taken.Add(aftercare.Hours(st.Caps.MarketingPerHours))
+		return d.defer_(ctx, m, aftercare.Ruling{Verdict: aftercare.VerdictWait, Reason: aftercare.ReasonCap, Until: until, Channel: v.Channel}, now)
 	case err != nil:
 		return Result{}, err
 	}
@@ -134,13 +135,13 @@ func (d *Dispatcher) Handle(ctx context.Context, m *aftercare.Message, dv Delive
 	if err != nil {
 		// Retrying cannot fix a message that does not render: settle it,
 		// with the reason, instead of cycling it into the dead-letter queue.
-		v.Decision, v.Why = Suppressed, "cannot render: "+aftercare.ErrorMessage(err)
+		v = aftercare.Ruling{Verdict: aftercare.VerdictSuppressed, Reason: aftercare.ReasonCannotRender, Channel: v.Channel, Detail: aftercare.ErrorMessage(err)}
 		return d.settle(ctx, m, c, st, v, token, now)
 	}
 	if err := d.Sender.Send(ctx, m.ID, body); err != nil {
 		return d.fail(ctx, m, token, dv, err)
 	}
-	v.Decision, v.Why = Sent, ""
+	v = aftercare.Ruling{Verdict: aftercare.VerdictSend, Channel: v.Channel}
 	res, rerr := d.settle(ctx, m, c, st, v, token, now)
 	res.Body = body
 	return res, rerr
@@ -148,9 +149,10 @@ func (d *Dispatcher) Handle(ctx context.Context, m *aftercare.Message, dv Delive
 
 // settle records a final decision (and the customer's lifecycle mark),
 // re-reading the customer if it changed meanwhile.
-func (d *Dispatcher) settle(ctx context.Context, m *aftercare.Message, c *aftercare.Customer, st aftercare.Settings, v verdict, token string, now time.Time) (Result, error) {
+func (d *Dispatcher) settle(ctx context.Context, m *aftercare.Message, c *aftercare.Customer, st aftercare.Settings, v aftercare.Ruling, token string, now time.Time) (Result, error) {
+	decision, why := ledger.DecisionOf(v.Verdict), v.Why()
 	for attempt := 0; ; attempt++ {
-		rec := ledger.Record{Shop: m.Shop, ID: m.ID, Kind: m.Kind, Decision: v.Decision, Why: v.Why, Channel: v.Channel,
+		rec := ledger.Record{Shop: m.Shop, ID: m.ID, Kind: m.Kind, Decision: decision, Why: why, Channel: v.Channel,
 			Token: token, At: now, CustomerID: m.CustomerID, OrderID: m.OrderID}
 		rec.Customer = settleCustomer(m, c, st, v, now)
 		err := d.Store.Record(ctx, rec)
@@ -164,18 +166,18 @@ func (d *Dispatcher) settle(ctx context.Context, m *aftercare.Message, c *afterc
 			return Result{}, err
 		}
 	}
-	d.count(ctx, m, v.Decision, v.Why)
-	return Result{Decision: v.Decision, Why: v.Why, Channel: v.Channel}, nil
+	d.count(ctx, m, decision, why)
+	return Result{Decision: decision, Why: why, Channel: v.Channel}, nil
 }
 
 // settleCustomer applies a decision to the customer: marketing sent moves the
 // cap clock, and a lifecycle message settles its cause's mark. It returns nil
 // when the customer need not be written.
-func settleCustomer(m *aftercare.Message, c *aftercare.Customer, st aftercare.Settings, v verdict, now time.Time) *aftercare.Customer {
+func settleCustomer(m *aftercare.Message, c *aftercare.Customer, st aftercare.Settings, v aftercare.Ruling, now time.Time) *aftercare.Customer {
 	if c == nil || c.Redacted {
 		return nil
 	}
-	marketing := m.Kind.Category() == aftercare.Marketing && v.Decision == Sent
+	marketing := m.Kind.Category() == aftercare.Marketing && v.Verdict == aftercare.VerdictSend
 	if m.Mark == "" && !marketing {
 		return nil
 	}
@@ -184,30 +186,30 @@ func settleCustomer(m *aftercare.Message, c *aftercare.Customer, st aftercare.Se
 		cc.LastMarketingAt = now
 	}
 	if m.Mark != "" {
-		state := map[string]string{Sent: aftercare.MarkSent, Held: aftercare.MarkHeld, Suppressed: aftercare.MarkSuppressed, Stale: aftercare.MarkStale}[v.Decision]
 		marks := make(map[string]aftercare.Mark, len(c.Marks)+1)
 		for k, v := range c.Marks {
 			marks[k] = v
 		}
 		cc.Marks = marks
-		cc.SetMark(m.Mark, aftercare.Mark{State: state, At: now, ID: m.ID, Why: v.Why})
+		cc.SetMark(m.Mark, aftercare.Mark{State: v.Verdict.Mark(aftercare.AtSend), At: now, ID: m.ID, Why: v.Why()})
 	}
 	cc.Refresh(now, st)
 	return &cc
 }
 
-// defer_ puts the message back on the queue to wait until a time; SQS holds it
-// up to 15 minutes a hop and the hop costs no state reads.
-func (d *Dispatcher) defer_(ctx context.Context, m *aftercare.Message, until time.Time, why string, now time.Time) (Result, error) {
+// defer_ puts the message back on the queue to wait until the ruling's time;
+// SQS holds it up to 15 minutes a hop and the hop costs no state reads. A hop
+// of a deferral already counted is not counted again.
+func (d *Dispatcher) defer_(ctx context.Context, m *aftercare.Message, r aftercare.Ruling, now time.Time) (Result, error) {
 	next := *m
-	next.NotBefore = until
+	next.NotBefore = r.Until
 	if err := d.Queue.SendMessages(ctx, []aftercare.Message{next}, now); err != nil {
 		return Result{}, err
 	}
-	if why != "waiting" {
-		d.count(ctx, m, Deferred, why)
+	if r.Reason != aftercare.ReasonNotBefore {
+		d.count(ctx, m, Deferred, r.Why())
 	}
-	return Result{Decision: Deferred, Why: why}, nil
+	return Result{Decision: Deferred, Why: r.Why()}, nil
 }
 
 // fail releases the claim and backs the message off, then reports the failure

@@ -19,6 +19,7 @@ import (
 	"github.com/aftercare/aftercare/internal/dispatch"
 	"github.com/aftercare/aftercare/internal/dynamo"
 	"github.com/aftercare/aftercare/internal/ledger"
+	"github.com/aftercare/aftercare/internal/memstore"
 	"github.com/aftercare/aftercare/internal/obs"
 	"github.com/aftercare/aftercare/internal/settings"
 	"github.com/aftercare/aftercare/internal/sqs"
@@ -67,34 +68,105 @@ func (s *sink) delivered() int {
 	return len(s.got)
 }
 
+// store is what dispatch's tests need of a store.
+type store interface {
+	dispatch.Store
+	state.Store
+	Ledger(ctx context.Context, shop string) ([]ledger.Entry, error)
+	ShopSettings(ctx context.Context, shop string) ([]byte, error)
+}
+
 type env struct {
-	stack *testenv.Stack
-	store *dynamo.Store
-	db    *dynamo.Counting
+	stack *testenv.Stack   // emulator tier only
+	db    *dynamo.Counting // emulator tier only
+	store store
+	queue *recordingQueue
 	d     *dispatch.Dispatcher
 	sink  *sink
 	now   time.Time
 }
 
-func newEnv(t *testing.T, statuses ...int) *env {
+// clock is the tests' now, a day long before any real today.
+var clock = time.Date(2024, 6, 12, 15, 0, 0, 0, time.UTC) // 11:00 in New York
+
+// stores runs a test against each store: in memory (always) and DynamoDB
+// Local with moto (skipped only under -short).
+func stores(t *testing.T, fn func(t *testing.T, newEnv func(*testing.T, ...int) *env)) {
+	t.Run("memory", func(t *testing.T) { fn(t, newMemEnv) })
+	t.Run("dynamodb", func(t *testing.T) {
+		testenv.NeedEmulators(t)
+		fn(t, newEnv)
+	})
+}
+
+// recordingQueue records what dispatch re-queues, and passes it on to the
+// real queue when there is one.
+type recordingQueue struct {
+	next     dispatch.Queue
+	mu       sync.Mutex
+	deferred []aftercare.Message
+}
+
+func (q *recordingQueue) SendMessages(ctx context.Context, msgs []aftercare.Message, now time.Time) error {
+	q.mu.Lock()
+	q.deferred = append(q.deferred, msgs...)
+	q.mu.Unlock()
+	if q.next == nil {
+		return nil
+	}
+	return q.next.SendMessages(ctx, msgs, now)
+}
+
+func (q *recordingQueue) RetryAfter(ctx context.Context, receiptHandle string, d time.Duration) error {
+	if q.next == nil {
+		return nil
+	}
+	return q.next.RetryAfter(ctx, receiptHandle, d)
+}
+
+func (q *recordingQueue) sent() []aftercare.Message {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([]aftercare.Message(nil), q.deferred...)
+}
+
+func (e *env) wire(t *testing.T, st store, next dispatch.Queue) {
 	t.Helper()
-	s := testenv.Fresh(t)
-	e := &env{stack: s, db: dynamo.NewCounting(s.DB), sink: &sink{statuses: statuses}, now: time.Date(2015, 6, 10, 15, 0, 0, 0, time.UTC)}
+	e.store = st
 	srv := httptest.NewServer(e.sink)
 	t.Cleanup(srv.Close)
-	e.store = &dynamo.Store{DB: e.db, Table: s.Table, Shards: 4, Now: func() time.Time { return e.now }}
-	st := aftercare.DefaultSettings()
-	st.ShopName, st.TimeZone = "Test Shop", "America/New_York"
-	if err := st.Validate(); err != nil {
+	defaults := aftercare.DefaultSettings()
+	defaults.ShopName, defaults.TimeZone = "Test Shop", "America/New_York"
+	defaults.HelpURLs = map[string]string{"tracking": "https://help.example.org/tracking", "support": "https://help.example.org/support"}
+	if err := defaults.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	e.queue = &recordingQueue{next: next}
 	e.d = &dispatch.Dispatcher{
-		Store: e.store, Sender: delivery.New(srv.URL, secret, 5*time.Second),
-		Queue:    &sqs.Queue{API: s.SQS, URL: s.Outbound},
-		Settings: &settings.Cache{Defaults: st, Load: e.store.ShopSettings},
+		Store: st, Sender: delivery.New(srv.URL, secret, 5*time.Second),
+		Queue:    e.queue,
+		Settings: &settings.Cache{Defaults: defaults, Load: st.ShopSettings},
 		Log:      obs.NewLogger(io.Discard, "ERROR"),
 		Now:      func() time.Time { return e.now }, RetryBase: time.Second,
 	}
+}
+
+// newEnv is the emulator tier's env.
+func newEnv(t *testing.T, statuses ...int) *env {
+	t.Helper()
+	s := testenv.Fresh(t)
+	e := &env{stack: s, db: dynamo.NewCounting(s.DB), sink: &sink{statuses: statuses}, now: clock}
+	e.wire(t, &dynamo.Store{DB: e.db, Table: s.Table, Shards: 4, Now: func() time.Time { return e.now }}, &sqs.Queue{API: s.SQS, URL: s.Outbound})
+	return e
+}
+
+// newMemEnv is the fast tier's env: the in-memory store, a recording queue.
+func newMemEnv(t *testing.T, statuses ...int) *env {
+	t.Helper()
+	e := &env{sink: &sink{statuses: statuses}, now: clock}
+	m := memstore.New()
+	m.Shards, m.Now = 4, func() time.Time { return e.now }
+	e.wire(t, m, nil)
 	return e
 }
 
@@ -125,7 +197,7 @@ func order(id, customerID string) *aftercare.Order {
 
 func msg(kind aftercare.Kind, customerID, orderID string, cause ...string) *aftercare.Message {
 	m := &aftercare.Message{Kind: kind, Shop: shop, CustomerID: customerID, OrderID: orderID, Carrier: "UPS", Tracking: "1Z999"}
-	return m.Stamp(time.Date(2015, 6, 10, 14, 0, 0, 0, time.UTC), append([]string{customerID, orderID}, cause...)...)
+	return m.Stamp(clock.Add(-time.Hour), append([]string{customerID, orderID}, cause...)...)
 }
 
 func (e *env) handle(t *testing.T, m *aftercare.Message) dispatch.Result {
@@ -152,222 +224,250 @@ func (e *env) ledger(t *testing.T) map[string]ledger.Entry {
 
 // A message handled many times, and concurrently, is delivered once, signed.
 func TestDeliveredOnceSigned(t *testing.T) {
-	e := newEnv(t)
-	e.put(t, customer("c1"), order("1001", "c1"))
-	m := msg(aftercare.KindOrderShipped, "c1", "1001", "parcel-1")
-	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, _ = e.d.Handle(context.Background(), m, dispatch.Delivery{ReceiveCount: 1, Deadline: e.now.Add(time.Minute)})
-		}()
-	}
-	wg.Wait()
-	for i := 0; i < 3; i++ {
-		if r := e.handle(t, m); r.Decision != dispatch.Duplicate {
-			t.Fatalf("repeat %d: decision %s", i, r.Decision)
+	stores(t, func(t *testing.T, newEnv func(*testing.T, ...int) *env) {
+		e := newEnv(t)
+		e.put(t, customer("c1"), order("1001", "c1"))
+		m := msg(aftercare.KindOrderShipped, "c1", "1001", "parcel-1")
+		var wg sync.WaitGroup
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _ = e.d.Handle(context.Background(), m, dispatch.Delivery{ReceiveCount: 1, Deadline: e.now.Add(time.Minute)})
+			}()
 		}
-	}
-	if n := e.sink.delivered(); n != 1 {
-		t.Fatalf("delivered %d times, want once", n)
-	}
-	if e.sink.badSig != 0 {
-		t.Fatalf("%d deliveries with a bad signature", e.sink.badSig)
-	}
-	var p map[string]any
-	if err := json.Unmarshal(e.sink.got[0], &p); err != nil {
-		t.Fatal(err)
-	}
-	if p["id"] != m.ID || p["kind"] != "order_shipped" || p["category"] != "transactional" || p["audience"] != "customer" ||
-		p["channel"] != "email" || p["shop"] != shop || e.sink.ids[0] != m.ID {
-		t.Fatalf("delivery body: %s", e.sink.got[0])
-	}
-	if o, _ := p["order"].(map[string]any); o["name"] != "#1001" {
-		t.Fatalf("order in delivery: %v", p["order"])
-	}
-	fields, _ := p["fields"].(map[string]any)
-	for _, f := range []string{"order_number", "next_action", "support_contact", "help_url", "what_happened"} {
-		if f == "help_url" {
-			continue // no help links configured in this shop
+		wg.Wait()
+		for i := 0; i < 3; i++ {
+			if r := e.handle(t, m); r.Decision != dispatch.Duplicate {
+				t.Fatalf("repeat %d: decision %s", i, r.Decision)
+			}
 		}
-		if s, _ := fields[f].(string); s == "" {
-			t.Errorf("field %s missing: %v", f, fields)
+		if n := e.sink.delivered(); n != 1 {
+			t.Fatalf("delivered %d times, want once", n)
 		}
-	}
-	if got := e.ledger(t)[m.ID]; got.Status != dispatch.Sent {
-		t.Fatalf("ledger: %+v", got)
-	}
+		if e.sink.badSig != 0 {
+			t.Fatalf("%d deliveries with a bad signature", e.sink.badSig)
+		}
+		var p map[string]any
+		if err := json.Unmarshal(e.sink.got[0], &p); err != nil {
+			t.Fatal(err)
+		}
+		if p["id"] != m.ID || p["kind"] != "order_shipped" || p["category"] != "transactional" || p["audience"] != "customer" ||
+			p["channel"] != "email" || p["shop"] != shop || e.sink.ids[0] != m.ID {
+			t.Fatalf("delivery body: %s", e.sink.got[0])
+		}
+		if o, _ := p["order"].(map[string]any); o["name"] != "#1001" {
+			t.Fatalf("order in delivery: %v", p["order"])
+		}
+		fields, _ := p["fields"].(map[string]any)
+		for _, f := range []string{"order_number", "next_action", "support_contact", "help_url", "what_happened"} {
+			if s, _ := fields[f].(string); s == "" {
+				t.Errorf("field %s missing: %v", f, fields)
+			}
+		}
+		if fields["help_url"] != "https://help.example.org/tracking" {
+			t.Errorf("help_url of a shipping notice: %v, want the shop's tracking help", fields["help_url"])
+		}
+		if got := e.ledger(t)[m.ID]; got.Status != dispatch.Sent {
+			t.Fatalf("ledger: %+v", got)
+		}
+	})
 }
 
 // The sink failing twice then accepting gives exactly one delivered message;
 // each failure releases the claim so the retry can take it.
 func TestRetriedUntilDelivered(t *testing.T) {
-	e := newEnv(t, 500, 503, 200)
-	e.put(t, customer("c2"), order("1002", "c2"))
-	m := msg(aftercare.KindExceptionDelay, "c2", "1002", "episode-1")
-	for i := 0; i < 2; i++ {
-		res, err := e.d.Handle(context.Background(), m, dispatch.Delivery{ReceiveCount: i + 1, Deadline: e.now.Add(time.Minute)})
-		if err == nil || res.Decision != dispatch.Failed {
-			t.Fatalf("attempt %d: want a failure, got %+v %v", i+1, res, err)
+	stores(t, func(t *testing.T, newEnv func(*testing.T, ...int) *env) {
+		e := newEnv(t, 500, 503, 200)
+		e.put(t, customer("c2"), order("1002", "c2"))
+		m := msg(aftercare.KindExceptionDelay, "c2", "1002", "episode-1")
+		for i := 0; i < 2; i++ {
+			res, err := e.d.Handle(context.Background(), m, dispatch.Delivery{ReceiveCount: i + 1, Deadline: e.now.Add(time.Minute)})
+			if err == nil || res.Decision != dispatch.Failed {
+				t.Fatalf("attempt %d: want a failure, got %+v %v", i+1, res, err)
+			}
+			if l := e.ledger(t)[m.ID]; l.Status != dispatch.Failed || l.Attempts != int64(i+1) {
+				t.Fatalf("after failure %d ledger: %+v", i+1, l)
+			}
 		}
-		if l := e.ledger(t)[m.ID]; l.Status != dispatch.Failed || l.Attempts != int64(i+1) {
-			t.Fatalf("after failure %d ledger: %+v", i+1, l)
+		if r := e.handle(t, m); r.Decision != dispatch.Sent {
+			t.Fatalf("third attempt: %+v", r)
 		}
-	}
-	if r := e.handle(t, m); r.Decision != dispatch.Sent {
-		t.Fatalf("third attempt: %+v", r)
-	}
-	if r := e.handle(t, m); r.Decision != dispatch.Duplicate {
-		t.Fatalf("after delivery: %+v", r)
-	}
-	if e.sink.delivered() != 3 {
-		t.Fatalf("want 3 posts (2 refused, 1 accepted), got %d", e.sink.delivered())
-	}
+		if r := e.handle(t, m); r.Decision != dispatch.Duplicate {
+			t.Fatalf("after delivery: %+v", r)
+		}
+		if e.sink.delivered() != 3 {
+			t.Fatalf("want 3 posts (2 refused, 1 accepted), got %d", e.sink.delivered())
+		}
+	})
 }
 
 // A claim left by an invocation that timed out blocks others only until its
 // lease (the invocation's deadline) ends; a completed delivery never frees.
 func TestClaimLeaseEndsWithTheInvocation(t *testing.T) {
-	e := newEnv(t)
-	e.put(t, customer("c3"), order("1003", "c3"))
-	m := msg(aftercare.KindDeliveredSetup, "c3", "1003", "parcel-3")
-	// An invocation claims, then dies mid-delivery (no release, no record).
-	if _, err := e.store.Claim(context.Background(), ledger.Claim{Shop: shop, ID: m.ID, Token: "dead", Kind: m.Kind, Lease: e.now.Add(30 * time.Second), Now: e.now}); err != nil {
-		t.Fatal(err)
-	}
-	if r := e.handle(t, m); r.Decision != dispatch.Duplicate {
-		t.Fatalf("within the dead invocation's lease: %+v", r)
-	}
-	e.now = e.now.Add(31 * time.Second)
-	if r := e.handle(t, m); r.Decision != dispatch.Sent {
-		t.Fatalf("after the lease: %+v", r)
-	}
-	e.now = e.now.Add(400 * 24 * time.Hour / 2)
-	if r := e.handle(t, m); r.Decision != dispatch.Duplicate {
-		t.Fatalf("a sent message stays sent: %+v", r)
-	}
-	if e.sink.delivered() != 1 {
-		t.Fatalf("delivered %d times", e.sink.delivered())
-	}
+	stores(t, func(t *testing.T, newEnv func(*testing.T, ...int) *env) {
+		e := newEnv(t)
+		e.put(t, customer("c3"), order("1003", "c3"))
+		m := msg(aftercare.KindDeliveredSetup, "c3", "1003", "parcel-3")
+		// An invocation claims, then dies mid-delivery (no release, no record).
+		if _, err := e.store.Claim(context.Background(), ledger.Claim{Shop: shop, ID: m.ID, Token: "dead", Kind: m.Kind, Lease: e.now.Add(30 * time.Second), Now: e.now}); err != nil {
+			t.Fatal(err)
+		}
+		if r := e.handle(t, m); r.Decision != dispatch.Duplicate {
+			t.Fatalf("within the dead invocation's lease: %+v", r)
+		}
+		e.now = e.now.Add(31 * time.Second)
+		if r := e.handle(t, m); r.Decision != dispatch.Sent {
+			t.Fatalf("after the lease: %+v", r)
+		}
+		e.now = e.now.Add(400 * 24 * time.Hour / 2)
+		if r := e.handle(t, m); r.Decision != dispatch.Duplicate {
+			t.Fatalf("a sent message stays sent: %+v", r)
+		}
+		if e.sink.delivered() != 1 {
+			t.Fatalf("delivered %d times", e.sink.delivered())
+		}
+	})
 }
 
 // Email consent "unsubscribed": no marketing email, transactional still sent.
 func TestUnsubscribedGetsTransactionalOnly(t *testing.T) {
-	e := newEnv(t)
-	c := customer("c4")
-	c.EmailConsent = aftercare.Consent{State: aftercare.ConsentUnsubscribed}
-	e.put(t, c, order("1004", "c4"))
-	if r := e.handle(t, msg(aftercare.KindWinBack, "c4", "", "last-order")); r.Decision != dispatch.Suppressed {
-		t.Fatalf("win_back to an unsubscribed customer: %+v", r)
-	}
-	if r := e.handle(t, msg(aftercare.KindOrderShipped, "c4", "1004", "p")); r.Decision != dispatch.Sent {
-		t.Fatalf("order_shipped: %+v", r)
-	}
-	if e.sink.delivered() != 1 {
-		t.Fatalf("delivered %d", e.sink.delivered())
-	}
+	stores(t, func(t *testing.T, newEnv func(*testing.T, ...int) *env) {
+		e := newEnv(t)
+		c := customer("c4")
+		c.EmailConsent = aftercare.Consent{State: aftercare.ConsentUnsubscribed}
+		e.put(t, c, order("1004", "c4"))
+		if r := e.handle(t, msg(aftercare.KindWinBack, "c4", "", "last-order")); r.Decision != dispatch.Suppressed {
+			t.Fatalf("win_back to an unsubscribed customer: %+v", r)
+		}
+		if r := e.handle(t, msg(aftercare.KindOrderShipped, "c4", "1004", "p")); r.Decision != dispatch.Sent {
+			t.Fatalf("order_shipped: %+v", r)
+		}
+		if e.sink.delivered() != 1 {
+			t.Fatalf("delivered %d", e.sink.delivered())
+		}
+	})
 }
 
 // An open exception holds marketing (and the hold is recorded on the
 // customer's lifecycle mark) while transactional notices go out; a cancelled
 // order gets no lifecycle message.
 func TestHoldsAndCancellation(t *testing.T) {
-	e := newEnv(t)
-	c := customer("c5")
-	c.Holds = map[string]aftercare.Hold{"exception:1005:delay:order": {Reason: aftercare.HoldException, OrderID: "1005", Since: e.now.Add(-time.Hour)}}
-	c.FollowUps = []aftercare.FollowUp{{Kind: aftercare.KindCareTips, OrderID: "1005", DueAt: e.now.Add(-time.Hour)}}
-	e.put(t, c, order("1005", "c5"))
-	care := msg(aftercare.KindCareTips, "c5", "1005", "care")
-	care.Mark, care.DueAt = "care_tips:1005", e.now.Add(-time.Hour)
-	if r := e.handle(t, care); r.Decision != dispatch.Held {
-		t.Fatalf("marketing under a hold: %+v", r)
-	}
-	got, _, err := e.store.State(context.Background(), shop, "c5", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mk := got.Marks["care_tips:1005"]; mk.State != aftercare.MarkHeld {
-		t.Fatalf("the hold must be recorded on the mark so the checks re-examine it: %+v", got.Marks)
-	}
-	if r := e.handle(t, msg(aftercare.KindExceptionDelay, "c5", "1005", "ep")); r.Decision != dispatch.Sent {
-		t.Fatalf("transactional under a hold: %+v", r)
-	}
+	stores(t, func(t *testing.T, newEnv func(*testing.T, ...int) *env) {
+		e := newEnv(t)
+		c := customer("c5")
+		c.Holds = map[string]aftercare.Hold{"exception:1005:delay:order": {Reason: aftercare.HoldException, OrderID: "1005", Since: e.now.Add(-time.Hour)}}
+		c.FollowUps = []aftercare.FollowUp{{Kind: aftercare.KindCareTips, OrderID: "1005", DueAt: e.now.Add(-time.Hour)}}
+		e.put(t, c, order("1005", "c5"))
+		care := msg(aftercare.KindCareTips, "c5", "1005", "care")
+		care.Mark, care.DueAt = "care_tips:1005", e.now.Add(-time.Hour)
+		if r := e.handle(t, care); r.Decision != dispatch.Held {
+			t.Fatalf("marketing under a hold: %+v", r)
+		}
+		got, _, err := e.store.State(context.Background(), shop, "c5", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mk := got.Marks["care_tips:1005"]; mk.State != aftercare.MarkHeld {
+			t.Fatalf("the hold must be recorded on the mark so the checks re-examine it: %+v", got.Marks)
+		}
+		if r := e.handle(t, msg(aftercare.KindExceptionDelay, "c5", "1005", "ep")); r.Decision != dispatch.Sent {
+			t.Fatalf("transactional under a hold: %+v", r)
+		}
 
-	o := order("1006", "c6")
-	o.CancelledAt = e.now.Add(-time.Hour)
-	e.put(t, customer("c6"), o)
-	if r := e.handle(t, msg(aftercare.KindReviewRequest, "c6", "1006", "review")); r.Decision != dispatch.Suppressed || r.Why != "order cancelled" {
-		t.Fatalf("review_request for a cancelled order: %+v", r)
-	}
+		o := order("1006", "c6")
+		o.CancelledAt = e.now.Add(-time.Hour)
+		e.put(t, customer("c6"), o)
+		if r := e.handle(t, msg(aftercare.KindReviewRequest, "c6", "1006", "review")); r.Decision != dispatch.Suppressed || r.Why != "order cancelled" {
+			t.Fatalf("review_request for a cancelled order: %+v", r)
+		}
+	})
 }
 
 // SMS in the shop's quiet hours waits (re-queued with not_before) instead of
 // being dropped; a second marketing message within 24 hours waits too.
 func TestQuietHoursAndCapDefer(t *testing.T) {
-	e := newEnv(t)
-	e.now = time.Date(2015, 6, 11, 3, 0, 0, 0, time.UTC) // 23:00 in New York
-	c := customer("c7")
-	c.Tags = []string{"prefers-sms"}
-	e.put(t, c, order("1007", "c7"))
-	r := e.handle(t, msg(aftercare.KindOrderShipped, "c7", "1007", "p7"))
-	if r.Decision != dispatch.Deferred || r.Why != "sms quiet hours" {
-		t.Fatalf("sms at 23:00: %+v", r)
-	}
-	res, err := e.stack.SQS.ReceiveMessage(context.Background(), &awssqs.ReceiveMessageInput{QueueUrl: aws.String(e.stack.Outbound), WaitTimeSeconds: 1, MaxNumberOfMessages: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The re-queued copy waits on the queue (up to 15 minutes a hop).
-	if len(res.Messages) != 0 {
-		t.Fatalf("the deferred copy must not be visible at once, got %d", len(res.Messages))
-	}
-	if e.sink.delivered() != 0 {
-		t.Fatal("nothing may be sent in quiet hours")
-	}
+	stores(t, func(t *testing.T, newEnv func(*testing.T, ...int) *env) {
+		e := newEnv(t)
+		e.now = clock.Add(12 * time.Hour) // 23:00 in New York
+		c := customer("c7")
+		c.Tags = []string{"prefers-sms"}
+		e.put(t, c, order("1007", "c7"))
+		shipped := msg(aftercare.KindOrderShipped, "c7", "1007", "p7")
+		r := e.handle(t, shipped)
+		if r.Decision != dispatch.Deferred || r.Why != "sms quiet hours" {
+			t.Fatalf("sms at 23:00: %+v", r)
+		}
+		// Re-queued, not dropped: one copy of the same message, not before 08:00 in New York.
+		morning := clock.Add(21 * time.Hour) // 08:00 EDT the next day
+		if q := e.queue.sent(); len(q) != 1 || q[0].ID != shipped.ID || !q[0].NotBefore.Equal(morning) {
+			t.Fatalf("want one copy of %s re-queued until %s, got %+v", shipped.ID, morning, q)
+		}
+		if e.stack != nil {
+			res, err := e.stack.SQS.ReceiveMessage(context.Background(), &awssqs.ReceiveMessageInput{QueueUrl: aws.String(e.stack.Outbound), WaitTimeSeconds: 1, MaxNumberOfMessages: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The re-queued copy waits on the queue (up to 15 minutes a hop).
+			if len(res.Messages) != 0 {
+				t.Fatalf("the deferred copy must not be visible at once, got %d", len(res.Messages))
+			}
+		}
+		if e.sink.delivered() != 0 {
+			t.Fatal("nothing may be sent in quiet hours")
+		}
 
-	e.now = time.Date(2015, 6, 11, 15, 0, 0, 0, time.UTC)
-	e.put(t, customer("c8"), nil)
-	if r := e.handle(t, msg(aftercare.KindWinBack, "c8", "", "a")); r.Decision != dispatch.Sent {
-		t.Fatalf("first marketing: %+v", r)
-	}
-	if r := e.handle(t, msg(aftercare.KindReplenishment, "c8", "", "b")); r.Decision != dispatch.Deferred || r.Why != "marketing cap" {
-		t.Fatalf("second marketing within 24h: %+v", r)
-	}
+		e.now = clock.Add(24 * time.Hour)
+		e.put(t, customer("c8"), nil)
+		if r := e.handle(t, msg(aftercare.KindWinBack, "c8", "", "a")); r.Decision != dispatch.Sent {
+			t.Fatalf("first marketing: %+v", r)
+		}
+		second := msg(aftercare.KindReplenishment, "c8", "", "b")
+		if r := e.handle(t, second); r.Decision != dispatch.Deferred || r.Why != "marketing cap" {
+			t.Fatalf("second marketing within 24h: %+v", r)
+		}
+		if q := e.queue.sent(); len(q) != 2 || q[1].ID != second.ID || !q[1].NotBefore.Equal(e.now.Add(24*time.Hour)) {
+			t.Fatalf("want the capped message re-queued until the cap ends at %s, got %+v", e.now.Add(24*time.Hour), q)
+		}
+	})
 }
 
 // Two marketing messages for one customer dispatched at the same moment: the
 // cap slot lets exactly one through.
 func TestCapHoldsUnderConcurrency(t *testing.T) {
-	e := newEnv(t)
-	e.put(t, customer("c9"), nil)
-	kinds := []aftercare.Kind{aftercare.KindWinBack, aftercare.KindReplenishment, aftercare.KindCheckIn, aftercare.KindBackInStock}
-	var wg sync.WaitGroup
-	for _, k := range kinds {
-		wg.Add(1)
-		go func(k aftercare.Kind) {
-			defer wg.Done()
-			_, _ = e.d.Handle(context.Background(), msg(k, "c9", "", string(k)), dispatch.Delivery{ReceiveCount: 1, Deadline: e.now.Add(time.Minute)})
-		}(k)
-	}
-	wg.Wait()
-	if n := e.sink.delivered(); n != 1 {
-		t.Fatalf("want exactly one marketing message through the cap, got %d", n)
-	}
+	stores(t, func(t *testing.T, newEnv func(*testing.T, ...int) *env) {
+		e := newEnv(t)
+		e.put(t, customer("c9"), nil)
+		kinds := []aftercare.Kind{aftercare.KindWinBack, aftercare.KindReplenishment, aftercare.KindCheckIn, aftercare.KindBackInStock}
+		var wg sync.WaitGroup
+		for _, k := range kinds {
+			wg.Add(1)
+			go func(k aftercare.Kind) {
+				defer wg.Done()
+				_, _ = e.d.Handle(context.Background(), msg(k, "c9", "", string(k)), dispatch.Delivery{ReceiveCount: 1, Deadline: e.now.Add(time.Minute)})
+			}(k)
+		}
+		wg.Wait()
+		if n := e.sink.delivered(); n != 1 {
+			t.Fatalf("want exactly one marketing message through the cap, got %d", n)
+		}
+	})
 }
 
 // A notice about a problem that was resolved before it went out is stale.
 func TestResolvedExceptionNoticeIsStale(t *testing.T) {
-	e := newEnv(t)
-	o := order("1010", "c10")
-	o.Exceptions = map[string]*aftercare.Exception{"lost:order": {Kind: aftercare.ExceptionLost, Episode: "ep1", OpenedAt: e.now.Add(-2 * time.Hour),
-		ClosedAt: e.now.Add(-time.Hour), ClosedWhy: "delivered"}}
-	e.put(t, customer("c10"), o)
-	m := msg(aftercare.KindExceptionLost, "c10", "1010", "x")
-	m.Exception, m.Episode = aftercare.ExceptionLost, "ep1"
-	if r := e.handle(t, m); r.Decision != dispatch.Stale {
-		t.Fatalf("notice of a resolved exception: %+v", r)
-	}
+	stores(t, func(t *testing.T, newEnv func(*testing.T, ...int) *env) {
+		e := newEnv(t)
+		o := order("1010", "c10")
+		o.Exceptions = map[string]*aftercare.Exception{"lost:order": {Kind: aftercare.ExceptionLost, Episode: "ep1", OpenedAt: e.now.Add(-2 * time.Hour),
+			ClosedAt: e.now.Add(-time.Hour), ClosedWhy: "delivered"}}
+		e.put(t, customer("c10"), o)
+		m := msg(aftercare.KindExceptionLost, "c10", "1010", "x")
+		m.Exception, m.Episode = aftercare.ExceptionLost, "ep1"
+		if r := e.handle(t, m); r.Decision != dispatch.Stale {
+			t.Fatalf("notice of a resolved exception: %+v", r)
+		}
+	})
 }
 
 // Dispatch costs at most three DynamoDB round trips per message: state read,

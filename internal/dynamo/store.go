@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -85,27 +89,22 @@ func (s *Store) Load(ctx context.Context, dedupeID string, keys []state.Key) (*s
 	for _, k := range keys {
 		want = append(want, key(keyOf(k)))
 	}
-	for start := 0; start < len(want); start += 100 {
-		end := min(start+100, len(want))
-		got, err := s.batchGet(ctx, want[start:end])
-		if err != nil {
-			return nil, nil, err
+	err := s.batchGetAll(ctx, want, func(it map[string]types.AttributeValue) error {
+		pk, sk := getS(it, attrPK), getS(it, attrSK)
+		if dpk, dsk := eventKey(dedupeID); dedupeID != "" && pk == dpk && sk == dsk {
+			dedupe = &state.Dedupe{}
+			if err := json.Unmarshal([]byte(getS(it, attrDoc)), dedupe); err != nil {
+				return fmt.Errorf("dedupe record %s: %w", dedupeID, err)
+			}
+			return nil
 		}
-		for _, it := range got {
-			pk, sk := getS(it, attrPK), getS(it, attrSK)
-			if dpk, dsk := eventKey(dedupeID); dedupeID != "" && pk == dpk && sk == dsk {
-				dedupe = &state.Dedupe{}
-				if err := json.Unmarshal([]byte(getS(it, attrDoc)), dedupe); err != nil {
-					return nil, nil, fmt.Errorf("dedupe record %s: %w", dedupeID, err)
-				}
-				continue
-			}
-			k, ok := keyFrom(pk, sk)
-			if !ok {
-				continue
-			}
+		if k, ok := keyFrom(pk, sk); ok {
 			items[k] = toItem(k, it)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return dedupe, items, nil
 }
@@ -220,8 +219,15 @@ func (s *Store) Commit(ctx context.Context, c *state.Commit) error {
 		}
 		tx = append(tx, types.TransactWriteItem{Update: u})
 	}
-	if len(tx) > 100 {
-		return fmt.Errorf("one event touches %d items, over the 100 a transaction allows", len(tx))
+	for _, a := range state.MergeAdds(c.Adds) {
+		u, err := s.counterUpdate(a)
+		if err != nil {
+			return err
+		}
+		tx = append(tx, types.TransactWriteItem{Update: u})
+	}
+	if len(tx) > maxTransact {
+		return fmt.Errorf("one event touches %d items, over the %d a transaction allows", len(tx), maxTransact)
 	}
 	if len(tx) > 0 {
 		_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
@@ -237,6 +243,85 @@ func (s *Store) Commit(ctx context.Context, c *state.Commit) error {
 	}
 	return nil
 }
+
+// counterPrefix marks counter attributes on a counters item.
+const counterPrefix = "c_"
+
+// counterUpdate adds to counters with UpdateItem ADD, which starts a missing
+// item or attribute at zero: no read, and safe beside concurrent events.
+func (s *Store) counterUpdate(a state.Add) (*types.Update, error) {
+	if a.Key.Kind != state.ItemCounters {
+		return nil, fmt.Errorf("counters can only be added to a %s item, not %s", state.ItemCounters, a.Key.Kind)
+	}
+	upd := expression.Set(expression.Name(attrKind), expression.Value(state.ItemCounters))
+	for _, name := range sortedNames(a.Counters) {
+		upd = upd.Add(expression.Name(counterPrefix+name), expression.Value(a.Counters[name]))
+	}
+	expr, err := expression.NewBuilder().WithUpdate(upd).Build()
+	if err != nil {
+		return nil, err
+	}
+	return &types.Update{
+		TableName: aws.String(s.Table), Key: key(keyOf(a.Key)), UpdateExpression: expr.Update(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}, nil
+}
+
+func sortedNames(m map[string]int64) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Counters reads counters items, 100 keys to a BatchGetItem.
+func (s *Store) Counters(ctx context.Context, keys []state.Key) (map[state.Key]map[string]int64, error) {
+	out := map[state.Key]map[string]int64{}
+	want := make([]map[string]types.AttributeValue, 0, len(keys))
+	for _, k := range keys {
+		want = append(want, key(keyOf(k)))
+	}
+	err := s.batchGetAll(ctx, want, func(it map[string]types.AttributeValue) error {
+		k, ok := keyFrom(getS(it, attrPK), getS(it, attrSK))
+		if !ok || k.Kind != state.ItemCounters {
+			return nil
+		}
+		counters := map[string]int64{}
+		for name := range it {
+			if c, ok := strings.CutPrefix(name, counterPrefix); ok {
+				counters[c] = getN(it, name)
+			}
+		}
+		out[k] = counters
+		return nil
+	})
+	return out, err
+}
+
+// batchGetAll reads keys in BatchGetItem's chunks of 100 (consistent reads).
+func (s *Store) batchGetAll(ctx context.Context, keys []map[string]types.AttributeValue, fn func(map[string]types.AttributeValue) error) error {
+	for start := 0; start < len(keys); start += maxBatchGet {
+		got, err := s.batchGet(ctx, keys[start:min(start+maxBatchGet, len(keys))])
+		if err != nil {
+			return err
+		}
+		for _, it := range got {
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// DynamoDB's per-call limits.
+const (
+	maxBatchGet   = 100
+	maxBatchWrite = 25
+	maxTransact   = 100
+)
 
 func (s *Store) stockUpdate(shop, op string, variants []string) *types.Update {
 	pk, sk := keyOf(state.Key{Kind: state.ItemStock, Shop: shop})
@@ -328,8 +413,8 @@ func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, fn func(map[
 
 // Delete removes items, 25 to a BatchWriteItem, retrying unprocessed ones.
 func (s *Store) Delete(ctx context.Context, keys []state.Key) error {
-	for start := 0; start < len(keys); start += 25 {
-		end := min(start+25, len(keys))
+	for start := 0; start < len(keys); start += maxBatchWrite {
+		end := min(start+maxBatchWrite, len(keys))
 		var reqs []types.WriteRequest
 		for _, k := range keys[start:end] {
 			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(keyOf(k))}})
@@ -398,6 +483,37 @@ func (s *Store) PutShopSettings(ctx context.Context, shop string, doc []byte) er
 	return err
 }
 
-// Entity is the stored form of an item (version one higher than it.Version),
-// for bulk loaders that write with BatchWriteItem.
-func (s *Store) Entity(it state.Item) map[string]types.AttributeValue { return s.entity(it) }
+// PutAll writes items unconditionally (each stored at its Version+1), 25 to
+// a BatchWriteItem and a few batches at once: for bulk loaders, where no
+// event races the load.
+func (s *Store) PutAll(ctx context.Context, items []state.Item) error {
+	const parallel = 8
+	errs := make(chan error, parallel)
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for start := 0; start < len(items); start += maxBatchWrite {
+		reqs := make([]types.WriteRequest, 0, maxBatchWrite)
+		for _, it := range items[start:min(start+maxBatchWrite, len(items))] {
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: s.entity(it)}})
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := s.batchWrite(ctx, reqs); err != nil {
+				select {
+				case errs <- err:
+				default:
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
+}

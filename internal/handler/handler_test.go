@@ -3,6 +3,7 @@ package handler_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/dynamo"
 	"github.com/aftercare/aftercare/internal/handler"
+	"github.com/aftercare/aftercare/internal/memstore"
 	"github.com/aftercare/aftercare/internal/obs"
 	"github.com/aftercare/aftercare/internal/rules"
 	"github.com/aftercare/aftercare/internal/settings"
@@ -28,26 +30,76 @@ func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 const shop = "handler-shop.myshopify.com"
 
-func processor(t *testing.T, table string) (*state.Processor, *dynamo.Store) {
+// clock is the tests' now, a day long before any real today.
+var clock = time.Date(2024, 11, 1, 12, 0, 0, 0, time.UTC)
+
+func newProcessor(store state.Store, outbox state.Outbox, load func(context.Context, string) ([]byte, error)) *state.Processor {
+	return &state.Processor{
+		Store: store, Outbox: outbox,
+		Settings: &settings.Cache{Defaults: aftercare.DefaultSettings(), Load: load},
+		Rules:    rules.Rules{},
+		Log:      obs.NewLogger(io.Discard, "ERROR"),
+		Now:      func() time.Time { return clock },
+	}
+}
+
+// processor is the emulator tier's processor, on table (the test's own when "").
+func processor(t *testing.T, table string) (*state.Processor, state.Store) {
 	t.Helper()
 	s := testenv.Fresh(t)
 	if table == "" {
 		table = s.Table
 	}
-	store := &dynamo.Store{DB: s.DB, Table: table, Shards: 4}
-	return &state.Processor{
-		Store:    store,
-		Outbox:   &sqs.Outbox{Messages: &sqs.Queue{API: s.SQS, URL: s.Outbound}, Events: &sqs.Queue{API: s.SQS, URL: s.Inbox}},
-		Settings: &settings.Cache{Defaults: aftercare.DefaultSettings(), Load: store.ShopSettings},
-		Rules:    rules.Rules{},
-		Log:      obs.NewLogger(io.Discard, "ERROR"),
-	}, store
+	store := &dynamo.Store{DB: s.DB, Table: table, Shards: 4, Now: func() time.Time { return clock }}
+	return newProcessor(store, &sqs.Outbox{Messages: &sqs.Queue{API: s.SQS, URL: s.Outbound}, Events: &sqs.Queue{API: s.SQS, URL: s.Inbox}},
+		store.ShopSettings), store
+}
+
+// memProcessor is the fast tier's processor: the in-memory store, or one
+// that fails every call when broken.
+func memProcessor(t *testing.T, broken bool) (*state.Processor, state.Store) {
+	t.Helper()
+	m := memstore.New()
+	var store state.Store = m
+	if broken {
+		store = failingStore{m}
+	}
+	return newProcessor(store, discardOutbox{}, m.ShopSettings), store
+}
+
+type failingStore struct{ state.Store }
+
+var errStore = errors.New("store unavailable")
+
+func (failingStore) Load(context.Context, string, []state.Key) (*state.Dedupe, map[state.Key]state.Item, error) {
+	return nil, nil, errStore
+}
+func (failingStore) Commit(context.Context, *state.Commit) error { return errStore }
+
+type discardOutbox struct{}
+
+func (discardOutbox) SendMessages(context.Context, []aftercare.Message, time.Time) error { return nil }
+func (discardOutbox) SendEvents(context.Context, []aftercare.Event) error                { return nil }
+
+// tiers runs a test on the in-memory store (always) and on the emulators
+// (skipped only under -short); broken asks for a store that always fails.
+func tiers(t *testing.T, fn func(t *testing.T, open func(t *testing.T, broken bool) (*state.Processor, state.Store))) {
+	t.Run("memory", func(t *testing.T) { fn(t, memProcessor) })
+	t.Run("dynamodb", func(t *testing.T) {
+		testenv.NeedEmulators(t)
+		fn(t, func(t *testing.T, broken bool) (*state.Processor, state.Store) {
+			if broken {
+				return processor(t, "no-such-table") // fails after the SDK's retries
+			}
+			return processor(t, "")
+		})
+	})
 }
 
 func customerEvent(id string) events.SQSMessage {
 	ev := aftercare.Event{ID: "shopify:" + shop + ":customers/update:" + id, Kind: aftercare.EventCustomer, Source: "shopify",
-		Topic: "customers/update", Shop: shop, At: time.Date(2015, 11, 1, 0, 0, 0, 0, time.UTC), Received: time.Now().UTC(),
-		Customer: &aftercare.CustomerInfo{ID: id, Email: id + "@example.com", UpdatedAt: time.Date(2015, 11, 1, 0, 0, 0, 0, time.UTC)}}
+		Topic: "customers/update", Shop: shop, At: clock.Add(-time.Hour), Received: clock,
+		Customer: &aftercare.CustomerInfo{ID: id, Email: id + "@example.com", UpdatedAt: clock.Add(-time.Hour)}}
 	b, _ := json.Marshal(ev)
 	return events.SQSMessage{MessageId: "m-" + id, Body: string(b), Attributes: map[string]string{"ApproximateReceiveCount": "1"}}
 }
@@ -56,44 +108,48 @@ func customerEvent(id string) events.SQSMessage {
 // retries just it (and parks it in the DLQ after maxReceiveCount) while the
 // good records of the same batch are applied.
 func TestPoisonMessageFailsAlone(t *testing.T) {
-	p, store := processor(t, "")
-	batch := events.SQSEvent{Records: []events.SQSMessage{
-		customerEvent("c1"),
-		{MessageId: "m-poison", Body: `{"id": "x", "kind": `, Attributes: map[string]string{"ApproximateReceiveCount": "3"}},
-		{MessageId: "m-shapeless", Body: `{"id":"shopify:` + shop + `:orders/create:9","kind":"order","shop":"` + shop + `"}`},
-		customerEvent("c2"),
-	}}
-	resp, err := handler.Processor(p, nil, obs.NewLogger(io.Discard, "ERROR"))(context.Background(), batch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var failed []string
-	for _, f := range resp.BatchItemFailures {
-		failed = append(failed, f.ItemIdentifier)
-	}
-	if len(failed) != 2 || failed[0] != "m-poison" || failed[1] != "m-shapeless" {
-		t.Fatalf("batch item failures %v, want [m-poison m-shapeless]", failed)
-	}
-	for _, id := range []string{"c1", "c2"} {
-		d, _, err := store.Load(context.Background(), "shopify:"+shop+":customers/update:"+id, nil)
-		if err != nil || d == nil {
-			t.Fatalf("good record %s was not applied: %v", id, err)
+	tiers(t, func(t *testing.T, open func(*testing.T, bool) (*state.Processor, state.Store)) {
+		p, store := open(t, false)
+		batch := events.SQSEvent{Records: []events.SQSMessage{
+			customerEvent("c1"),
+			{MessageId: "m-poison", Body: `{"id": "x", "kind": `, Attributes: map[string]string{"ApproximateReceiveCount": "3"}},
+			{MessageId: "m-shapeless", Body: `{"id":"shopify:` + shop + `:orders/create:9","kind":"order","shop":"` + shop + `"}`},
+			customerEvent("c2"),
+		}}
+		resp, err := handler.Processor(p, nil, obs.NewLogger(io.Discard, "ERROR"))(context.Background(), batch)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		var failed []string
+		for _, f := range resp.BatchItemFailures {
+			failed = append(failed, f.ItemIdentifier)
+		}
+		if len(failed) != 2 || failed[0] != "m-poison" || failed[1] != "m-shapeless" {
+			t.Fatalf("batch item failures %v, want [m-poison m-shapeless]", failed)
+		}
+		for _, id := range []string{"c1", "c2"} {
+			d, _, err := store.Load(context.Background(), "shopify:"+shop+":customers/update:"+id, nil)
+			if err != nil || d == nil {
+				t.Fatalf("good record %s was not applied: %v", id, err)
+			}
+		}
+	})
 }
 
-// A store that fails (here: a table that does not exist, after the SDK's
-// retries) is never swallowed: every record is reported for redelivery.
+// A store that fails (on the emulators: a table that does not exist, after
+// the SDK's retries) is never swallowed: every record is reported for redelivery.
 func TestStoreErrorsAreItemFailures(t *testing.T) {
-	p, _ := processor(t, "no-such-table")
-	batch := events.SQSEvent{Records: []events.SQSMessage{customerEvent("c1"), customerEvent("c2")}}
-	resp, err := handler.Processor(p, nil, obs.NewLogger(io.Discard, "ERROR"))(context.Background(), batch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(resp.BatchItemFailures) != 2 {
-		t.Fatalf("batch item failures %+v, want both records", resp.BatchItemFailures)
-	}
+	tiers(t, func(t *testing.T, open func(*testing.T, bool) (*state.Processor, state.Store)) {
+		p, _ := open(t, true)
+		batch := events.SQSEvent{Records: []events.SQSMessage{customerEvent("c1"), customerEvent("c2")}}
+		resp, err := handler.Processor(p, nil, obs.NewLogger(io.Discard, "ERROR"))(context.Background(), batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.BatchItemFailures) != 2 {
+			t.Fatalf("batch item failures %+v, want both records", resp.BatchItemFailures)
+		}
+	})
 }
 
 func TestBackoff(t *testing.T) {

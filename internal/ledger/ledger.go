@@ -11,16 +11,28 @@ import (
 	"github.com/aftercare/aftercare/internal/aftercare"
 )
 
-// Decisions recorded per message.
+// Decisions recorded per message: the send policy's final verdicts under
+// their own names, plus what only delivery knows (duplicate, failed).
 const (
 	Sent       = "sent"
-	Held       = "held"
-	Suppressed = "suppressed"
-	Stale      = "stale"
+	Held       = string(aftercare.VerdictHeld)
+	Suppressed = string(aftercare.VerdictSuppressed)
+	Stale      = string(aftercare.VerdictStale)
 	Deferred   = "deferred"
 	Duplicate  = "duplicate"
 	Failed     = "failed"
 )
+
+// DecisionOf is the ledger decision a send-policy verdict records.
+func DecisionOf(v aftercare.Verdict) string {
+	switch v {
+	case aftercare.VerdictSend:
+		return Sent
+	case aftercare.VerdictWait:
+		return Deferred
+	}
+	return string(v)
+}
 
 var (
 	// ErrClaimed: the message is sent, or another delivery holds a live lease on it.

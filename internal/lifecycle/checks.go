@@ -396,29 +396,30 @@ func (r *run) customer(ctx context.Context, it state.Item) ([]aftercare.Message,
 		if counts == nil {
 			continue // another check's work
 		}
-		if d.Outcome == aftercare.OutcomeWait && d.Why == "not due" {
+		if d.Reason == aftercare.ReasonNotDue {
 			continue
 		}
 		counts.Examined++
-		switch d.Outcome {
-		case aftercare.OutcomeQueue:
+		switch d.Verdict {
+		case aftercare.VerdictSend:
 			m := aftercare.Message{Kind: d.Kind, Shop: c.Shop, CustomerID: c.ID, OrderID: d.OrderID,
 				ProductID: d.ProductID, VariantID: d.VariantID, Mark: d.Mark, DueAt: d.DueAt}
 			m.Stamp(r.now, c.ID, d.Mark)
 			msgs = append(msgs, m)
-			c.SetMark(d.Mark, aftercare.Mark{State: aftercare.MarkQueued, At: r.now, ID: m.ID})
+			c.SetMark(d.Mark, aftercare.Mark{State: d.Verdict.Mark(aftercare.AtSchedule), At: r.now, ID: m.ID})
 			counts.Queued++
-		case aftercare.OutcomeHeld:
-			c.SetMark(d.Mark, aftercare.Mark{State: aftercare.MarkHeld, At: r.now, Why: d.Why})
-			counts.Held++
-		case aftercare.OutcomeStale:
-			c.SetMark(d.Mark, aftercare.Mark{State: aftercare.MarkStale, At: r.now, Why: d.Why})
-			counts.Stale++
-		case aftercare.OutcomeSkip:
-			c.SetMark(d.Mark, aftercare.Mark{State: aftercare.MarkSuppressed, At: r.now, Why: d.Why})
-			counts.skip(d.Why)
+		case aftercare.VerdictHeld, aftercare.VerdictStale, aftercare.VerdictSuppressed:
+			c.SetMark(d.Mark, aftercare.Mark{State: d.Verdict.Mark(aftercare.AtSchedule), At: r.now, Why: d.Why()})
+			switch d.Verdict {
+			case aftercare.VerdictHeld:
+				counts.Held++
+			case aftercare.VerdictStale:
+				counts.Stale++
+			default:
+				counts.skip(d.Why())
+			}
 		default:
-			counts.skip(d.Why)
+			counts.skip(d.Why())
 			continue
 		}
 		changed = true

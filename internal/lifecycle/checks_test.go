@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/dynamo"
 	"github.com/aftercare/aftercare/internal/lifecycle"
+	"github.com/aftercare/aftercare/internal/memstore"
 	"github.com/aftercare/aftercare/internal/obs"
 	"github.com/aftercare/aftercare/internal/rules"
 	"github.com/aftercare/aftercare/internal/settings"
@@ -28,34 +30,105 @@ func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 const shop = "checks-shop.myshopify.com"
 
+// store is what the checks' tests need of a store.
+type store interface {
+	state.Store
+	lifecycle.Store
+	ShopSettings(ctx context.Context, shop string) ([]byte, error)
+	PutAll(ctx context.Context, items []state.Item) error
+}
+
 // env wires the processor (to build state the way production does) and the
-// checker to DynamoDB Local and moto.
+// checker to a store and queues: in memory (fast tier) or DynamoDB Local and
+// moto (emulator tier).
 type env struct {
-	stack   *testenv.Stack
-	db      *dynamo.Counting
-	store   *dynamo.Store
+	stack   *testenv.Stack   // emulator tier only
+	db      *dynamo.Counting // emulator tier only
+	out     *memOutbox       // fast tier only
+	store   store
 	proc    *state.Processor
 	checker *lifecycle.Checker
 	now     time.Time
 	seq     int
 }
 
+// stores runs a test against each store: in memory (always) and DynamoDB
+// Local (skipped only under -short).
+func stores(t *testing.T, fn func(t *testing.T, newEnv func(testing.TB) *env)) {
+	t.Run("memory", func(t *testing.T) { fn(t, newMemEnv) })
+	t.Run("dynamodb", func(t *testing.T) {
+		testenv.NeedEmulators(t)
+		fn(t, newEnv)
+	})
+}
+
+func (e *env) wire(t testing.TB, st store, outbox lifecycle.Outbox, procOut state.Outbox) {
+	t.Helper()
+	e.store = st
+	defaults := aftercare.DefaultSettings()
+	defaults.DiscountCodes = map[string]string{"lapse_note": "MISSYOU15"}
+	if err := defaults.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	log := obs.NewLogger(io.Discard, "ERROR")
+	cache := &settings.Cache{Defaults: defaults, Load: st.ShopSettings}
+	e.proc = &state.Processor{Store: st, Outbox: procOut, Settings: cache, Rules: rules.Rules{}, Log: log, Now: func() time.Time { return e.now }}
+	e.checker = &lifecycle.Checker{Store: st, Outbox: outbox, Settings: cache, Log: log, PageSize: 50}
+}
+
+// newEnv is the emulator tier's env.
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	s := testenv.Fresh(t)
 	e := &env{stack: s, db: dynamo.NewCounting(s.DB)}
-	e.store = &dynamo.Store{DB: e.db, Table: s.Table, Shards: 4, Now: func() time.Time { return e.now }}
-	st := aftercare.DefaultSettings()
-	st.DiscountCodes = map[string]string{"lapse_note": "MISSYOU15"}
-	if err := st.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	log := obs.NewLogger(io.Discard, "ERROR")
-	cache := &settings.Cache{Defaults: st, Load: e.store.ShopSettings}
 	outbox := &sqs.Outbox{Messages: &sqs.Queue{API: s.SQS, URL: s.Outbound}, Events: &sqs.Queue{API: s.SQS, URL: s.Inbox}}
-	e.proc = &state.Processor{Store: e.store, Outbox: outbox, Settings: cache, Rules: rules.Rules{}, Log: log, Now: func() time.Time { return e.now }}
-	e.checker = &lifecycle.Checker{Store: e.store, Outbox: outbox, Settings: cache, Log: log, PageSize: 50}
+	e.wire(t, &dynamo.Store{DB: e.db, Table: s.Table, Shards: 4, Now: func() time.Time { return e.now }}, outbox, outbox)
 	return e
+}
+
+// newMemEnv is the fast tier's env.
+func newMemEnv(t testing.TB) *env {
+	t.Helper()
+	e := &env{out: &memOutbox{}}
+	m := memstore.New()
+	m.Shards, m.Now = 4, func() time.Time { return e.now }
+	e.wire(t, m, e.out, e.out)
+	return e
+}
+
+// memOutbox keeps what was queued, as the queues would hold it.
+type memOutbox struct {
+	mu   sync.Mutex
+	msgs []aftercare.Message
+	evs  []aftercare.Event
+}
+
+func (o *memOutbox) SendMessages(_ context.Context, msgs []aftercare.Message, _ time.Time) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, m := range msgs {
+		var c aftercare.Message // through JSON, as the queue carries it
+		b, _ := json.Marshal(m)
+		if err := json.Unmarshal(b, &c); err != nil {
+			return err
+		}
+		o.msgs = append(o.msgs, c)
+	}
+	return nil
+}
+
+func (o *memOutbox) SendEvents(_ context.Context, evs []aftercare.Event) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, ev := range evs {
+		var c aftercare.Event
+		b, _ := json.Marshal(ev)
+		if err := json.Unmarshal(b, &c); err != nil {
+			return err
+		}
+		o.evs = append(o.evs, c)
+	}
+	return nil
 }
 
 func (e *env) apply(t testing.TB, ev aftercare.Event) {
@@ -126,6 +199,15 @@ func (e *env) run(t testing.TB, check string, at time.Time) lifecycle.Result {
 func (e *env) queued(t *testing.T) map[aftercare.Kind][]aftercare.Message {
 	t.Helper()
 	out := map[aftercare.Kind][]aftercare.Message{}
+	if e.out != nil {
+		e.out.mu.Lock()
+		defer e.out.mu.Unlock()
+		for _, m := range e.out.msgs {
+			out[m.Kind] = append(out[m.Kind], m)
+		}
+		e.out.msgs = nil
+		return out
+	}
 	for empty := 0; empty < 2; {
 		res, err := e.stack.SQS.ReceiveMessage(context.Background(), &awssqs.ReceiveMessageInput{QueueUrl: aws.String(e.stack.Outbound), MaxNumberOfMessages: 10, VisibilityTimeout: 600})
 		if err != nil {
@@ -150,6 +232,12 @@ func (e *env) queued(t *testing.T) map[aftercare.Kind][]aftercare.Message {
 func (e *env) inbox(t *testing.T) []aftercare.Event {
 	t.Helper()
 	var out []aftercare.Event
+	if e.out != nil {
+		e.out.mu.Lock()
+		defer e.out.mu.Unlock()
+		out, e.out.evs = e.out.evs, nil
+		return out
+	}
 	for empty := 0; empty < 2; {
 		res, err := e.stack.SQS.ReceiveMessage(context.Background(), &awssqs.ReceiveMessageInput{QueueUrl: aws.String(e.stack.Inbox), MaxNumberOfMessages: 10, VisibilityTimeout: 600})
 		if err != nil {
@@ -172,140 +260,178 @@ func (e *env) inbox(t *testing.T) []aftercare.Event {
 
 var day = 24 * time.Hour
 
-var t0 = time.Date(2015, 1, 5, 10, 0, 0, 0, time.UTC) // a Monday
+// A Monday long before any real today: no result depends on the day tests run.
+var t0 = time.Date(2024, 1, 8, 10, 0, 0, 0, time.UTC)
 
 // A customer whose last order was 95 days ago gets one win_back, and a second
 // run sends nothing more; one who ordered 10 days ago gets nothing.
 func TestWinBackOnceAndNotForRecentBuyers(t *testing.T) {
-	e := newEnv(t)
-	e.order(t, "c-quiet", t0, false)
-	now := t0.Add(95 * day)
-	e.order(t, "c-recent", now.Add(-10*day), false)
-	res := e.run(t, lifecycle.CheckAll, now)
-	msgs := e.queued(t)
-	if len(msgs[aftercare.KindWinBack]) != 1 || msgs[aftercare.KindWinBack][0].CustomerID != "c-quiet" {
-		t.Fatalf("want one win_back for c-quiet, got %v (result %+v)", msgs, res.Checks)
-	}
-	if n := res.Checks[lifecycle.CheckWinBack].Queued; n != 1 {
-		t.Fatalf("counts: %+v", res.Checks[lifecycle.CheckWinBack])
-	}
-	again := e.run(t, lifecycle.CheckAll, now.Add(time.Hour))
-	if m := e.queued(t); len(m) != 0 {
-		t.Fatalf("a second run must send nothing more, got %v (%+v)", m, again.Checks)
-	}
-	// Nobody settled the message here (no dispatch in this test), so a day
-	// later the check queues it again, under the same id, which the ledger
-	// lets out once (see the dispatch tests).
-	first := msgs[aftercare.KindWinBack][0].ID
-	e.run(t, lifecycle.CheckWinBack, now.Add(3*day))
-	for kind, list := range e.queued(t) {
-		for _, m := range list {
-			if kind != aftercare.KindWinBack || m.ID != first {
-				t.Fatalf("a later run may only re-queue the same win_back id %s, got %s %s", first, kind, m.ID)
-			}
+	stores(t, func(t *testing.T, newEnv func(testing.TB) *env) {
+		e := newEnv(t)
+		e.order(t, "c-quiet", t0, false)
+		now := t0.Add(95 * day)
+		e.order(t, "c-recent", now.Add(-10*day), false)
+		res := e.run(t, lifecycle.CheckAll, now)
+		msgs := e.queued(t)
+		if len(msgs[aftercare.KindWinBack]) != 1 || msgs[aftercare.KindWinBack][0].CustomerID != "c-quiet" {
+			t.Fatalf("want one win_back for c-quiet, got %v (result %+v)", msgs, res.Checks)
 		}
+		if n := res.Checks[lifecycle.CheckWinBack].Queued; n != 1 {
+			t.Fatalf("counts: %+v", res.Checks[lifecycle.CheckWinBack])
+		}
+		again := e.run(t, lifecycle.CheckAll, now.Add(time.Hour))
+		if m := e.queued(t); len(m) != 0 {
+			t.Fatalf("a second run must send nothing more, got %v (%+v)", m, again.Checks)
+		}
+		// A queued message is in flight until dispatch settles its mark: later
+		// runs leave it alone.
+		first := msgs[aftercare.KindWinBack][0]
+		e.run(t, lifecycle.CheckWinBack, now.Add(3*day))
+		if m := e.queued(t); len(m) != 0 {
+			t.Fatalf("a message in flight must not be queued again, got %v", kinds(m))
+		}
+		// Dispatch holds it (a hold came up meanwhile and has ended since):
+		// the next run queues it again, under the same id, which the ledger
+		// lets out once (see the dispatch tests).
+		e.settle(t, first, aftercare.MarkHeld, now.Add(3*day))
+		e.run(t, lifecycle.CheckWinBack, now.Add(4*day))
+		requeued := e.queued(t)
+		if len(requeued) != 1 || len(requeued[aftercare.KindWinBack]) != 1 || requeued[aftercare.KindWinBack][0].ID != first.ID {
+			t.Fatalf("a held win_back comes back once under its id %s, got %v", first.ID, requeued)
+		}
+	})
+}
+
+// settle records on the customer what dispatch decided about a message.
+func (e *env) settle(t testing.TB, m aftercare.Message, mark string, at time.Time) {
+	t.Helper()
+	k := state.Key{Kind: state.ItemCustomer, Shop: m.Shop, ID: m.CustomerID}
+	_, items, err := e.store.Load(context.Background(), "", []state.Key{k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, ok := items[k]
+	if !ok {
+		t.Fatalf("no customer %s", m.CustomerID)
+	}
+	var c aftercare.Customer
+	if err := json.Unmarshal(it.Doc, &c); err != nil {
+		t.Fatal(err)
+	}
+	c.Version = it.Version
+	c.SetMark(m.Mark, aftercare.Mark{State: mark, At: at, ID: m.ID})
+	c.Refresh(at, aftercare.DefaultSettings())
+	doc, _ := json.Marshal(&c)
+	if err := e.store.Save(context.Background(), state.Item{Key: k, Doc: doc, Version: it.Version, DueAt: c.ExamineAt}); err != nil {
+		t.Fatal(err)
 	}
 }
 
 // A monthly buyer quiet for 75 days gets a lapse_note, not a win_back.
 func TestMonthlyBuyerGetsLapseNoteNotWinBack(t *testing.T) {
-	e := newEnv(t)
-	for i := 0; i < 4; i++ {
-		e.order(t, "c-monthly", t0.Add(time.Duration(i*30)*day), false)
-	}
-	last := t0.Add(90 * day)
-	e.run(t, lifecycle.CheckAll, last.Add(75*day))
-	msgs := e.queued(t)
-	if len(msgs[aftercare.KindLapseNote]) != 1 || len(msgs[aftercare.KindWinBack]) != 0 {
-		t.Fatalf("want lapse_note only, got %v", kinds(msgs))
-	}
-	// Quiet for 50 days (under twice the 30-day median gap) is not a lapse yet.
-	e2 := newEnv(t)
-	for i := 0; i < 4; i++ {
-		e2.order(t, "c-monthly", t0.Add(time.Duration(i*30)*day), false)
-	}
-	e2.run(t, lifecycle.CheckAll, last.Add(50*day))
-	if m := e2.queued(t); len(m) != 0 {
-		t.Fatalf("50 days quiet is not yet a lapse for a monthly buyer: %v", kinds(m))
-	}
+	stores(t, func(t *testing.T, newEnv func(testing.TB) *env) {
+		e := newEnv(t)
+		for i := 0; i < 4; i++ {
+			e.order(t, "c-monthly", t0.Add(time.Duration(i*30)*day), false)
+		}
+		last := t0.Add(90 * day)
+		e.run(t, lifecycle.CheckAll, last.Add(75*day))
+		msgs := e.queued(t)
+		if len(msgs[aftercare.KindLapseNote]) != 1 || len(msgs[aftercare.KindWinBack]) != 0 {
+			t.Fatalf("want lapse_note only, got %v", kinds(msgs))
+		}
+		// Quiet for 50 days (under twice the 30-day median gap) is not a lapse yet.
+		e2 := newEnv(t)
+		for i := 0; i < 4; i++ {
+			e2.order(t, "c-monthly", t0.Add(time.Duration(i*30)*day), false)
+		}
+		e2.run(t, lifecycle.CheckAll, last.Add(50*day))
+		if m := e2.queued(t); len(m) != 0 {
+			t.Fatalf("50 days quiet is not yet a lapse for a monthly buyer: %v", kinds(m))
+		}
+	})
 }
 
 // A delivered order gets care_tips 14 days later; the same check 30 days
 // later finds it stale; a cancelled order gets none.
 func TestCareTipsOnTimeStaleWhenLateNoneWhenCancelled(t *testing.T) {
-	delivered := t0.Add(3 * day)
-	e := newEnv(t)
-	o := e.order(t, "c-tips", t0, false)
-	e.deliver(t, o, "c-tips", t0.Add(day), delivered)
-	e.run(t, lifecycle.CheckFollowUps, delivered.Add(7*day))
-	if msgs := e.queued(t); len(msgs[aftercare.KindReviewRequest]) != 1 || len(msgs[aftercare.KindCareTips]) != 0 {
-		t.Fatalf("day 7: want review_request only, got %v", kinds(msgs))
-	}
-	res := e.run(t, lifecycle.CheckFollowUps, delivered.Add(14*day))
-	msgs := e.queued(t)
+	stores(t, func(t *testing.T, newEnv func(testing.TB) *env) {
+		delivered := t0.Add(3 * day)
+		e := newEnv(t)
+		o := e.order(t, "c-tips", t0, false)
+		e.deliver(t, o, "c-tips", t0.Add(day), delivered)
+		e.run(t, lifecycle.CheckFollowUps, delivered.Add(7*day))
+		if msgs := e.queued(t); len(msgs[aftercare.KindReviewRequest]) != 1 || len(msgs[aftercare.KindCareTips]) != 0 {
+			t.Fatalf("day 7: want review_request only, got %v", kinds(msgs))
+		}
+		res := e.run(t, lifecycle.CheckFollowUps, delivered.Add(14*day))
+		msgs := e.queued(t)
 
-	if len(msgs[aftercare.KindCareTips]) != 1 || msgs[aftercare.KindCareTips][0].OrderID != o {
-		t.Fatalf("want care_tips for %s at 14 days, got %v (%+v)", o, kinds(msgs), res.Checks)
-	}
+		if len(msgs[aftercare.KindCareTips]) != 1 || msgs[aftercare.KindCareTips][0].OrderID != o {
+			t.Fatalf("want care_tips for %s at 14 days, got %v (%+v)", o, kinds(msgs), res.Checks)
+		}
 
-	late := newEnv(t)
-	o2 := late.order(t, "c-late", t0, false)
-	late.deliver(t, o2, "c-late", t0.Add(day), delivered)
-	res = late.run(t, lifecycle.CheckFollowUps, delivered.Add(30*day))
-	if m := late.queued(t); len(m[aftercare.KindCareTips]) != 0 {
-		t.Fatalf("30 days after delivery care_tips is stale, got %v", kinds(m))
-	}
-	if res.Checks[lifecycle.CheckFollowUps].Stale < 1 {
-		t.Fatalf("stale follow-ups must be counted: %+v", res.Checks[lifecycle.CheckFollowUps])
-	}
+		late := newEnv(t)
+		o2 := late.order(t, "c-late", t0, false)
+		late.deliver(t, o2, "c-late", t0.Add(day), delivered)
+		res = late.run(t, lifecycle.CheckFollowUps, delivered.Add(30*day))
+		if m := late.queued(t); len(m[aftercare.KindCareTips]) != 0 {
+			t.Fatalf("30 days after delivery care_tips is stale, got %v", kinds(m))
+		}
+		if res.Checks[lifecycle.CheckFollowUps].Stale < 1 {
+			t.Fatalf("stale follow-ups must be counted: %+v", res.Checks[lifecycle.CheckFollowUps])
+		}
 
-	cancelled := newEnv(t)
-	o3 := cancelled.order(t, "c-cancel", t0, false)
-	cancelled.deliver(t, o3, "c-cancel", t0.Add(day), delivered)
-	cancelled.apply(t, aftercare.Event{ID: "shopify:" + shop + ":orders/cancelled:" + o3, Kind: aftercare.EventOrder, Source: "shopify",
-		Topic: "orders/cancelled", Shop: shop, At: delivered.Add(day), Received: delivered.Add(day),
-		Order: &aftercare.OrderSnapshot{ID: o3, Name: "#" + o3, CreatedAt: t0, UpdatedAt: delivered.Add(day), CancelledAt: delivered.Add(day),
-			FinancialStatus: "refunded", FulfillmentStatus: "fulfilled", Customer: &aftercare.CustomerInfo{ID: "c-cancel"}}})
-	_ = cancelled.queued(t) // the shipped and delivered notices of the setup
-	cancelled.run(t, lifecycle.CheckFollowUps, delivered.Add(7*day))
-	cancelled.run(t, lifecycle.CheckFollowUps, delivered.Add(14*day))
-	if m := cancelled.queued(t); len(m) != 0 {
-		t.Fatalf("a cancelled order gets no follow-ups, got %v", kinds(m))
-	}
+		cancelled := newEnv(t)
+		o3 := cancelled.order(t, "c-cancel", t0, false)
+		cancelled.deliver(t, o3, "c-cancel", t0.Add(day), delivered)
+		cancelled.apply(t, aftercare.Event{ID: "shopify:" + shop + ":orders/cancelled:" + o3, Kind: aftercare.EventOrder, Source: "shopify",
+			Topic: "orders/cancelled", Shop: shop, At: delivered.Add(day), Received: delivered.Add(day),
+			Order: &aftercare.OrderSnapshot{ID: o3, Name: "#" + o3, CreatedAt: t0, UpdatedAt: delivered.Add(day), CancelledAt: delivered.Add(day),
+				FinancialStatus: "refunded", FulfillmentStatus: "fulfilled", Customer: &aftercare.CustomerInfo{ID: "c-cancel"}}})
+		_ = cancelled.queued(t) // the shipped and delivered notices of the setup
+		cancelled.run(t, lifecycle.CheckFollowUps, delivered.Add(7*day))
+		cancelled.run(t, lifecycle.CheckFollowUps, delivered.Add(14*day))
+		if m := cancelled.queued(t); len(m) != 0 {
+			t.Fatalf("a cancelled order gets no follow-ups, got %v", kinds(m))
+		}
+	})
 }
 
 // A parcel with no scan for 3 days opens exception_delay once.
 func TestStalledParcelOpensDelayOnce(t *testing.T) {
-	e := newEnv(t)
-	o := e.order(t, "c-stall", t0, false)
-	tn := e.deliver(t, o, "c-stall", t0.Add(day), time.Time{}) // in transit, never delivered
-	lastScan := t0.Add(day + 2*time.Hour)
-	early := e.run(t, lifecycle.CheckStalled, lastScan.Add(2*day))
-	if ev := e.inbox(t); len(ev) != 0 {
-		t.Fatalf("2 days without a scan is not stalled: %v (%+v)", ev, early.Checks)
-	}
-	at := lastScan.Add(3*day + time.Hour)
-	e.run(t, lifecycle.CheckStalled, at)
-	evs := e.inbox(t)
-	if len(evs) != 1 || evs[0].Kind != aftercare.EventOverdue || evs[0].Overdue.Shipment != aftercare.TrackingKey(tn) {
-		t.Fatalf("want one overdue event for the parcel, got %+v", evs)
-	}
-	// The processor opens the playbook from it.
-	e.now = at
-	res, err := e.proc.Process(context.Background(), &evs[0], false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if k := countKinds(res.Messages); k[aftercare.KindExceptionDelay] != 1 || k[aftercare.KindSupportTask] != 1 {
-		t.Fatalf("want exception_delay + support_task, got %v", k)
-	}
-	_ = e.queued(t)
-	// Later runs do not raise it again.
-	e.run(t, lifecycle.CheckStalled, at.Add(day))
-	e.run(t, lifecycle.CheckAll, at.Add(2*day))
-	if ev := e.inbox(t); len(ev) != 0 {
-		t.Fatalf("the delay must open once, got %v more", len(ev))
-	}
+	stores(t, func(t *testing.T, newEnv func(testing.TB) *env) {
+		e := newEnv(t)
+		o := e.order(t, "c-stall", t0, false)
+		tn := e.deliver(t, o, "c-stall", t0.Add(day), time.Time{}) // in transit, never delivered
+		lastScan := t0.Add(day + 2*time.Hour)
+		early := e.run(t, lifecycle.CheckStalled, lastScan.Add(2*day))
+		if ev := e.inbox(t); len(ev) != 0 {
+			t.Fatalf("2 days without a scan is not stalled: %v (%+v)", ev, early.Checks)
+		}
+		at := lastScan.Add(3*day + time.Hour)
+		e.run(t, lifecycle.CheckStalled, at)
+		evs := e.inbox(t)
+		if len(evs) != 1 || evs[0].Kind != aftercare.EventOverdue || evs[0].Overdue.Shipment != aftercare.TrackingKey(tn) {
+			t.Fatalf("want one overdue event for the parcel, got %+v", evs)
+		}
+		// The processor opens the playbook from it.
+		e.now = at
+		res, err := e.proc.Process(context.Background(), &evs[0], false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k := countKinds(res.Messages); k[aftercare.KindExceptionDelay] != 1 || k[aftercare.KindSupportTask] != 1 {
+			t.Fatalf("want exception_delay + support_task, got %v", k)
+		}
+		_ = e.queued(t)
+		// Later runs do not raise it again.
+		e.run(t, lifecycle.CheckStalled, at.Add(day))
+		e.run(t, lifecycle.CheckAll, at.Add(2*day))
+		if ev := e.inbox(t); len(ev) != 0 {
+			t.Fatalf("the delay must open once, got %v more", len(ev))
+		}
+	})
 }
 
 func kinds(m map[aftercare.Kind][]aftercare.Message) []string {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/dynamo"
+	"github.com/aftercare/aftercare/internal/memstore"
 	"github.com/aftercare/aftercare/internal/obs"
 	"github.com/aftercare/aftercare/internal/settings"
 	"github.com/aftercare/aftercare/internal/testenv"
@@ -17,12 +18,24 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
-// Against DynamoDB Local: a shop's overrides merge over the defaults, are
-// cached for the TTL, a bad override falls back to the defaults, and a shop
-// without a row gets the defaults.
+// overrides is where a shop's settings overrides are kept.
+type overrides interface {
+	ShopSettings(ctx context.Context, shop string) ([]byte, error)
+	PutShopSettings(ctx context.Context, shop string, doc []byte) error
+}
+
+// On the in-memory store and DynamoDB Local: a shop's overrides merge over
+// the defaults, are cached for the TTL, a bad override falls back to the
+// defaults, and a shop without a row gets the defaults.
 func TestShopOverridesFromTheTable(t *testing.T) {
-	s := testenv.Fresh(t)
-	store := &dynamo.Store{DB: s.DB, Table: s.Table, Shards: 4}
+	t.Run("memory", func(t *testing.T) { shopOverrides(t, memstore.New()) })
+	t.Run("dynamodb", func(t *testing.T) {
+		s := testenv.Fresh(t)
+		shopOverrides(t, &dynamo.Store{DB: s.DB, Table: s.Table, Shards: 4})
+	})
+}
+
+func shopOverrides(t *testing.T, store overrides) {
 	ctx := context.Background()
 	defaults, err := settings.Defaults(`{"shop_name": "Default Shop", "support_email": "help@default.test"}`)
 	if err != nil {
@@ -34,7 +47,7 @@ func TestShopOverridesFromTheTable(t *testing.T) {
 	if err := store.PutShopSettings(ctx, "bad.myshopify.com", []byte(`{"time_zone": "Mars/Olympus"}`)); err != nil {
 		t.Fatal(err)
 	}
-	now := time.Date(2015, 11, 20, 12, 0, 0, 0, time.UTC)
+	now := time.Date(2024, 11, 20, 12, 0, 0, 0, time.UTC) // long before any real today
 	c := &settings.Cache{Defaults: defaults, Load: store.ShopSettings, Log: obs.NewLogger(io.Discard, "ERROR"), Now: func() time.Time { return now }}
 	get := func(shop string) aftercare.Settings {
 		t.Helper()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -108,7 +109,7 @@ func TestSendBatchSplitsBySize(t *testing.T) {
 func TestSendMessagesDedupes(t *testing.T) {
 	s := testenv.Fresh(t)
 	q := &sqs.Queue{API: s.SQS, URL: s.Outbound}
-	now := time.Date(2015, 11, 20, 12, 0, 0, 0, time.UTC)
+	now := time.Date(2024, 11, 20, 12, 0, 0, 0, time.UTC)
 	m := aftercare.Message{Kind: aftercare.KindOrderShipped, Shop: "s.myshopify.com", OrderID: "1"}
 	m.Stamp(now, "parcel-1")
 	other := m
@@ -123,20 +124,31 @@ func TestSendMessagesDedupes(t *testing.T) {
 }
 
 // A record whose handler panics or fails is reported alone; the others of
-// the batch succeed, and at most `parallel` run at once.
+// the batch succeed; records run in parallel, at most `parallel` at once.
 func TestConsumeIsolatesFailures(t *testing.T) {
+	const parallel = 3
 	var running, peak atomic.Int64
+	full := make(chan struct{}) // closed once `parallel` records run at the same time
+	var once sync.Once
 	ev := events.SQSEvent{}
 	for i := 0; i < 12; i++ {
 		ev.Records = append(ev.Records, events.SQSMessage{MessageId: fmt.Sprint(i), Body: fmt.Sprint(i),
 			Attributes: map[string]string{"ApproximateReceiveCount": "2", "SentTimestamp": "1763640000000"}})
 	}
-	resp := sqs.Consume(context.Background(), ev, 3, func(_ context.Context, r sqs.Record) error {
+	resp := sqs.Consume(context.Background(), ev, parallel, func(_ context.Context, r sqs.Record) error {
 		n := running.Add(1)
 		defer running.Add(-1)
 		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 		}
-		time.Sleep(5 * time.Millisecond)
+		if n == parallel {
+			once.Do(func() { close(full) })
+		}
+		// The first records wait for each other: run one at a time, they never meet.
+		select {
+		case <-full:
+		case <-time.After(10 * time.Second):
+			return errors.New("records did not run in parallel")
+		}
 		if r.ReceiveCount != 2 || r.SentAt.Unix() != 1763640000 {
 			return errors.New("record attributes lost")
 		}
@@ -155,7 +167,7 @@ func TestConsumeIsolatesFailures(t *testing.T) {
 	if fmt.Sprint(failed) != "[3 7]" {
 		t.Fatalf("failures %v, want [3 7]", failed)
 	}
-	if peak.Load() > 3 {
-		t.Fatalf("%d records ran at once, want at most 3", peak.Load())
+	if p := peak.Load(); p != parallel {
+		t.Fatalf("%d records ran at once at most, want exactly %d", p, parallel)
 	}
 }

@@ -88,37 +88,31 @@ func (p *Processor) related(ctx context.Context, shop string, r *aftercare.Priva
 		keys = append(keys, Key{ItemOrder, shop, id})
 	}
 	sortKeys(keys)
+	// The store chunks large loads itself (BatchGetItem takes 100 keys).
 	var ships []Key
-	for start := 0; start < len(keys); start += 100 {
-		end := min(start+100, len(keys))
-		_, items, err := p.Store.Load(ctx, "", keys[start:end])
-		if err != nil {
+	items, err := p.load(ctx, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	for k, it := range items {
+		all[k] = it
+		var o aftercare.Order
+		if err := json.Unmarshal(it.Doc, &o); err != nil {
 			return nil, nil, err
 		}
-		for k, it := range items {
-			all[k] = it
-			var o aftercare.Order
-			if err := json.Unmarshal(it.Doc, &o); err != nil {
-				return nil, nil, err
-			}
-			for key := range o.Shipments {
-				ships = append(ships, Key{ItemShipment, "", key})
-			}
-			for _, v := range o.Backordered {
-				ships = append(ships, Key{ItemWait, shop, v + "#" + o.ID})
-			}
+		for key := range o.Shipments {
+			ships = append(ships, Key{ItemShipment, "", key})
+		}
+		for _, v := range o.Backordered {
+			ships = append(ships, Key{ItemWait, shop, v + "#" + o.ID})
 		}
 	}
 	sortKeys(ships)
-	for start := 0; start < len(ships); start += 100 {
-		end := min(start+100, len(ships))
-		_, items, err := p.Store.Load(ctx, "", ships[start:end])
-		if err != nil {
-			return nil, nil, err
-		}
-		for k, it := range items {
-			all[k] = it
-		}
+	if items, err = p.load(ctx, ships); err != nil {
+		return nil, nil, err
+	}
+	for k, it := range items {
+		all[k] = it
 	}
 	out := make([]Key, 0, len(all))
 	for k := range all {
@@ -266,4 +260,12 @@ func (p *Processor) restock(ctx context.Context, ev *aftercare.Event) (Result, e
 		return Result{}, err
 	}
 	return Result{Notes: []string{"waiting orders: " + strconv.Itoa(len(evs))}}, nil
+}
+
+func (p *Processor) load(ctx context.Context, keys []Key) (map[Key]Item, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	_, items, err := p.Store.Load(ctx, "", keys)
+	return items, err
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/dynamo"
+	"github.com/aftercare/aftercare/internal/memstore"
 	"github.com/aftercare/aftercare/internal/obs"
 	"github.com/aftercare/aftercare/internal/rules"
 	"github.com/aftercare/aftercare/internal/settings"
@@ -27,39 +29,101 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
-// env is a processor wired to DynamoDB Local and moto, with a fixed clock.
+// env is a processor wired to a store and an outbox, with a fixed clock:
+// the in-memory store (fast tier) or DynamoDB Local and moto (emulator tier).
 type env struct {
-	stack *testenv.Stack
-	db    *dynamo.Counting
-	store *dynamo.Store
+	stack *testenv.Stack   // emulator tier only
+	db    *dynamo.Counting // emulator tier only
+	mem   *memstore.Store  // fast tier only
+	out   *memOutbox       // fast tier only
+	store state.Store
 	proc  *state.Processor
 	now   time.Time
 }
 
-var clock = time.Date(2015, 3, 20, 12, 0, 0, 0, time.UTC)
+// Dated long before any real today: no result depends on the day tests run.
+var clock = time.Date(2024, 3, 22, 12, 0, 0, 0, time.UTC)
 
+// stores runs a test against each store: in memory (always) and DynamoDB
+// Local (skipped only under -short).
+func stores(t *testing.T, fn func(t *testing.T, newEnv func(t *testing.T) *env)) {
+	t.Run("memory", func(t *testing.T) { fn(t, newMemEnv) })
+	t.Run("dynamodb", func(t *testing.T) {
+		testenv.NeedEmulators(t)
+		fn(t, newEnv)
+	})
+}
+
+func newProcessor(e *env, store state.Store, outbox state.Outbox, load func(context.Context, string) ([]byte, error)) *state.Processor {
+	defaults := aftercare.DefaultSettings()
+	if err := defaults.Validate(); err != nil {
+		panic(err)
+	}
+	return &state.Processor{
+		Store: store, Outbox: outbox,
+		Settings: &settings.Cache{Defaults: defaults, Load: load},
+		Rules:    rules.Rules{},
+		Log:      obs.NewLogger(io.Discard, "ERROR"),
+		Now:      func() time.Time { return e.now },
+	}
+}
+
+// newEnv is the emulator tier's env: DynamoDB Local and moto.
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	s := testenv.Fresh(t)
 	e := &env{stack: s, db: dynamo.NewCounting(s.DB), now: clock}
-	e.store = &dynamo.Store{DB: e.db, Table: s.Table, Shards: 4, Now: func() time.Time { return e.now }}
-	defaults := aftercare.DefaultSettings()
-	if err := defaults.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	log := obs.NewLogger(io.Discard, "ERROR")
-	e.proc = &state.Processor{
-		Store: e.store,
-		Outbox: &sqs.Outbox{
-			Messages: &sqs.Queue{API: s.SQS, URL: s.Outbound},
-			Events:   &sqs.Queue{API: s.SQS, URL: s.Inbox},
-		},
-		Settings: &settings.Cache{Defaults: defaults, Load: e.store.ShopSettings},
-		Rules:    rules.Rules{},
-		Log:      log,
-		Now:      func() time.Time { return e.now },
-	}
+	store := &dynamo.Store{DB: e.db, Table: s.Table, Shards: 4, Now: func() time.Time { return e.now }}
+	e.store = store
+	e.proc = newProcessor(e, store, &sqs.Outbox{
+		Messages: &sqs.Queue{API: s.SQS, URL: s.Outbound},
+		Events:   &sqs.Queue{API: s.SQS, URL: s.Inbox},
+	}, store.ShopSettings)
 	return e
+}
+
+// newMemEnv is the fast tier's env: the in-memory store and outbox.
+func newMemEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{mem: memstore.New(), out: &memOutbox{}, now: clock}
+	e.mem.Shards, e.mem.Now = 4, func() time.Time { return e.now }
+	e.store = e.mem
+	e.proc = newProcessor(e, e.mem, e.out, e.mem.ShopSettings)
+	return e
+}
+
+// memOutbox keeps what the processor queued, as the queue would hold it.
+type memOutbox struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (o *memOutbox) SendMessages(_ context.Context, msgs []aftercare.Message, _ time.Time) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, m := range msgs {
+		b, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		o.msgs = append(o.msgs, string(b))
+	}
+	return nil
+}
+
+func (o *memOutbox) SendEvents(context.Context, []aftercare.Event) error { return nil }
+
+// sent returns (and forgets) what was queued for dispatch since the last call.
+func (e *env) sent(t *testing.T) []string {
+	t.Helper()
+	if e.out != nil {
+		e.out.mu.Lock()
+		defer e.out.mu.Unlock()
+		out := e.out.msgs
+		e.out.msgs = nil
+		return out
+	}
+	return drain(t, e.stack, e.stack.Outbound)
 }
 
 func (e *env) process(t *testing.T, ev aftercare.Event, redelivered bool) state.Result {
@@ -71,10 +135,14 @@ func (e *env) process(t *testing.T, ev aftercare.Event, redelivered bool) state.
 	return res
 }
 
-// dump reads every item of the table (a test-only scan) as decoded documents
-// keyed by pk|sk, with the stored version alongside.
+// dump reads every item of the store as decoded documents keyed by pk|sk,
+// with the stored version alongside (a test-only scan of the table, or the
+// in-memory store's items under the table's key names).
 func (e *env) dump(t *testing.T) map[string]map[string]any {
 	t.Helper()
+	if e.mem != nil {
+		return memDump(t, e.mem)
+	}
 	out := map[string]map[string]any{}
 	p := dynamodb.NewScanPaginator(e.stack.DB, &dynamodb.ScanInput{TableName: aws.String(e.stack.Table), ConsistentRead: aws.Bool(true)})
 	for p.HasMorePages() {
@@ -104,6 +172,62 @@ func (e *env) dump(t *testing.T) map[string]map[string]any {
 		}
 	}
 	return out
+}
+
+// memDump is dump for the in-memory store.
+func memDump(t *testing.T, s *memstore.Store) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for _, it := range s.Items() {
+		k := tableKey(it.Key)
+		doc := map[string]any{}
+		if it.Kind == state.ItemStock {
+			var vs []string
+			if err := json.Unmarshal(it.Doc, &vs); err != nil {
+				t.Fatal(err)
+			}
+			if len(vs) > 0 {
+				doc["@variants"] = vs
+			}
+		} else if len(it.Doc) > 0 {
+			if err := json.Unmarshal(it.Doc, &doc); err != nil {
+				t.Fatalf("%s: %v", k, err)
+			}
+			doc["@version"] = fmt.Sprint(it.Version)
+		}
+		if !it.DueAt.IsZero() {
+			doc["@due"] = it.DueAt.Format(time.RFC3339Nano)
+		}
+		out[k] = doc
+	}
+	for _, d := range s.Dedupes() {
+		b, _ := json.Marshal(d)
+		doc := map[string]any{}
+		_ = json.Unmarshal(b, &doc)
+		out["EVENT#"+d.ID+"|EVENT"] = doc
+	}
+	return out
+}
+
+// tableKey names an item as the table does, so tests read the same keys on
+// both stores.
+func tableKey(k state.Key) string {
+	shop := "SHOP#" + k.Shop + "|"
+	switch k.Kind {
+	case state.ItemShipment:
+		return "SHIPMENT#" + k.ID + "|SHIPMENT"
+	case state.ItemOrder:
+		return shop + "ORDER#" + k.ID
+	case state.ItemCustomer:
+		return shop + "CUSTOMER#" + k.ID
+	case state.ItemInventory:
+		return shop + "INVENTORY#" + k.ID
+	case state.ItemWait:
+		return shop + "WAIT#" + k.ID
+	case state.ItemStock:
+		return shop + "STOCKOUT"
+	}
+	return shop + k.Kind + "#" + k.ID
 }
 
 func attr(it map[string]types.AttributeValue, name string) string {
@@ -159,7 +283,7 @@ func mustJSON(v any) string {
 }
 
 func at(day int, hour int) time.Time {
-	return time.Date(2015, 3, 1+day, hour, 0, 0, 0, time.UTC)
+	return time.Date(2024, 3, 3+day, hour, 0, 0, 0, time.UTC) // a Sunday, as 2026-03-01 was when these were written
 }
 
 // diff lists the fields where two dumps differ, for readable failures.

@@ -25,6 +25,10 @@ type Processor struct {
 	Rules    Rules
 	Log      *slog.Logger
 	Now      func() time.Time
+	// Counters, when set, turns what an event changed into counter increments
+	// (for example the merchant report's daily aggregates); they are committed
+	// in the event's own transaction, so each event counts exactly once.
+	Counters func(ev *aftercare.Event, changes []Change, now time.Time) []Add
 }
 
 // Outcomes of processing one event.
@@ -132,6 +136,9 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event, redelivere
 		Deletes:  sortedKeys(t.deletes),
 		StockOut: t.stockOut,
 		StockIn:  t.stockIn,
+	}
+	if p.Counters != nil {
+		c.Adds = p.Counters(ev, t.changes, now)
 	}
 	switch err := p.Store.Commit(ctx, c); {
 	case errors.Is(err, ErrDuplicate):

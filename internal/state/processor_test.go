@@ -13,71 +13,75 @@ import (
 
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/state"
+	"github.com/aftercare/aftercare/internal/testenv"
 )
 
 // The same webhook delivered ten times gives the same state as once, and no
 // message id that one delivery would not have produced.
 func TestReplayTenTimesIsOnce(t *testing.T) {
-	e := newEnv(t)
-	evs := history()
-	for _, ev := range evs {
-		e.process(t, ev, false)
-	}
-	once := e.dump(t)
-	firstIDs := messageIDs(t, drain(t, e.stack, e.stack.Outbound))
-	for i := 1; i < 10; i++ {
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		evs := history()
 		for _, ev := range evs {
-			res := e.process(t, ev, i%2 == 0)
-			if res.Outcome != state.Duplicate {
-				t.Fatalf("replay %d of %s: outcome %s, want duplicate", i, ev.ID, res.Outcome)
+			e.process(t, ev, false)
+		}
+		once := e.dump(t)
+		firstIDs := messageIDs(t, e.sent(t))
+		for i := 1; i < 10; i++ {
+			for _, ev := range evs {
+				res := e.process(t, ev, i%2 == 0)
+				if res.Outcome != state.Duplicate {
+					t.Fatalf("replay %d of %s: outcome %s, want duplicate", i, ev.ID, res.Outcome)
+				}
 			}
 		}
-	}
-	if again := e.dump(t); !reflect.DeepEqual(once, again) {
-		t.Fatalf("state changed by replays:\n%s", strings.Join(diff(once, again), "\n"))
+		if again := e.dump(t); !reflect.DeepEqual(once, again) {
+			t.Fatalf("state changed by replays:\n%s", strings.Join(diff(once, again), "\n"))
 
-	}
-	replayIDs := messageIDs(t, drain(t, e.stack, e.stack.Outbound))
-	for kind, ids := range replayIDs {
-		for _, id := range ids {
-			if !contains(firstIDs[kind], id) {
-				t.Errorf("replay produced a new %s message %s", kind, id)
+		}
+		replayIDs := messageIDs(t, e.sent(t))
+		for kind, ids := range replayIDs {
+			for _, id := range ids {
+				if !contains(firstIDs[kind], id) {
+					t.Errorf("replay produced a new %s message %s", kind, id)
+				}
 			}
 		}
-	}
-	if len(firstIDs[aftercare.KindOrderShipped]) != 2 || len(firstIDs[aftercare.KindDeliveredSetup]) != 2 {
-		t.Errorf("want one order_shipped and one delivered_setup per parcel, got %v", firstIDs)
-	}
+		if len(firstIDs[aftercare.KindOrderShipped]) != 2 || len(firstIDs[aftercare.KindDeliveredSetup]) != 2 {
+			t.Errorf("want one order_shipped and one delivered_setup per parcel, got %v", firstIDs)
+		}
+	})
 }
 
 // The order's whole history applied in 20 random orders ends in identical
 // state. Only the record of what customers were told (and item versions,
 // which count writes) may differ: "shipped" is not said after "delivered".
 func TestPermutationsGiveIdenticalState(t *testing.T) {
-	base := newEnv(t)
-	for _, ev := range history() {
-		base.process(t, ev, false)
-	}
-	want := project(base.dump(t))
-	checkHistoryOutcome(t, want)
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("permutation seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 2026))
-	for i := 0; i < 20; i++ {
-		evs := history()
-		rng.Shuffle(len(evs), func(a, b int) { evs[a], evs[b] = evs[b], evs[a] })
-		e := newEnv(t)
-		for _, ev := range evs {
-			e.process(t, ev, false)
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		base := newEnv(t)
+		for _, ev := range history() {
+			base.process(t, ev, false)
 		}
-		if got := project(e.dump(t)); !reflect.DeepEqual(want, got) {
-			var order []string
+		want := project(base.dump(t))
+		checkHistoryOutcome(t, want)
+		seed := testenv.Seed(t)
+		rng := rand.New(rand.NewPCG(seed, 2026))
+		for i := 0; i < 20; i++ {
+			evs := history()
+			rng.Shuffle(len(evs), func(a, b int) { evs[a], evs[b] = evs[b], evs[a] })
+			e := newEnv(t)
 			for _, ev := range evs {
-				order = append(order, ev.ID)
+				e.process(t, ev, false)
 			}
-			t.Fatalf("permutation %d ended differently.\norder: %v\n%s", i, order, strings.Join(diff(want, got), "\n"))
+			if got := project(e.dump(t)); !reflect.DeepEqual(want, got) {
+				var order []string
+				for _, ev := range evs {
+					order = append(order, ev.ID)
+				}
+				t.Fatalf("permutation %d ended differently.\norder: %v\n%s", i, order, strings.Join(diff(want, got), "\n"))
+			}
 		}
-	}
+	})
 }
 
 // project keeps the state that must not depend on arrival order.
@@ -100,6 +104,9 @@ func project(items map[string]map[string]any) map[string]map[string]any {
 	return out
 }
 
+// ts is at(day, hour) as the documents store it.
+func ts(day, hour int) string { return at(day, hour).Format(time.RFC3339) }
+
 // checkHistoryOutcome pins what the history must end as.
 func checkHistoryOutcome(t *testing.T, s map[string]map[string]any) {
 	t.Helper()
@@ -107,19 +114,19 @@ func checkHistoryOutcome(t *testing.T, s map[string]map[string]any) {
 	if order == nil {
 		t.Fatalf("no order in %s", mustJSON(s))
 	}
-	if order["delivered_at"] != "2015-03-06T14:00:00Z" || order["fulfillment_status"] != "fulfilled" || order["financial_status"] != "paid" {
+	if order["delivered_at"] != ts(5, 14) || order["fulfillment_status"] != "fulfilled" || order["financial_status"] != "paid" {
 		t.Errorf("order: %s", mustJSON(order))
 	}
 	if tags, _ := order["tags"].([]any); len(tags) != 1 || tags[0] != "vip" {
 		t.Errorf("order tags: %v", order["tags"])
 	}
 	usps := s["SHIPMENT#9400100000000000000000|SHIPMENT"]
-	if usps["status"] != "delivered" || usps["status_at"] != "2015-03-06T14:00:00Z" || usps["last_scan_at"] != "2015-03-06T18:00:00Z" {
+	if usps["status"] != "delivered" || usps["status_at"] != ts(5, 14) || usps["last_scan_at"] != ts(5, 18) {
 		t.Errorf("usps parcel: %s", mustJSON(usps))
 	}
 	var late map[string]any
 	for _, h := range usps["history"].([]any) {
-		if m := h.(map[string]any); m["at"] == "2015-03-06T18:00:00Z" {
+		if m := h.(map[string]any); m["at"] == ts(5, 18) {
 			late = m
 		}
 	}
@@ -140,11 +147,11 @@ func checkHistoryOutcome(t *testing.T, s map[string]map[string]any) {
 	if orders, _ := cust["orders"].([]any); len(orders) != 1 || orders[0].(map[string]any)["cents"] != float64(12900) {
 		t.Errorf("customer history: %v", cust["orders"])
 	}
-	if cust["first_delivered_at"] != "2015-03-06T14:00:00Z" {
+	if cust["first_delivered_at"] != ts(5, 14) {
 		t.Errorf("first delivered: %v", cust["first_delivered_at"])
 	}
 	fu, _ := cust["follow_ups"].([]any)
-	if len(fu) != 2 || fu[0].(map[string]any)["due_at"] != "2015-03-13T14:00:00Z" || fu[1].(map[string]any)["due_at"] != "2015-03-20T14:00:00Z" {
+	if len(fu) != 2 || fu[0].(map[string]any)["due_at"] != ts(12, 14) || fu[1].(map[string]any)["due_at"] != ts(19, 14) {
 		t.Errorf("follow-ups (review +7d, care tips +14d): %v", cust["follow_ups"])
 	}
 }
@@ -152,27 +159,29 @@ func checkHistoryOutcome(t *testing.T, s map[string]map[string]any) {
 // A customer redaction leaves no item anywhere holding their email, phone or
 // name, and later events do not bring them back.
 func TestRedactLeavesNoPersonalData(t *testing.T) {
-	e := newEnv(t)
-	for _, ev := range history() {
-		e.process(t, ev, false)
-	}
-	pii := []string{buyer.Email, buyer.Phone, "Lovelace", "Augusta", `"Ada"`}
-	if !containsAny(mustJSON(e.dump(t)), pii) {
-		t.Fatal("the history should have stored the customer's details before redaction")
-	}
-	red := shopifyEvent("customers/redact", "red-1", aftercare.EventCustomerRedact, at(7, 0))
-	red.Privacy = &aftercare.PrivacyRequest{CustomerID: buyer.ID, Email: buyer.Email, Phone: buyer.Phone, Orders: []string{"5001"}}
-	e.process(t, red, false)
-	assertNoPII(t, e.dump(t), pii)
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		for _, ev := range history() {
+			e.process(t, ev, false)
+		}
+		pii := []string{buyer.Email, buyer.Phone, "Lovelace", "Augusta", `"Ada"`}
+		if !containsAny(mustJSON(e.dump(t)), pii) {
+			t.Fatal("the history should have stored the customer's details before redaction")
+		}
+		red := shopifyEvent("customers/redact", "red-1", aftercare.EventCustomerRedact, at(7, 0))
+		red.Privacy = &aftercare.PrivacyRequest{CustomerID: buyer.ID, Email: buyer.Email, Phone: buyer.Phone, Orders: []string{"5001"}}
+		e.process(t, red, false)
+		assertNoPII(t, e.dump(t), pii)
 
-	late := orderEvent("orders/updated", "late", snapshot(at(8, 0), "paid", "fulfilled", []aftercare.Fulfillment{f1, f2}, "late"))
-	e.process(t, late, false)
-	after := e.dump(t)
-	assertNoPII(t, after, pii)
-	cust := after["SHOP#"+shop+"|CUSTOMER#7001"]
-	if cust["redacted"] != true {
-		t.Fatalf("customer must stay a tombstone: %v", cust)
-	}
+		late := orderEvent("orders/updated", "late", snapshot(at(8, 0), "paid", "fulfilled", []aftercare.Fulfillment{f1, f2}, "late"))
+		e.process(t, late, false)
+		after := e.dump(t)
+		assertNoPII(t, after, pii)
+		cust := after["SHOP#"+shop+"|CUSTOMER#7001"]
+		if cust["redacted"] != true {
+			t.Fatalf("customer must stay a tombstone: %v", cust)
+		}
+	})
 }
 
 func assertNoPII(t *testing.T, items map[string]map[string]any, pii []string) {
@@ -190,103 +199,111 @@ func assertNoPII(t *testing.T, items map[string]map[string]any, pii []string) {
 // A carrier scan for a parcel nobody linked yet is kept, and once the
 // fulfillment names it the customer hears "shipped" exactly once.
 func TestCarrierBeforeFulfillmentLinksLater(t *testing.T) {
-	e := newEnv(t)
-	scan := carrierEvent(aftercare.SourceEasyPost, "early", f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(2, 7), "")
-	if res := e.process(t, scan, false); len(res.Messages) != 0 {
-		t.Fatalf("an unlinked parcel must not message anyone: %v", res.Messages)
-	}
-	e.process(t, orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)), false)
-	res := e.process(t, fulfillmentEvent("fulfillments/create", "fc1", f1), false)
-	kinds := map[aftercare.Kind]int{}
-	for _, m := range res.Messages {
-		kinds[m.Kind]++
-	}
-	if kinds[aftercare.KindOrderShipped] != 1 || len(res.Messages) != 1 {
-		t.Fatalf("linking an in-transit parcel: want one order_shipped, got %v", kinds)
-	}
-	again := e.process(t, carrierEvent(aftercare.SourceEasyPost, "later", f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(3, 7), ""), false)
-	if len(again.Messages) != 0 {
-		t.Fatalf("a second in-transit scan must not repeat order_shipped: %v", again.Messages)
-	}
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		scan := carrierEvent(aftercare.SourceEasyPost, "early", f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(2, 7), "")
+		if res := e.process(t, scan, false); len(res.Messages) != 0 {
+			t.Fatalf("an unlinked parcel must not message anyone: %v", res.Messages)
+		}
+		e.process(t, orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)), false)
+		res := e.process(t, fulfillmentEvent("fulfillments/create", "fc1", f1), false)
+		kinds := map[aftercare.Kind]int{}
+		for _, m := range res.Messages {
+			kinds[m.Kind]++
+		}
+		if kinds[aftercare.KindOrderShipped] != 1 || len(res.Messages) != 1 {
+			t.Fatalf("linking an in-transit parcel: want one order_shipped, got %v", kinds)
+		}
+		again := e.process(t, carrierEvent(aftercare.SourceEasyPost, "later", f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(3, 7), ""), false)
+		if len(again.Messages) != 0 {
+			t.Fatalf("a second in-transit scan must not repeat order_shipped: %v", again.Messages)
+		}
+	})
 }
 
 // A fulfillment and its first scan can both come before the order's snapshot
 // (the order is still a stub with no customer): the notice waits for the
 // snapshot to name whom to tell, and is sent then, once.
 func TestShippedBeforeTheOrderIsKnown(t *testing.T) {
-	e := newEnv(t)
-	var msgs []aftercare.Message
-	for _, ev := range []aftercare.Event{
-		fulfillmentEvent("fulfillments/create", "fc1", f1),
-		carrierEvent(aftercare.SourceEasyPost, "early", f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(2, 7), ""),
-		orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)),
-		carrierEvent(aftercare.SourceEasyPost, "later", f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(3, 7), ""),
-		orderEvent("orders/updated", "ou", snapshot(at(1, 10), "paid", "partial", nil)),
-	} {
-		msgs = append(msgs, e.process(t, ev, false).Messages...)
-	}
-	if k := kindsOf(msgs); k[aftercare.KindOrderShipped] != 1 || len(msgs) != 1 || msgs[0].CustomerID != buyer.ID {
-		t.Fatalf("want one order_shipped to the buyer once the snapshot names them, got %v", k)
-	}
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		var msgs []aftercare.Message
+		for _, ev := range []aftercare.Event{
+			fulfillmentEvent("fulfillments/create", "fc1", f1),
+			carrierEvent(aftercare.SourceEasyPost, "early", f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(2, 7), ""),
+			orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)),
+			carrierEvent(aftercare.SourceEasyPost, "later", f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(3, 7), ""),
+			orderEvent("orders/updated", "ou", snapshot(at(1, 10), "paid", "partial", nil)),
+		} {
+			msgs = append(msgs, e.process(t, ev, false).Messages...)
+		}
+		if k := kindsOf(msgs); k[aftercare.KindOrderShipped] != 1 || len(msgs) != 1 || msgs[0].CustomerID != buyer.ID {
+			t.Fatalf("want one order_shipped to the buyer once the snapshot names them, got %v", k)
+		}
+	})
 }
 
 // A burst of reports about one parcel, worked on in parallel as a Lambda
 // batch is, all apply: the losers of each optimistic race retry, none fails.
 func TestParallelReportsOnOneParcel(t *testing.T) {
-	e := newEnv(t)
-	e.process(t, orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)), false)
-	e.process(t, fulfillmentEvent("fulfillments/create", "fc1", f1), false)
-	var wg sync.WaitGroup
-	errs := make(chan error, 10)
-	for i := 0; i < 10; i++ {
-		ev := carrierEvent(aftercare.SourceEasyPost, fmt.Sprintf("burst-%d", i), f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(2, i), "")
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := e.proc.Process(context.Background(), &ev, false); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("a parallel report failed: %v", err)
-	}
-	var ship map[string]any
-	for k, v := range e.dump(t) {
-		if strings.HasPrefix(k, "SHIPMENT#") {
-			ship = v
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		e.process(t, orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)), false)
+		e.process(t, fulfillmentEvent("fulfillments/create", "fc1", f1), false)
+		var wg sync.WaitGroup
+		errs := make(chan error, 10)
+		for i := 0; i < 10; i++ {
+			ev := carrierEvent(aftercare.SourceEasyPost, fmt.Sprintf("burst-%d", i), f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(2, i), "")
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := e.proc.Process(context.Background(), &ev, false); err != nil {
+					errs <- err
+				}
+			}()
 		}
-	}
-	if h, _ := ship["history"].([]any); len(h) < 11 {
-		t.Fatalf("parcel history has %d reports, want the label plus all 10 scans", len(h))
-	}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("a parallel report failed: %v", err)
+		}
+		var ship map[string]any
+		for k, v := range e.dump(t) {
+			if strings.HasPrefix(k, "SHIPMENT#") {
+				ship = v
+			}
+		}
+		if h, _ := ship["history"].([]any); len(h) < 11 {
+			t.Fatalf("parcel history has %d reports, want the label plus all 10 scans", len(h))
+		}
+	})
 }
 
 // An exception opens its playbook (notice + support task) and a hold, and the
 // parcel moving on resolves it and lifts the hold.
 func TestExceptionOpensAndResolves(t *testing.T) {
-	e := newEnv(t)
-	e.process(t, orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)), false)
-	e.process(t, fulfillmentEvent("fulfillments/create", "fc1", f1), false)
-	res := e.process(t, carrierEvent(aftercare.SourceAfterShip, "x1", f1.TrackingNumbers[0], "ups", aftercare.StatusException, at(2, 7), aftercare.ExceptionDamaged), false)
-	kinds := kindsOf(res.Messages)
-	if kinds[aftercare.KindExceptionDamaged] != 1 || kinds[aftercare.KindSupportTask] != 1 {
-		t.Fatalf("damaged parcel: want a notice and a support task, got %v", kinds)
-	}
-	cust := e.dump(t)["SHOP#"+shop+"|CUSTOMER#7001"]
-	if holds, _ := cust["holds"].(map[string]any); len(holds) != 1 {
-		t.Fatalf("want one hold while the exception is open, got %v", cust["holds"])
-	}
-	res = e.process(t, carrierEvent(aftercare.SourceAfterShip, "x2", f1.TrackingNumbers[0], "ups", aftercare.StatusInTransit, at(3, 7), ""), false)
-	if k := kindsOf(res.Messages); k[aftercare.KindExceptionResolved] != 1 {
-		t.Fatalf("moving on must resolve: %v", k)
-	}
-	cust = e.dump(t)["SHOP#"+shop+"|CUSTOMER#7001"]
-	if holds, _ := cust["holds"].(map[string]any); len(holds) != 0 {
-		t.Fatalf("hold must lift with the exception, got %v", cust["holds"])
-	}
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		e.process(t, orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)), false)
+		e.process(t, fulfillmentEvent("fulfillments/create", "fc1", f1), false)
+		res := e.process(t, carrierEvent(aftercare.SourceAfterShip, "x1", f1.TrackingNumbers[0], "ups", aftercare.StatusException, at(2, 7), aftercare.ExceptionDamaged), false)
+		kinds := kindsOf(res.Messages)
+		if kinds[aftercare.KindExceptionDamaged] != 1 || kinds[aftercare.KindSupportTask] != 1 {
+			t.Fatalf("damaged parcel: want a notice and a support task, got %v", kinds)
+		}
+		cust := e.dump(t)["SHOP#"+shop+"|CUSTOMER#7001"]
+		if holds, _ := cust["holds"].(map[string]any); len(holds) != 1 {
+			t.Fatalf("want one hold while the exception is open, got %v", cust["holds"])
+		}
+		res = e.process(t, carrierEvent(aftercare.SourceAfterShip, "x2", f1.TrackingNumbers[0], "ups", aftercare.StatusInTransit, at(3, 7), ""), false)
+		if k := kindsOf(res.Messages); k[aftercare.KindExceptionResolved] != 1 {
+			t.Fatalf("moving on must resolve: %v", k)
+		}
+		cust = e.dump(t)["SHOP#"+shop+"|CUSTOMER#7001"]
+		if holds, _ := cust["holds"].(map[string]any); len(holds) != 0 {
+			t.Fatalf("hold must lift with the exception, got %v", cust["holds"])
+		}
+	})
 }
 
 // Round trips per processed event, counted on the common paths.
@@ -347,4 +364,40 @@ func containsAny(s string, subs []string) bool {
 		}
 	}
 	return false
+}
+
+// Counter increments derived from an event's changes commit with the event:
+// replays and redeliveries count nothing more.
+func TestCountersCommitWithTheEvent(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		day := state.Key{Kind: state.ItemCounters, Shop: shop, ID: "day#" + at(0, 0).Format("2006-01-02")}
+		e.proc.Counters = func(ev *aftercare.Event, changes []state.Change, _ time.Time) []state.Add {
+			if ev.Shop == "" || len(changes) == 0 {
+				return nil
+			}
+			return []state.Add{{Key: day, Counters: map[string]int64{"events": 1, "changes": int64(len(changes))}}}
+		}
+		var events, changes int64
+		for _, ev := range history() {
+			res := e.process(t, ev, false)
+			if ev.Shop != "" && len(res.Changes) > 0 {
+				events++
+				changes += int64(len(res.Changes))
+			}
+		}
+		if events == 0 {
+			t.Fatal("the history changed nothing in a shop")
+		}
+		for _, ev := range history() {
+			e.process(t, ev, true) // redelivered: duplicates
+		}
+		got, err := e.store.(state.CounterReader).Counters(context.Background(), []state.Key{day})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := got[day]; c["events"] != events || c["changes"] != changes {
+			t.Fatalf("counters %v, want events=%d changes=%d, once each", c, events, changes)
+		}
+	})
 }

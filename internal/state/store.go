@@ -22,6 +22,7 @@ const (
 	ItemStock     = "stock"     // the shop's out-of-stock variant set (ID empty)
 	ItemLedger    = "ledger"    // a message's delivery record (ID = message id)
 	ItemSettings  = "settings"  // the shop's settings overrides (ID empty)
+	ItemCounters  = "counters"  // counters kept up with events (ID names the set, e.g. a shop's day)
 )
 
 // Key names one stored item.
@@ -59,6 +60,35 @@ type Commit struct {
 	Deletes  []Key
 	StockOut map[string][]string // shop -> variants that ran out
 	StockIn  map[string][]string // shop -> variants back in stock
+	Adds     []Add               // counter increments, exactly once with the event
+}
+
+// Add increments counters of one counters item (Kind ItemCounters) in the
+// commit's transaction, so aggregates such as a shop's daily report numbers
+// count each event exactly once, whatever the duplicates or retries. Adds to
+// the same key in one commit are summed; a missing item or counter starts at 0.
+type Add struct {
+	Key      Key
+	Counters map[string]int64
+}
+
+// MergeAdds sums adds by key (one transaction may touch an item once), in
+// first-seen order.
+func MergeAdds(adds []Add) []Add {
+	var out []Add
+	at := map[Key]int{}
+	for _, a := range adds {
+		i, ok := at[a.Key]
+		if !ok {
+			i = len(out)
+			at[a.Key] = i
+			out = append(out, Add{Key: a.Key, Counters: map[string]int64{}})
+		}
+		for name, n := range a.Counters {
+			out[i].Counters[name] += n
+		}
+	}
+	return out
 }
 
 // Errors a Store returns from Commit.
@@ -82,6 +112,12 @@ type Store interface {
 	EachShopItem(ctx context.Context, shop string, fn func(Item) error) error
 	// Delete removes items (idempotent, batched).
 	Delete(ctx context.Context, keys []Key) error
+}
+
+// CounterReader reads counters items (missing ones are absent from the
+// result): the seam the merchant report reads its aggregates through.
+type CounterReader interface {
+	Counters(ctx context.Context, keys []Key) (map[Key]map[string]int64, error)
 }
 
 // Outbox queues what an event produced: messages for DispatchFunction and

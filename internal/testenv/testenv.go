@@ -1,13 +1,17 @@
 // Package testenv gives integration tests real emulators: AWS's DynamoDB Local
 // and moto's SQS, started once per test package on free ports, with a fresh
 // table and queues per test created from template.yaml. A missing emulator
-// fails the test with the reason; it is never a skip.
+// fails the test with the reason; it is never a skip. The one exception is the
+// fast tier: under `go test -short` every emulator test is skipped here, in
+// NeedEmulators, so the switch between the tiers lives in one place.
 package testenv
 
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/aftercare/aftercare/infra/devstack"
+	"github.com/aftercare/aftercare/internal/testenv/tier"
 )
 
 // Env is the package's running emulators.
@@ -43,9 +48,18 @@ func Main(m *testing.M) int {
 	return code
 }
 
+// NeedEmulators marks a test as belonging to the emulator tier: under -short
+// (the fast tier) it is skipped; otherwise it runs and a missing emulator fails
+// it. Tests that start emulators or the local stack without Get call it first.
+func NeedEmulators(t testing.TB) {
+	t.Helper()
+	tier.NeedEmulators(t)
+}
+
 // Get returns the package's emulators, starting them on first use.
 func Get(t testing.TB) *Env {
 	t.Helper()
+	NeedEmulators(t)
 	once.Do(func() {
 		root, err := devstack.ProjectRoot()
 		if err != nil {
@@ -127,4 +141,24 @@ func WaitFor(t testing.TB, timeout, every time.Duration, what string, cond func(
 		}
 		time.Sleep(every)
 	}
+}
+
+// SeedEnv names the variable that replays a randomized test with a seed.
+const SeedEnv = "AFTERCARE_TEST_SEED"
+
+// Seed returns the seed of a randomized test: AFTERCARE_TEST_SEED when set
+// (to replay a failure), else a fresh random one. It logs the seed either way,
+// so a failing run says how to replay it.
+func Seed(t testing.TB) uint64 {
+	t.Helper()
+	seed := rand.Uint64()
+	if v := os.Getenv(SeedEnv); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("%s=%q: not a seed: %v", SeedEnv, v, err)
+		}
+		seed = n
+	}
+	t.Logf("random seed %d (replay: %s=%d go test -run '%s')", seed, SeedEnv, seed, t.Name())
+	return seed
 }

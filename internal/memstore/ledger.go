@@ -1,0 +1,143 @@
+package memstore
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"time"
+
+	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/ledger"
+	"github.com/aftercare/aftercare/internal/state"
+)
+
+const statusClaimed = "claimed"
+
+// State reads a message's customer and order (nil when absent).
+func (s *Store) State(_ context.Context, shop, customerID, orderID string) (*aftercare.Customer, *aftercare.Order, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var c *aftercare.Customer
+	var o *aftercare.Order
+	if it, ok := s.items[state.Key{Kind: state.ItemCustomer, Shop: shop, ID: customerID}]; ok && customerID != "" {
+		c = &aftercare.Customer{}
+		if err := json.Unmarshal(it.Doc, c); err != nil {
+			return nil, nil, err
+		}
+		c.Version = it.Version
+	}
+	if it, ok := s.items[state.Key{Kind: state.ItemOrder, Shop: shop, ID: orderID}]; ok && orderID != "" {
+		o = &aftercare.Order{}
+		if err := json.Unmarshal(it.Doc, o); err != nil {
+			return nil, nil, err
+		}
+		o.Version = it.Version
+	}
+	return c, o, nil
+}
+
+// Claim takes a message id until its lease ends, and for marketing the
+// customer's cap slot with it, as the DynamoDB ledger does in one transaction.
+func (s *Store) Claim(_ context.Context, c ledger.Claim) (time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := state.Key{Kind: state.ItemLedger, Shop: c.Shop, ID: c.ID}
+	e, exists := s.entries[k]
+	if exists {
+		claimable := (e.Status == statusClaimed && e.lease.Before(c.Now)) || e.Status == ledger.Held || e.Status == ledger.Failed
+		if !claimable {
+			return time.Time{}, ledger.ErrClaimed
+		}
+	}
+	marketing := !c.CapSince.IsZero() && c.CustomerID != ""
+	slotKey := c.Shop + "/" + c.CustomerID
+	if marketing {
+		if slot, ok := s.caps[slotKey]; ok && !slot.takenAt.IsZero() && !slot.takenAt.Before(c.CapSince) && slot.holder != c.ID {
+			return slot.takenAt, ledger.ErrCapped
+		}
+		s.caps[slotKey] = capSlot{takenAt: c.Now.Truncate(time.Millisecond), holder: c.ID}
+	}
+	if !exists {
+		e = &entry{Entry: ledger.Entry{ID: c.ID}}
+		s.entries[k] = e
+	}
+	e.Status, e.token, e.lease = statusClaimed, c.Token, c.Lease
+	e.Kind, e.CustomerID = string(c.Kind), c.CustomerID
+	e.Attempts++
+	return time.Time{}, nil
+}
+
+// Release gives a claim back after a failed delivery and frees the cap slot
+// the message took.
+func (s *Store) Release(_ context.Context, shop, id, token, why string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.entries[state.Key{Kind: state.ItemLedger, Shop: shop, ID: id}]
+	if !ok || e.token != token {
+		return nil // the lease ran out and someone else holds it now
+	}
+	e.Status, e.Why, e.token, e.lease = ledger.Failed, truncate(why, 500), "", time.Time{}
+	slotKey := shop + "/" + e.CustomerID
+	if slot, ok := s.caps[slotKey]; ok && e.CustomerID != "" && slot.holder == id {
+		delete(s.caps, slotKey)
+	}
+	return nil
+}
+
+// Record writes a final decision, and the changed customer with it.
+func (s *Store) Record(_ context.Context, r ledger.Record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := state.Key{Kind: state.ItemLedger, Shop: r.Shop, ID: r.ID}
+	e, exists := s.entries[k]
+	if r.Token != "" {
+		if !exists || e.token != r.Token {
+			return ledger.ErrClaimed
+		}
+	} else if exists && (e.Status == ledger.Sent || e.Status == statusClaimed) {
+		return ledger.ErrClaimed // never overwrite a delivery or a live claim
+	}
+	var item state.Item
+	if r.Customer != nil {
+		doc, err := json.Marshal(r.Customer)
+		if err != nil {
+			return err
+		}
+		item = state.Item{Key: state.Key{Kind: state.ItemCustomer, Shop: r.Customer.Shop, ID: r.Customer.ID}, Doc: doc,
+			Version: r.Customer.Version, DueAt: r.Customer.ExamineAt}
+		if err := s.check(item); err != nil {
+			return ledger.ErrConflict
+		}
+	}
+	if !exists {
+		e = &entry{Entry: ledger.Entry{ID: r.ID}}
+		s.entries[k] = e
+	}
+	e.Status, e.Why, e.Channel, e.Kind = r.Decision, truncate(r.Why, 500), string(r.Channel), string(r.Kind)
+	e.CustomerID, e.OrderID, e.token, e.lease = r.CustomerID, r.OrderID, "", time.Time{}
+	if r.Customer != nil {
+		s.put(item)
+	}
+	return nil
+}
+
+// Ledger lists a shop's ledger entries, by message id.
+func (s *Store) Ledger(_ context.Context, shop string) ([]ledger.Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []ledger.Entry
+	for k, e := range s.entries {
+		if k.Shop == shop {
+			out = append(out, e.Entry)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

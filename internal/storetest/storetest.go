@@ -1,0 +1,546 @@
+// Package storetest is the contract every store of aftercare keeps: one suite,
+// run against the in-memory store (fast tier) and against DynamoDB Local
+// (emulator tier), so the twin used by fast tests behaves as the table does.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/dispatch"
+	"github.com/aftercare/aftercare/internal/ledger"
+	"github.com/aftercare/aftercare/internal/lifecycle"
+	"github.com/aftercare/aftercare/internal/state"
+)
+
+// Store is everything a store implements: the state engine's, the checks',
+// dispatch's, the report's counters, the ledger listing and shop settings.
+type Store interface {
+	state.Store
+	state.CounterReader
+	lifecycle.Store
+	dispatch.Store
+	Ledger(ctx context.Context, shop string) ([]ledger.Entry, error)
+	ShopSettings(ctx context.Context, shop string) ([]byte, error)
+	PutShopSettings(ctx context.Context, shop string, doc []byte) error
+	PutAll(ctx context.Context, items []state.Item) error
+}
+
+// Now is the clock the suite's data is dated by (a fixed day long past, so no
+// result depends on the real date).
+var Now = time.Date(2024, 5, 14, 10, 0, 0, 0, time.UTC)
+
+const shop = "contract.myshopify.com"
+
+// Run runs the contract against stores made by open (a fresh, empty store per call).
+func Run(t *testing.T, open func(t *testing.T) Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s Store)
+	}{
+		{"VersionsAndConditions", versions},
+		{"DedupeIsAtomicWithTheChange", dedupe},
+		{"ConflictWritesNothing", conflict},
+		{"DeletesAndStock", deletesAndStock},
+		{"WaitingAndShopItems", waitingAndShopItems},
+		{"DueIndexPages", dueIndex},
+		{"Cursors", cursors},
+		{"CountersExactlyOnce", counters},
+		{"TransactionLimit", transactionLimit},
+		{"LedgerClaims", ledgerClaims},
+		{"MarketingCapSlot", capSlot},
+		{"RecordWithCustomer", recordWithCustomer},
+		{"Settings", settingsDocs},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
+	}
+}
+
+var ctx = context.Background()
+
+func key(kind, id string) state.Key {
+	if kind == state.ItemShipment {
+		return state.Key{Kind: kind, ID: id}
+	}
+	return state.Key{Kind: kind, Shop: shop, ID: id}
+}
+
+func doc(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func mustCommit(t *testing.T, s Store, c *state.Commit) {
+	t.Helper()
+	if err := s.Commit(ctx, c); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+}
+
+func load(t *testing.T, s Store, keys ...state.Key) map[state.Key]state.Item {
+	t.Helper()
+	_, items, err := s.Load(ctx, "", keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
+
+func versions(t *testing.T, s Store) {
+	k := key(state.ItemOrder, "1001")
+	due := Now.Add(3 * time.Hour)
+	mustCommit(t, s, &state.Commit{Puts: []state.Item{{Key: k, Doc: doc(map[string]string{"id": "1001"}), DueAt: due}}})
+	it := load(t, s, k)[k]
+	if it.Version != 1 || string(it.Doc) != `{"id":"1001"}` {
+		t.Fatalf("new item: version %d doc %s, want 1 and the document", it.Version, it.Doc)
+	}
+	if err := s.Commit(ctx, &state.Commit{Puts: []state.Item{{Key: k, Doc: doc("again")}}}); !errors.Is(err, state.ErrConflict) {
+		t.Fatalf("creating an existing item: %v, want ErrConflict", err)
+	}
+	mustCommit(t, s, &state.Commit{Puts: []state.Item{{Key: k, Doc: doc("v2"), Version: 1}}})
+	if err := s.Commit(ctx, &state.Commit{Puts: []state.Item{{Key: k, Doc: doc("late"), Version: 1}}}); !errors.Is(err, state.ErrConflict) {
+		t.Fatalf("writing over a newer version: %v, want ErrConflict", err)
+	}
+	if err := s.Save(ctx, state.Item{Key: k, Doc: doc("saved"), Version: 1}); !errors.Is(err, state.ErrConflict) {
+		t.Fatalf("Save over a newer version: %v, want ErrConflict", err)
+	}
+	if err := s.Save(ctx, state.Item{Key: k, Doc: doc("saved"), Version: 2}); err != nil {
+		t.Fatal(err)
+	}
+	w := key(state.ItemWait, "v1#1001")
+	for i := 0; i < 2; i++ { // version -1: unconditional
+		mustCommit(t, s, &state.Commit{Puts: []state.Item{{Key: w, Doc: doc(i), Version: -1}}})
+	}
+	got := load(t, s, k, w, key(state.ItemOrder, "missing"))
+	if len(got) != 2 || got[k].Version != 3 || string(got[k].Doc) != `"saved"` || string(got[w].Doc) != "1" {
+		t.Fatalf("after updates: %+v", got)
+	}
+	exp := Now.Add(48 * time.Hour)
+	sk := key(state.ItemShipment, "ups:1Z")
+	mustCommit(t, s, &state.Commit{Puts: []state.Item{{Key: sk, Doc: doc("parcel"), ExpiresAt: exp}}})
+	if got := load(t, s, sk)[sk]; !got.ExpiresAt.Equal(exp) || got.Shop != "" {
+		t.Fatalf("parcel: expires %s, shop %q", got.ExpiresAt, got.Shop)
+	}
+}
+
+func dedupe(t *testing.T, s Store) {
+	d := &state.Dedupe{ID: "ev-1", Shop: shop, Topic: "orders/paid", At: Now,
+		Outbox: []aftercare.Message{{ID: "m1", Kind: aftercare.KindOrderShipped, Shop: shop}}}
+	k := key(state.ItemOrder, "1")
+	mustCommit(t, s, &state.Commit{Dedupe: d, Puts: []state.Item{{Key: k, Doc: doc(1)}}})
+	got, items, err := s.Load(ctx, "ev-1", []state.Key{k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got == nil || got.ID != "ev-1" || len(got.Outbox) != 1 || got.Outbox[0].ID != "m1" || !got.At.Equal(Now) || items[k].Version != 1 {
+		t.Fatalf("dedupe record %+v, items %+v", got, items)
+	}
+	other := key(state.ItemOrder, "2")
+	err = s.Commit(ctx, &state.Commit{Dedupe: &state.Dedupe{ID: "ev-1", At: Now}, Puts: []state.Item{{Key: other, Doc: doc(2)}}})
+	if !errors.Is(err, state.ErrDuplicate) {
+		t.Fatalf("second commit of an event: %v, want ErrDuplicate", err)
+	}
+	if len(load(t, s, other)) != 0 {
+		t.Fatal("a duplicate event's change was written")
+	}
+	if got, _, _ := s.Load(ctx, "ev-unknown", nil); got != nil {
+		t.Fatalf("unknown event has a dedupe record: %+v", got)
+	}
+}
+
+func conflict(t *testing.T, s Store) {
+	a, b := key(state.ItemOrder, "a"), key(state.ItemCustomer, "b")
+	mustCommit(t, s, &state.Commit{Puts: []state.Item{{Key: b, Doc: doc("b")}}})
+	err := s.Commit(ctx, &state.Commit{
+		Dedupe:   &state.Dedupe{ID: "ev-c", At: Now},
+		Puts:     []state.Item{{Key: a, Doc: doc("a")}, {Key: b, Doc: doc("b2"), Version: 7}},
+		StockOut: map[string][]string{shop: {"v9"}},
+		Adds:     []state.Add{{Key: key(state.ItemCounters, "day"), Counters: map[string]int64{"orders": 1}}},
+	})
+	if !errors.Is(err, state.ErrConflict) {
+		t.Fatalf("stale version: %v, want ErrConflict", err)
+	}
+	if got := load(t, s, a, b); len(got) != 1 || string(got[b].Doc) != `"b"` {
+		t.Fatalf("a failed commit wrote something: %+v", got)
+	}
+	if d, _, _ := s.Load(ctx, "ev-c", nil); d != nil {
+		t.Fatal("a failed commit wrote its dedupe record")
+	}
+	if out, _ := s.OutOfStock(ctx, shop); len(out) != 0 {
+		t.Fatalf("a failed commit changed stock: %v", out)
+	}
+	if c, _ := s.Counters(ctx, []state.Key{key(state.ItemCounters, "day")}); len(c) != 0 {
+		t.Fatalf("a failed commit added counters: %v", c)
+	}
+}
+
+func deletesAndStock(t *testing.T, s Store) {
+	a, b := key(state.ItemOrder, "a"), key(state.ItemOrder, "b")
+	mustCommit(t, s, &state.Commit{Puts: []state.Item{{Key: a, Doc: doc("a")}, {Key: b, Doc: doc("b")}},
+		StockOut: map[string][]string{shop: {"v1", "v2", "v3"}}})
+	mustCommit(t, s, &state.Commit{Deletes: []state.Key{a}, StockIn: map[string][]string{shop: {"v2"}}})
+	stockKey := key(state.ItemStock, "")
+	got := load(t, s, a, b, stockKey)
+	if _, ok := got[a]; ok || len(got) != 2 {
+		t.Fatalf("after delete: %+v", got)
+	}
+	var list []string
+	if err := json.Unmarshal(got[stockKey].Doc, &list); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(list)
+	if !reflect.DeepEqual(list, []string{"v1", "v3"}) {
+		t.Fatalf("stock item lists %v", list)
+	}
+	// Out and in for one shop in one commit: both apply.
+	mustCommit(t, s, &state.Commit{StockOut: map[string][]string{shop: {"v4"}}, StockIn: map[string][]string{shop: {"v1"}}})
+	out, err := s.OutOfStock(ctx, shop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(out, map[string]bool{"v3": true, "v4": true}) {
+		t.Fatalf("out of stock %v", out)
+	}
+	many := make([]state.Key, 0, 60)
+	var puts []state.Item
+	for i := range 60 {
+		k := key(state.ItemInventory, fmt.Sprint(i))
+		many = append(many, k)
+		puts = append(puts, state.Item{Key: k, Doc: doc(i)})
+	}
+	mustCommit(t, s, &state.Commit{Puts: puts[:30]})
+	puts[0].Doc = doc("overwritten") // PutAll writes whether or not the item exists
+	if err := s.PutAll(ctx, puts[:31]); err != nil {
+		t.Fatal(err)
+	}
+	mustCommit(t, s, &state.Commit{Puts: puts[31:]})
+	if got := load(t, s, many[0])[many[0]]; string(got.Doc) != `"overwritten"` {
+		t.Fatalf("PutAll did not overwrite: %s", got.Doc)
+	}
+	if n := len(load(t, s, many...)); n != 60 {
+		t.Fatalf("loaded %d of 60", n)
+	}
+	if err := s.Delete(ctx, append(many, key(state.ItemOrder, "never-was"))); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(load(t, s, many...)); n != 0 {
+		t.Fatalf("%d items left after Delete", n)
+	}
+}
+
+func waitingAndShopItems(t *testing.T, s Store) {
+	mustCommit(t, s, &state.Commit{Puts: []state.Item{
+		{Key: key(state.ItemWait, "v1#o1"), Doc: doc("w1"), Version: -1},
+		{Key: key(state.ItemWait, "v1#o2"), Doc: doc("w2"), Version: -1},
+		{Key: key(state.ItemWait, "v10#o3"), Doc: doc("w3"), Version: -1},
+		{Key: key(state.ItemCustomer, "c1"), Doc: doc("c1")},
+		{Key: state.Key{Kind: state.ItemOrder, Shop: "other.myshopify.com", ID: "x"}, Doc: doc("x")},
+		{Key: key(state.ItemShipment, "ups:1"), Doc: doc("s")},
+	}, Adds: []state.Add{{Key: key(state.ItemCounters, "2024-05-14"), Counters: map[string]int64{"orders": 1}}}})
+	ws, err := s.Waiting(ctx, shop, "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, w := range ws {
+		ids = append(ids, w.ID)
+	}
+	if !reflect.DeepEqual(ids, []string{"v1#o1", "v1#o2"}) {
+		t.Fatalf("waiting for v1: %v", ids)
+	}
+	seen := map[state.Key]bool{}
+	if err := s.EachShopItem(ctx, shop, func(it state.Item) error { seen[it.Key] = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := map[state.Key]bool{key(state.ItemWait, "v1#o1"): true, key(state.ItemWait, "v1#o2"): true, key(state.ItemWait, "v10#o3"): true,
+		key(state.ItemCustomer, "c1"): true, key(state.ItemCounters, "2024-05-14"): true}
+	if !reflect.DeepEqual(seen, want) {
+		t.Fatalf("shop items %v, want %v", seen, want)
+	}
+}
+
+func dueIndex(t *testing.T, s Store) {
+	var puts []state.Item
+	wantDue := map[string]bool{}
+	for i := range 40 {
+		at := Now.Add(time.Duration(i-20) * time.Hour)
+		id := fmt.Sprintf("c%02d", i)
+		puts = append(puts, state.Item{Key: key(state.ItemCustomer, id), Doc: doc(id), DueAt: at})
+		if !at.After(Now) {
+			wantDue[id] = true
+		}
+	}
+	puts = append(puts, state.Item{Key: key(state.ItemCustomer, "never"), Doc: doc("n")}) // not in the index
+	puts = append(puts, state.Item{Key: key(state.ItemOrder, "o-due"), Doc: doc("o"), DueAt: Now.Add(-time.Hour)})
+	mustCommit(t, s, &state.Commit{Puts: puts})
+	got := map[string]bool{}
+	pages := 0
+	for shard := range s.ShardCount() {
+		cursor := ""
+		var last time.Time
+		for {
+			items, next, err := s.Due(ctx, state.ItemCustomer, shard, Now, cursor, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages++
+			if len(items) > 3 {
+				t.Fatalf("page of %d over the limit of 3", len(items))
+			}
+			for _, it := range items {
+				if got[it.ID] {
+					t.Fatalf("%s read twice", it.ID)
+				}
+				if it.DueAt.Before(last) {
+					t.Fatalf("shard %d not oldest first: %s after %s", shard, it.DueAt, last)
+				}
+				last = it.DueAt
+				got[it.ID] = true
+			}
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+	}
+	if !reflect.DeepEqual(got, wantDue) {
+		t.Fatalf("due up to now: %d items %v, want %d", len(got), got, len(wantDue))
+	}
+	if pages < 7 {
+		t.Fatalf("%d pages for %d items at 3 a page", pages, len(wantDue))
+	}
+}
+
+func cursors(t *testing.T, s Store) {
+	if c, err := s.Cursors(ctx, "follow_ups"); err != nil || len(c) != 0 {
+		t.Fatalf("no cursors yet: %v %v", c, err)
+	}
+	want := map[string]string{"customer/0": "abc", "shipment/3": "def"}
+	if err := s.SaveCursors(ctx, "follow_ups", want); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.Cursors(ctx, "follow_ups"); !reflect.DeepEqual(c, want) {
+		t.Fatalf("cursors %v", c)
+	}
+	if err := s.SaveCursors(ctx, "follow_ups", nil); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.Cursors(ctx, "follow_ups"); len(c) != 0 {
+		t.Fatalf("cleared cursors %v", c)
+	}
+}
+
+func counters(t *testing.T, s Store) {
+	day, week := key(state.ItemCounters, "day#2024-05-14"), key(state.ItemCounters, "week#2024-W20")
+	ev := func(id string, adds ...state.Add) error {
+		return s.Commit(ctx, &state.Commit{Dedupe: &state.Dedupe{ID: id, At: Now}, Adds: adds})
+	}
+	paid := []state.Add{
+		{Key: day, Counters: map[string]int64{"orders": 1, "revenue_cents": 2900}},
+		{Key: day, Counters: map[string]int64{"orders": 1}}, // same item twice in one commit: summed
+		{Key: week, Counters: map[string]int64{"orders": 2}},
+	}
+	if err := ev("ev-1", paid...); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // redelivered: counted once
+		if err := ev("ev-1", paid...); !errors.Is(err, state.ErrDuplicate) {
+			t.Fatalf("duplicate: %v", err)
+		}
+	}
+	if err := ev("ev-2", state.Add{Key: day, Counters: map[string]int64{"orders": 1, "refund_cents": -500}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Counters(ctx, []state.Key{day, week, key(state.ItemCounters, "none")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[state.Key]map[string]int64{
+		day:  {"orders": 3, "revenue_cents": 2900, "refund_cents": -500},
+		week: {"orders": 2},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("counters %v, want %v", got, want)
+	}
+	if err := ev("ev-3", state.Add{Key: key(state.ItemOrder, "1"), Counters: map[string]int64{"x": 1}}); err == nil {
+		t.Fatal("counters added to an order item")
+	}
+}
+
+func transactionLimit(t *testing.T, s Store) {
+	var puts []state.Item
+	for i := range 99 {
+		puts = append(puts, state.Item{Key: key(state.ItemInventory, fmt.Sprint(i)), Doc: doc(i)})
+	}
+	add := state.Add{Key: key(state.ItemCounters, "d"), Counters: map[string]int64{"n": 1}}
+	if err := s.Commit(ctx, &state.Commit{Dedupe: &state.Dedupe{ID: "big", At: Now}, Puts: puts, Adds: []state.Add{add}}); err == nil {
+		t.Fatal("101 items in one commit were accepted")
+	}
+	mustCommit(t, s, &state.Commit{Puts: puts, Adds: []state.Add{add}}) // exactly 100
+	if c, _ := s.Counters(ctx, []state.Key{add.Key}); c[add.Key]["n"] != 1 {
+		t.Fatalf("100-item commit: counters %v", c)
+	}
+}
+
+func entries(t *testing.T, s Store) map[string]ledger.Entry {
+	t.Helper()
+	list, err := s.Ledger(ctx, shop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]ledger.Entry{}
+	for _, e := range list {
+		out[e.ID] = e
+	}
+	return out
+}
+
+func ledgerClaims(t *testing.T, s Store) {
+	claim := func(id, token string, now time.Time) error {
+		_, err := s.Claim(ctx, ledger.Claim{Shop: shop, ID: id, Token: token, Kind: aftercare.KindOrderShipped, CustomerID: "c1",
+			Lease: now.Add(time.Minute), Now: now})
+		return err
+	}
+	if err := claim("m1", "t1", Now); err != nil {
+		t.Fatal(err)
+	}
+	if err := claim("m1", "t2", Now.Add(30*time.Second)); !errors.Is(err, ledger.ErrClaimed) {
+		t.Fatalf("claim during a live lease: %v", err)
+	}
+	if err := claim("m1", "t3", Now.Add(2*time.Minute)); err != nil { // lease over: a timed-out attempt frees it
+		t.Fatalf("claim after the lease: %v", err)
+	}
+	if err := s.Release(ctx, shop, "m1", "t1", "stale token"); err != nil { // not the holder: no effect
+		t.Fatal(err)
+	}
+	if e := entries(t, s)["m1"]; e.Status != "claimed" || e.Attempts != 2 {
+		t.Fatalf("after a stale release: %+v", e)
+	}
+	if err := s.Release(ctx, shop, "m1", "t3", "503 from sink"); err != nil {
+		t.Fatal(err)
+	}
+	if e := entries(t, s)["m1"]; e.Status != ledger.Failed || e.Why != "503 from sink" {
+		t.Fatalf("released: %+v", e)
+	}
+	if err := claim("m1", "t4", Now.Add(3*time.Minute)); err != nil {
+		t.Fatalf("claim after a failure: %v", err)
+	}
+	if err := s.Record(ctx, ledger.Record{Shop: shop, ID: "m1", Kind: aftercare.KindOrderShipped, Decision: ledger.Sent, Token: "t4",
+		Channel: aftercare.ChannelEmail, At: Now, CustomerID: "c1", OrderID: "o1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := claim("m1", "t5", Now.Add(time.Hour)); !errors.Is(err, ledger.ErrClaimed) {
+		t.Fatalf("claim of a sent message: %v", err)
+	}
+	if err := s.Record(ctx, ledger.Record{Shop: shop, ID: "m1", Decision: ledger.Suppressed, At: Now}); !errors.Is(err, ledger.ErrClaimed) {
+		t.Fatalf("an unclaimed decision over a delivery: %v", err)
+	}
+	if err := s.Record(ctx, ledger.Record{Shop: shop, ID: "m2", Kind: aftercare.KindWinBack, Decision: ledger.Held, Why: "hold", At: Now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := claim("m2", "t6", Now.Add(time.Hour)); err != nil { // held comes back
+		t.Fatalf("claim of a held message: %v", err)
+	}
+	got := entries(t, s)
+	if e := got["m1"]; e.Status != ledger.Sent || e.Channel != "email" || e.OrderID != "o1" || e.CustomerID != "c1" || e.Attempts != 3 {
+		t.Fatalf("sent entry: %+v", e)
+	}
+	if e := got["m2"]; e.Status != "claimed" {
+		t.Fatalf("re-claimed held entry: %+v", e)
+	}
+}
+
+func capSlot(t *testing.T, s Store) {
+	since := func(now time.Time) time.Time { return now.Add(-24 * time.Hour) }
+	claim := func(id, token string, now time.Time) (time.Time, error) {
+		return s.Claim(ctx, ledger.Claim{Shop: shop, ID: id, Token: token, Kind: aftercare.KindWinBack, CustomerID: "c1",
+			Lease: now.Add(time.Minute), Now: now, CapSince: since(now)})
+	}
+	if _, err := claim("w1", "t1", Now); err != nil {
+		t.Fatal(err)
+	}
+	taken, err := claim("w2", "t2", Now.Add(time.Hour))
+	if !errors.Is(err, ledger.ErrCapped) || !taken.Equal(Now) {
+		t.Fatalf("second marketing within the window: %s %v, want capped at %s", taken, err, Now)
+	}
+	if e := entries(t, s)["w2"]; e.ID != "" {
+		t.Fatalf("a capped claim left a ledger entry: %+v", e)
+	}
+	// A failed delivery gives the slot back.
+	if err := s.Release(ctx, shop, "w1", "t1", "timeout"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := claim("w2", "t3", Now.Add(2*time.Hour)); err != nil {
+		t.Fatalf("after the holder failed: %v", err)
+	}
+	if _, err := claim("w3", "t4", Now.Add(26*time.Hour+time.Second)); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+}
+
+func recordWithCustomer(t *testing.T, s Store) {
+	c := &aftercare.Customer{Shop: shop, ID: "c9", Email: "c9@example.org", ExamineAt: Now.Add(time.Hour)}
+	o := &aftercare.Order{Shop: shop, ID: "o9", Name: "#9"}
+	mustCommit(t, s, &state.Commit{Puts: []state.Item{
+		{Key: key(state.ItemCustomer, "c9"), Doc: doc(c)}, {Key: key(state.ItemOrder, "o9"), Doc: doc(o)},
+	}})
+	gc, gotOrder, err := s.State(ctx, shop, "c9", "o9")
+	if err != nil || gc == nil || gotOrder == nil || gc.Email != c.Email || gc.Version != 1 || gotOrder.Name != "#9" || gotOrder.Version != 1 {
+		t.Fatalf("state: %+v %+v %v", gc, gotOrder, err)
+	}
+	if gc, gotOrder, err := s.State(ctx, shop, "nobody", ""); err != nil || gc != nil || gotOrder != nil {
+		t.Fatalf("unknown customer: %+v %+v %v", gc, gotOrder, err)
+	}
+	gc.LastMarketingAt = Now
+	gc.ExamineAt = Now.Add(-time.Hour)
+	if err := s.Record(ctx, ledger.Record{Shop: shop, ID: "r1", Decision: ledger.Stale, At: Now, Customer: gc}); err != nil {
+		t.Fatal(err)
+	}
+	stale := *gc // version 1 again: the customer is at 2 now
+	if err := s.Record(ctx, ledger.Record{Shop: shop, ID: "r2", Decision: ledger.Stale, At: Now, Customer: &stale}); !errors.Is(err, ledger.ErrConflict) {
+		t.Fatalf("record over a changed customer: %v, want ErrConflict", err)
+	}
+	if e := entries(t, s)["r2"]; e.ID != "" {
+		t.Fatalf("a conflicting record wrote its entry: %+v", e)
+	}
+	after, _, _ := s.State(ctx, shop, "c9", "")
+	if after.Version != 2 || !after.LastMarketingAt.Equal(Now) {
+		t.Fatalf("customer after record: %+v", after)
+	}
+	found := false
+	for shard := range s.ShardCount() {
+		items, _, err := s.Due(ctx, state.ItemCustomer, shard, Now, "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			found = found || it.ID == "c9"
+		}
+	}
+	if !found {
+		t.Fatal("the recorded customer's new due time is not in the index")
+	}
+}
+
+func settingsDocs(t *testing.T, s Store) {
+	if d, err := s.ShopSettings(ctx, shop); err != nil || d != nil {
+		t.Fatalf("no settings yet: %s %v", d, err)
+	}
+	if err := s.PutShopSettings(ctx, shop, []byte(`{"shop_name":"Tea"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.ShopSettings(ctx, shop); string(d) != `{"shop_name":"Tea"}` {
+		t.Fatalf("settings %s", d)
+	}
+}
