@@ -18,6 +18,7 @@ import (
 	"github.com/aftercare/aftercare/internal/delivery"
 	"github.com/aftercare/aftercare/internal/dispatch"
 	"github.com/aftercare/aftercare/internal/dynamo"
+	"github.com/aftercare/aftercare/internal/dynamo/dynamotest"
 	"github.com/aftercare/aftercare/internal/ledger"
 	"github.com/aftercare/aftercare/internal/memstore"
 	"github.com/aftercare/aftercare/internal/obs"
@@ -77,8 +78,8 @@ type store interface {
 }
 
 type env struct {
-	stack *testenv.Stack   // emulator tier only
-	db    *dynamo.Counting // emulator tier only
+	stack *testenv.Stack       // emulator tier only
+	db    *dynamotest.Counting // emulator tier only
 	store store
 	queue *recordingQueue
 	d     *dispatch.Dispatcher
@@ -155,7 +156,7 @@ func (e *env) wire(t *testing.T, st store, next dispatch.Queue) {
 func newEnv(t *testing.T, statuses ...int) *env {
 	t.Helper()
 	s := testenv.Fresh(t)
-	e := &env{stack: s, db: dynamo.NewCounting(s.DB), sink: &sink{statuses: statuses}, now: clock}
+	e := &env{stack: s, db: dynamotest.NewCounting(s.DB), sink: &sink{statuses: statuses}, now: clock}
 	e.wire(t, &dynamo.Store{DB: e.db, Table: s.Table, Shards: 4, Now: func() time.Time { return e.now }}, &sqs.Queue{API: s.SQS, URL: s.Outbound})
 	return e
 }
@@ -173,12 +174,9 @@ func newMemEnv(t *testing.T, statuses ...int) *env {
 // put stores a customer (and optionally an order) as the processor would.
 func (e *env) put(t *testing.T, c *aftercare.Customer, o *aftercare.Order) {
 	t.Helper()
-	var items []state.Item
-	doc, _ := json.Marshal(c)
-	items = append(items, state.Item{Key: state.Key{Kind: state.ItemCustomer, Shop: c.Shop, ID: c.ID}, Doc: doc, Version: c.Version})
+	items := []state.Entity{{Customer: c}}
 	if o != nil {
-		doc, _ := json.Marshal(o)
-		items = append(items, state.Item{Key: state.Key{Kind: state.ItemOrder, Shop: o.Shop, ID: o.ID}, Doc: doc, Version: o.Version})
+		items = append(items, state.Entity{Order: o})
 	}
 	if err := e.store.Commit(context.Background(), &state.Commit{Puts: items}); err != nil {
 		t.Fatal(err)

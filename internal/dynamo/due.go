@@ -27,7 +27,7 @@ func (s *Store) ShardCount() int { return max(s.Shards, 1) }
 
 // Due reads one page of the items of a kind due up to a time in one shard,
 // oldest due first. It reads exactly the due items: no scan, no filter.
-func (s *Store) Due(ctx context.Context, kind string, shard int, upTo time.Time, after string, limit int) ([]state.Item, string, error) {
+func (s *Store) Due(ctx context.Context, kind string, shard int, upTo time.Time, after string, limit int) ([]state.Entity, string, error) {
 	in := &dynamodb.QueryInput{
 		TableName:              aws.String(s.Table),
 		IndexName:              aws.String(dueIndex),
@@ -50,10 +50,14 @@ func (s *Store) Due(ctx context.Context, kind string, shard int, upTo time.Time,
 	if err != nil {
 		return nil, "", err
 	}
-	items := make([]state.Item, 0, len(out.Items))
+	items := make([]state.Entity, 0, len(out.Items))
 	for _, it := range out.Items {
-		if k, ok := keyFrom(getS(it, attrPK), getS(it, attrSK)); ok {
-			items = append(items, toItem(k, it))
+		e, ok, err := decode(it)
+		if err != nil {
+			return nil, "", err
+		}
+		if ok {
+			items = append(items, e)
 		}
 	}
 	next := ""
@@ -64,11 +68,15 @@ func (s *Store) Due(ctx context.Context, kind string, shard int, upTo time.Time,
 	return items, next, nil
 }
 
-// Save writes an item back if its version is still the one read.
-func (s *Store) Save(ctx context.Context, it state.Item) error {
-	cond, vals := versioned(it.Version)
-	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: s.entity(it),
-		ConditionExpression: cond, ExpressionAttributeValues: vals, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+// Save writes an entity back if its version is still the one read.
+func (s *Store) Save(ctx context.Context, e state.Entity) error {
+	p, err := s.put(e)
+	if err != nil {
+		return err
+	}
+	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: p.TableName, Item: p.Item, ConditionExpression: p.ConditionExpression,
+		ExpressionAttributeNames: p.ExpressionAttributeNames, ExpressionAttributeValues: p.ExpressionAttributeValues,
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
 	var cc *types.ConditionalCheckFailedException
 	if errors.As(err, &cc) {
 		return state.ErrConflict
@@ -83,13 +91,7 @@ func (s *Store) OutOfStock(ctx context.Context, shop string) (map[string]bool, e
 	if err != nil {
 		return nil, err
 	}
-	set := map[string]bool{}
-	if ss, ok := out.Item["variants"].(*types.AttributeValueMemberSS); ok {
-		for _, v := range ss.Value {
-			set[v] = true
-		}
-	}
-	return set, nil
+	return decodeStock(out.Item)
 }
 
 func checkpointKey(check string) map[string]types.AttributeValue {

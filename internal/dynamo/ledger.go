@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -41,27 +40,11 @@ func (s *Store) State(ctx context.Context, shop, customerID, orderID string) (*a
 	if len(keys) == 0 {
 		return nil, nil, nil
 	}
-	_, items, err := s.Load(ctx, "", keys)
+	_, loaded, err := s.Load(ctx, "", keys)
 	if err != nil {
 		return nil, nil, err
 	}
-	var c *aftercare.Customer
-	var o *aftercare.Order
-	if it, found := items[ck]; found {
-		c = &aftercare.Customer{}
-		if err := json.Unmarshal(it.Doc, c); err != nil {
-			return nil, nil, err
-		}
-		c.Version = it.Version
-	}
-	if it, found := items[ok]; found {
-		o = &aftercare.Order{}
-		if err := json.Unmarshal(it.Doc, o); err != nil {
-			return nil, nil, err
-		}
-		o.Version = it.Version
-	}
-	return c, o, nil
+	return loaded.Customers[ck], loaded.Orders[ok], nil
 }
 
 // Claim takes a message id with a lease ending at the invocation's deadline:
@@ -199,18 +182,12 @@ func (s *Store) Record(ctx context.Context, r ledger.Record) error {
 		}
 		return err
 	}
-	doc, err := json.Marshal(r.Customer)
+	put, err := s.put(state.Entity{Customer: r.Customer})
 	if err != nil {
 		return err
 	}
-	item := state.Item{Key: state.Key{Kind: state.ItemCustomer, Shop: r.Customer.Shop, ID: r.Customer.ID}, Doc: doc,
-		Version: r.Customer.Version, DueAt: r.Customer.ExamineAt}
-	cond2, vals2 := versioned(item.Version)
 	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Update: entry},
-			{Put: &types.Put{TableName: aws.String(s.Table), Item: s.entity(item), ConditionExpression: cond2, ExpressionAttributeValues: vals2}},
-		},
+		TransactItems:          []types.TransactWriteItem{{Update: entry}, {Put: put}},
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
 	})
 	var tce *types.TransactionCanceledException

@@ -77,10 +77,10 @@ func getN(item map[string]types.AttributeValue, name string) int64 {
 	return 0
 }
 
-// Load reads the dedupe record and the named items in one BatchGetItem
-// (consistent reads), retrying unprocessed keys.
-func (s *Store) Load(ctx context.Context, dedupeID string, keys []state.Key) (*state.Dedupe, map[state.Key]state.Item, error) {
-	items := make(map[state.Key]state.Item, len(keys))
+// Load reads the dedupe record and the named entities in one BatchGetItem
+// (consistent reads; 100 keys a call), retrying unprocessed keys.
+func (s *Store) Load(ctx context.Context, dedupeID string, keys []state.Key) (*state.Dedupe, *state.Loaded, error) {
+	loaded := state.NewLoaded()
 	var dedupe *state.Dedupe
 	var want []map[string]types.AttributeValue
 	if dedupeID != "" {
@@ -98,15 +98,12 @@ func (s *Store) Load(ctx context.Context, dedupeID string, keys []state.Key) (*s
 			}
 			return nil
 		}
-		if k, ok := keyFrom(pk, sk); ok {
-			items[k] = toItem(k, it)
-		}
-		return nil
+		return decodeInto(loaded, it)
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	return dedupe, items, nil
+	return dedupe, loaded, nil
 }
 
 func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
@@ -131,53 +128,6 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 	return out, nil
 }
 
-// toItem turns a stored item into a domain item; the stock set becomes a JSON list.
-func toItem(k state.Key, it map[string]types.AttributeValue) state.Item {
-	item := state.Item{Key: k, Version: getN(it, attrVersion), Doc: []byte(getS(it, attrDoc))}
-	if k.Kind == state.ItemStock {
-		var list []string
-		if ss, ok := it["variants"].(*types.AttributeValueMemberSS); ok {
-			list = ss.Value
-		}
-		item.Doc, _ = json.Marshal(list)
-	}
-	if exp := getN(it, attrExpires); exp > 0 {
-		item.ExpiresAt = time.Unix(exp, 0).UTC()
-	}
-	return item
-}
-
-// entity builds the stored form of a domain item.
-func (s *Store) entity(it state.Item) map[string]types.AttributeValue {
-	pk, sk := keyOf(it.Key)
-	v := it.Version + 1
-	if it.Version < 0 {
-		v = 1
-	}
-	av := map[string]types.AttributeValue{
-		attrPK: str(pk), attrSK: str(sk), attrKind: str(it.Kind), attrDoc: str(string(it.Doc)), attrVersion: num(v),
-	}
-	if !it.DueAt.IsZero() {
-		dpk, dsk := dueKeys(it.Kind, pk, sk, it.DueAt, s.Shards)
-		av[attrDuePK], av[attrDueSK] = str(dpk), str(dsk)
-	}
-	if !it.ExpiresAt.IsZero() {
-		av[attrExpires] = num(it.ExpiresAt.Unix())
-	}
-	return av
-}
-
-// versioned returns the condition that the item is still as loaded.
-func versioned(version int64) (*string, map[string]types.AttributeValue) {
-	switch {
-	case version == 0:
-		return aws.String("attribute_not_exists(pk)"), nil
-	case version > 0:
-		return aws.String("version = :v"), map[string]types.AttributeValue{":v": num(version)}
-	}
-	return nil, nil
-}
-
 // Commit writes the dedupe record and every change in one transaction.
 func (s *Store) Commit(ctx context.Context, c *state.Commit) error {
 	var tx []types.TransactWriteItem
@@ -196,11 +146,12 @@ func (s *Store) Commit(ctx context.Context, c *state.Commit) error {
 			ConditionExpression: aws.String("attribute_not_exists(pk)"),
 		}})
 	}
-	for _, it := range c.Puts {
-		cond, vals := versioned(it.Version)
-		tx = append(tx, types.TransactWriteItem{Put: &types.Put{
-			TableName: aws.String(s.Table), Item: s.entity(it), ConditionExpression: cond, ExpressionAttributeValues: vals,
-		}})
+	for _, e := range c.Puts {
+		p, err := s.put(e)
+		if err != nil {
+			return err
+		}
+		tx = append(tx, types.TransactWriteItem{Put: p})
 	}
 	for _, k := range c.Deletes {
 		tx = append(tx, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.Table), Key: key(keyOf(k))}})
@@ -358,37 +309,52 @@ func commitError(err error, hasDedupe bool) error {
 }
 
 // Waiting lists the orders waiting for a variant.
-func (s *Store) Waiting(ctx context.Context, shop, variant string) ([]state.Item, error) {
+func (s *Store) Waiting(ctx context.Context, shop, variant string) ([]*state.Wait, error) {
 	pk, _ := keyOf(state.Key{Kind: state.ItemWait, Shop: shop})
-	var out []state.Item
-	err := s.query(ctx, &dynamodb.QueryInput{
-		TableName:              aws.String(s.Table),
-		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(pk), ":p": str("WAIT#" + variant + "#"),
-		},
-		ConsistentRead: aws.Bool(true),
+	cond := expression.Key(attrPK).Equal(expression.Value(pk)).And(expression.Key(attrSK).BeginsWith("WAIT#" + variant + "#"))
+	expr, err := expression.NewBuilder().WithKeyCondition(cond).Build()
+	if err != nil {
+		return nil, err
+	}
+	var out []*state.Wait
+	err = s.query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.Table),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ConsistentRead:            aws.Bool(true),
 	}, func(it map[string]types.AttributeValue) error {
-		if k, ok := keyFrom(getS(it, attrPK), getS(it, attrSK)); ok {
-			out = append(out, toItem(k, it))
+		e, ok, err := decode(it)
+		if ok && e.Wait != nil {
+			out = append(out, e.Wait)
 		}
-		return nil
+		return err
 	})
 	return out, err
 }
 
-// EachShopItem calls fn for every entity of a shop.
-func (s *Store) EachShopItem(ctx context.Context, shop string, fn func(state.Item) error) error {
+// EachShopItem calls fn for every item of a shop, with the entity when it is one.
+func (s *Store) EachShopItem(ctx context.Context, shop string, fn func(state.Key, state.Entity) error) error {
+	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key(attrPK).Equal(expression.Value("SHOP#" + shop))).Build()
+	if err != nil {
+		return err
+	}
 	return s.query(ctx, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.Table),
-		KeyConditionExpression:    aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("SHOP#" + shop)},
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
 		ConsistentRead:            aws.Bool(true),
 	}, func(it map[string]types.AttributeValue) error {
-		if k, ok := keyFrom(getS(it, attrPK), getS(it, attrSK)); ok {
-			return fn(toItem(k, it))
+		k, ok := keyFrom(getS(it, attrPK), getS(it, attrSK))
+		if !ok {
+			return nil
 		}
-		return nil
+		e, _, err := decode(it)
+		if err != nil {
+			return err
+		}
+		return fn(k, e)
 	})
 }
 
@@ -483,18 +449,22 @@ func (s *Store) PutShopSettings(ctx context.Context, shop string, doc []byte) er
 	return err
 }
 
-// PutAll writes items unconditionally (each stored at its Version+1), 25 to
-// a BatchWriteItem and a few batches at once: for bulk loaders, where no
+// PutAll writes entities unconditionally (each stored at its Version+1), 25
+// to a BatchWriteItem and a few batches at once: for bulk loaders, where no
 // event races the load.
-func (s *Store) PutAll(ctx context.Context, items []state.Item) error {
+func (s *Store) PutAll(ctx context.Context, items []state.Entity) error {
 	const parallel = 8
 	errs := make(chan error, parallel)
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	for start := 0; start < len(items); start += maxBatchWrite {
 		reqs := make([]types.WriteRequest, 0, maxBatchWrite)
-		for _, it := range items[start:min(start+maxBatchWrite, len(items))] {
-			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: s.entity(it)}})
+		for _, e := range items[start:min(start+maxBatchWrite, len(items))] {
+			item, err := s.encode(e)
+			if err != nil {
+				return err
+			}
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 		}
 		sem <- struct{}{}
 		wg.Add(1)

@@ -71,7 +71,7 @@ type failingStore struct{ state.Store }
 
 var errStore = errors.New("store unavailable")
 
-func (failingStore) Load(context.Context, string, []state.Key) (*state.Dedupe, map[state.Key]state.Item, error) {
+func (failingStore) Load(context.Context, string, []state.Key) (*state.Dedupe, *state.Loaded, error) {
 	return nil, nil, errStore
 }
 func (failingStore) Commit(context.Context, *state.Commit) error { return errStore }

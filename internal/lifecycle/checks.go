@@ -6,7 +6,6 @@ package lifecycle
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -86,9 +85,9 @@ type Result struct {
 type Store interface {
 	// Due reads one page of items of a kind due up to a time in one shard,
 	// starting after a cursor ("" for the start); next is "" at the end.
-	Due(ctx context.Context, kind string, shard int, upTo time.Time, cursor string, limit int) (items []state.Item, next string, err error)
-	// Save writes an item back if it did not change since it was read.
-	Save(ctx context.Context, it state.Item) error
+	Due(ctx context.Context, kind string, shard int, upTo time.Time, cursor string, limit int) (items []state.Entity, next string, err error)
+	// Save writes an entity back if it did not change since it was read.
+	Save(ctx context.Context, e state.Entity) error
 	// OutOfStock returns a shop's out-of-stock variants.
 	OutOfStock(ctx context.Context, shop string) (map[string]bool, error)
 	// Cursors and SaveCursors keep where a cut-short run stopped.
@@ -186,7 +185,7 @@ type run struct {
 }
 
 type pendingSave struct {
-	item  state.Item
+	item  state.Entity
 	after int // write once this many messages are sent
 }
 
@@ -225,7 +224,7 @@ func (r *run) scan(ctx context.Context, kinds []string) (bool, error) {
 				}
 				r.res.ItemsRead += len(items)
 				r.due += len(items)
-				if err := r.page(ctx, kind, items); err != nil {
+				if err := r.page(ctx, items); err != nil {
 					return false, err
 				}
 				cursor = after
@@ -276,20 +275,20 @@ func (r *run) late(ctx context.Context) bool {
 // page handles one page of due items: decide, queue what goes out, and write
 // each item back (after its messages are queued) so it is not due again
 // until it should be.
-func (r *run) page(ctx context.Context, kind string, items []state.Item) error {
+func (r *run) page(ctx context.Context, items []state.Entity) error {
 	var evs []aftercare.Event
 	for _, it := range items {
 		var err error
-		var save *state.Item
+		var save *aftercare.Customer
 		var m []aftercare.Message
 		var e []aftercare.Event
-		switch kind {
-		case state.ItemCustomer:
-			m, save, err = r.customer(ctx, it)
-		case state.ItemShipment:
-			e, err = r.shipment(it)
-		case state.ItemOrder:
-			e, err = r.order(it)
+		switch {
+		case it.Customer != nil:
+			m, save, err = r.customer(ctx, it.Customer)
+		case it.Shipment != nil:
+			e = r.shipment(it.Shipment)
+		case it.Order != nil:
+			e = r.order(it.Order)
 		}
 		if err != nil {
 			return err
@@ -298,7 +297,7 @@ func (r *run) page(ctx context.Context, kind string, items []state.Item) error {
 		r.pending = append(r.pending, m...)
 		r.queued += len(m)
 		if save != nil {
-			r.saves = append(r.saves, pendingSave{item: *save, after: r.queued})
+			r.saves = append(r.saves, pendingSave{item: state.Entity{Customer: save}, after: r.queued})
 		}
 	}
 	if len(evs) > 0 {
@@ -334,7 +333,7 @@ func (r *run) flush(ctx context.Context, all bool) error {
 		r.sent += n
 		r.res.Messages += n
 	}
-	var ready []state.Item
+	var ready []state.Entity
 	keep := r.saves[:0]
 	for _, s := range r.saves {
 		if s.after > r.sent {
@@ -353,7 +352,7 @@ const saveParallel = 8
 // save writes items back, a few at a time. A conflict means the processor
 // changed the item meanwhile: it is due again if it should be, and the next
 // run decides afresh.
-func (r *run) save(ctx context.Context, items []state.Item) error {
+func (r *run) save(ctx context.Context, items []state.Entity) error {
 	errs := make([]error, len(items))
 	sem := make(chan struct{}, saveParallel)
 	var wg sync.WaitGroup
@@ -373,12 +372,9 @@ func (r *run) save(ctx context.Context, items []state.Item) error {
 }
 
 // customer decides a due customer's lifecycle work.
-func (r *run) customer(ctx context.Context, it state.Item) ([]aftercare.Message, *state.Item, error) {
-	c := &aftercare.Customer{}
-	if err := json.Unmarshal(it.Doc, c); err != nil {
-		return nil, nil, fmt.Errorf("customer %s/%s: %w", it.Shop, it.ID, err)
-	}
-	c.Version = it.Version
+// It returns the customer to write back when something changed (c is the
+// store's fresh copy, so it is changed in place).
+func (r *run) customer(ctx context.Context, c *aftercare.Customer) ([]aftercare.Message, *aftercare.Customer, error) {
 	st, err := r.c.Settings.Settings(ctx, c.Shop)
 	if err != nil {
 		return nil, nil, err
@@ -429,11 +425,7 @@ func (r *run) customer(ctx context.Context, it state.Item) ([]aftercare.Message,
 	if !changed && c.ExamineAt.Equal(before) {
 		return msgs, nil, nil
 	}
-	doc, err := json.Marshal(c)
-	if err != nil {
-		return nil, nil, err
-	}
-	return msgs, &state.Item{Key: it.Key, Doc: doc, Version: it.Version, DueAt: c.ExamineAt}, nil
+	return msgs, c, nil
 }
 
 func (r *run) outOfStock(ctx context.Context, shop string) (map[string]bool, error) {
@@ -451,16 +443,12 @@ func (r *run) outOfStock(ctx context.Context, shop string) (map[string]bool, err
 
 // shipment asks the processor to open a delay playbook for a parcel that has
 // been moving without a scan for too long.
-func (r *run) shipment(it state.Item) ([]aftercare.Event, error) {
+func (r *run) shipment(s *aftercare.Shipment) []aftercare.Event {
 	counts := r.res.Checks[CheckStalled]
-	s := &aftercare.Shipment{}
-	if err := json.Unmarshal(it.Doc, s); err != nil {
-		return nil, fmt.Errorf("shipment %s: %w", it.ID, err)
-	}
 	counts.Examined++
 	if !s.Linked() || s.Exception != "" || (s.Status != aftercare.StatusInTransit && s.Status != aftercare.StatusOutForDelivery) {
 		counts.skip("parcel moved on")
-		return nil, nil
+		return nil
 	}
 	days := int(r.now.Sub(s.LastScanAt).Hours() / 24)
 	counts.Queued++
@@ -470,21 +458,17 @@ func (r *run) shipment(it state.Item) ([]aftercare.Event, error) {
 		At: r.now, Received: r.now,
 		Overdue: &aftercare.Overdue{OrderID: s.OrderID, Shipment: s.Key, Since: s.LastScanAt,
 			What: fmt.Sprintf("no carrier scan for %d days", days)},
-	}}, nil
+	}}
 }
 
 // order asks the processor to open a delay playbook for a paid order not
 // shipped by its promise.
-func (r *run) order(it state.Item) ([]aftercare.Event, error) {
+func (r *run) order(o *aftercare.Order) []aftercare.Event {
 	counts := r.res.Checks[CheckStalled]
-	o := &aftercare.Order{}
-	if err := json.Unmarshal(it.Doc, o); err != nil {
-		return nil, fmt.Errorf("order %s/%s: %w", it.Shop, it.ID, err)
-	}
 	counts.Examined++
 	if o.PaidAt.IsZero() || o.Cancelled() || o.Shipped() {
 		counts.skip("order shipped or cancelled")
-		return nil, nil
+		return nil
 	}
 	counts.Queued++
 	return []aftercare.Event{{
@@ -492,7 +476,7 @@ func (r *run) order(it state.Item) ([]aftercare.Event, error) {
 		Kind: aftercare.EventOverdue, Source: aftercare.SourceAftercare, Topic: "overdue", Shop: o.Shop,
 		At: r.now, Received: r.now,
 		Overdue: &aftercare.Overdue{OrderID: o.ID, Since: o.PaidAt, What: "paid but not shipped by " + o.PromiseAt.Format("Mon Jan 2")},
-	}}, nil
+	}}
 }
 
 func contains(list []string, v string) bool {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/dynamo"
+	"github.com/aftercare/aftercare/internal/dynamo/dynamotest"
 	"github.com/aftercare/aftercare/internal/lifecycle"
 	"github.com/aftercare/aftercare/internal/memstore"
 	"github.com/aftercare/aftercare/internal/obs"
@@ -35,16 +36,16 @@ type store interface {
 	state.Store
 	lifecycle.Store
 	ShopSettings(ctx context.Context, shop string) ([]byte, error)
-	PutAll(ctx context.Context, items []state.Item) error
+	PutAll(ctx context.Context, items []state.Entity) error
 }
 
 // env wires the processor (to build state the way production does) and the
 // checker to a store and queues: in memory (fast tier) or DynamoDB Local and
 // moto (emulator tier).
 type env struct {
-	stack   *testenv.Stack   // emulator tier only
-	db      *dynamo.Counting // emulator tier only
-	out     *memOutbox       // fast tier only
+	stack   *testenv.Stack       // emulator tier only
+	db      *dynamotest.Counting // emulator tier only
+	out     *memOutbox           // fast tier only
 	store   store
 	proc    *state.Processor
 	checker *lifecycle.Checker
@@ -80,7 +81,7 @@ func (e *env) wire(t testing.TB, st store, outbox lifecycle.Outbox, procOut stat
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	s := testenv.Fresh(t)
-	e := &env{stack: s, db: dynamo.NewCounting(s.DB)}
+	e := &env{stack: s, db: dynamotest.NewCounting(s.DB)}
 	outbox := &sqs.Outbox{Messages: &sqs.Queue{API: s.SQS, URL: s.Outbound}, Events: &sqs.Queue{API: s.SQS, URL: s.Inbox}}
 	e.wire(t, &dynamo.Store{DB: e.db, Table: s.Table, Shards: 4, Now: func() time.Time { return e.now }}, outbox, outbox)
 	return e
@@ -310,19 +311,13 @@ func (e *env) settle(t testing.TB, m aftercare.Message, mark string, at time.Tim
 	if err != nil {
 		t.Fatal(err)
 	}
-	it, ok := items[k]
-	if !ok {
+	c := items.Customers[k]
+	if c == nil {
 		t.Fatalf("no customer %s", m.CustomerID)
 	}
-	var c aftercare.Customer
-	if err := json.Unmarshal(it.Doc, &c); err != nil {
-		t.Fatal(err)
-	}
-	c.Version = it.Version
 	c.SetMark(m.Mark, aftercare.Mark{State: mark, At: at, ID: m.ID})
 	c.Refresh(at, aftercare.DefaultSettings())
-	doc, _ := json.Marshal(&c)
-	if err := e.store.Save(context.Background(), state.Item{Key: k, Doc: doc, Version: it.Version, DueAt: c.ExamineAt}); err != nil {
+	if err := e.store.Save(context.Background(), state.Entity{Customer: c}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -2,7 +2,6 @@ package lifecycle_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -42,7 +41,7 @@ func seedCustomers(t testing.TB, e *env, n, due int, now time.Time) {
 	if err := st.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	items := make([]state.Item, 0, n)
+	items := make([]state.Entity, 0, n)
 	for i := 0; i < n; i++ {
 		last := now.Add(-10 * day)
 		if i < due {
@@ -52,8 +51,7 @@ func seedCustomers(t testing.TB, e *env, n, due int, now time.Time) {
 			EmailConsent: aftercare.Consent{State: aftercare.ConsentSubscribed, UpdatedAt: last},
 			Orders:       []aftercare.OrderRef{{ID: fmt.Sprintf("o-%06d", i), At: last, Cents: 3000}}, FirstOrderAt: last, Version: 0}
 		c.Refresh(now.Add(-time.Hour), st)
-		doc, _ := json.Marshal(&c)
-		items = append(items, state.Item{Key: state.Key{Kind: state.ItemCustomer, Shop: c.Shop, ID: c.ID}, Doc: doc, DueAt: c.ExamineAt})
+		items = append(items, state.Entity{Customer: &c})
 	}
 	if err := e.store.PutAll(context.Background(), items); err != nil {
 		t.Fatalf("seed: %v", err)

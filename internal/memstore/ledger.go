@@ -2,7 +2,6 @@ package memstore
 
 import (
 	"context"
-	"encoding/json"
 	"sort"
 	"time"
 
@@ -19,19 +18,11 @@ func (s *Store) State(_ context.Context, shop, customerID, orderID string) (*aft
 	defer s.mu.Unlock()
 	var c *aftercare.Customer
 	var o *aftercare.Order
-	if it, ok := s.items[state.Key{Kind: state.ItemCustomer, Shop: shop, ID: customerID}]; ok && customerID != "" {
-		c = &aftercare.Customer{}
-		if err := json.Unmarshal(it.Doc, c); err != nil {
-			return nil, nil, err
-		}
-		c.Version = it.Version
+	if st, ok := s.items[state.Key{Kind: state.ItemCustomer, Shop: shop, ID: customerID}]; ok && customerID != "" {
+		c = st.read().Customer
 	}
-	if it, ok := s.items[state.Key{Kind: state.ItemOrder, Shop: shop, ID: orderID}]; ok && orderID != "" {
-		o = &aftercare.Order{}
-		if err := json.Unmarshal(it.Doc, o); err != nil {
-			return nil, nil, err
-		}
-		o.Version = it.Version
+	if st, ok := s.items[state.Key{Kind: state.ItemOrder, Shop: shop, ID: orderID}]; ok && orderID != "" {
+		o = st.read().Order
 	}
 	return c, o, nil
 }
@@ -97,14 +88,8 @@ func (s *Store) Record(_ context.Context, r ledger.Record) error {
 	} else if exists && (e.Status == ledger.Sent || e.Status == statusClaimed) {
 		return ledger.ErrClaimed // never overwrite a delivery or a live claim
 	}
-	var item state.Item
+	item := state.Entity{Customer: r.Customer}
 	if r.Customer != nil {
-		doc, err := json.Marshal(r.Customer)
-		if err != nil {
-			return err
-		}
-		item = state.Item{Key: state.Key{Kind: state.ItemCustomer, Shop: r.Customer.Shop, ID: r.Customer.ID}, Doc: doc,
-			Version: r.Customer.Version, DueAt: r.Customer.ExamineAt}
 		if err := s.check(item); err != nil {
 			return ledger.ErrConflict
 		}

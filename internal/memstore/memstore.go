@@ -1,7 +1,9 @@
 // Package memstore is the in-memory twin of the DynamoDB store, for the fast
 // test tier: the same stores of the state engine, the scheduled checks and
 // dispatch, with the same versions, conditions, due index, ledger claims and
-// counters, held in maps behind one mutex. The contract tests in
+// counters, held in maps behind one mutex. Entities are kept as typed copies,
+// copied through their JSON form on the way in and out (as the table's doc
+// attribute holds them), so no caller can alias what is stored. The contract tests in
 // internal/storetest hold both implementations to the same behaviour.
 package memstore
 
@@ -26,7 +28,7 @@ type Store struct {
 	Now       func() time.Time
 
 	mu       sync.Mutex
-	items    map[state.Key]state.Item // Version is the stored version
+	items    map[state.Key]stored
 	dedupe   map[string]*state.Dedupe
 	stock    map[string]map[string]bool
 	counters map[state.Key]map[string]int64
@@ -34,6 +36,37 @@ type Store struct {
 	caps     map[string]capSlot   // shop/customer
 	cursors  map[string]map[string]string
 	settings map[string][]byte
+}
+
+// stored is one entity as the table holds it.
+type stored struct {
+	e       state.Entity // the store's own copy, as written (its Version is the one it was written over)
+	version int64        // the stored version
+	due     time.Time    // as the index keeps it (milliseconds); zero: not in the index
+}
+
+// read returns a caller's copy at the stored version.
+func (st stored) read() state.Entity {
+	e := copyEntity(st.e)
+	e.SetVersion(st.version)
+	return e
+}
+
+// copyEntity copies an entity through its JSON form, as the table's doc
+// attribute round-trips it.
+func copyEntity(e state.Entity) state.Entity {
+	out, ok := state.EntityOf(e.Key().Kind)
+	if !ok {
+		return state.Entity{}
+	}
+	b, err := json.Marshal(e.Body())
+	if err != nil {
+		panic(fmt.Sprintf("memstore: %v", err)) // entities are plain data: this cannot fail
+	}
+	if err := json.Unmarshal(b, out.Body()); err != nil {
+		panic(fmt.Sprintf("memstore: %v", err))
+	}
+	return out
 }
 
 type entry struct {
@@ -50,7 +83,7 @@ type capSlot struct {
 // New returns an empty store.
 func New() *Store {
 	return &Store{
-		items: map[state.Key]state.Item{}, dedupe: map[string]*state.Dedupe{}, stock: map[string]map[string]bool{},
+		items: map[state.Key]stored{}, dedupe: map[string]*state.Dedupe{}, stock: map[string]map[string]bool{},
 		counters: map[state.Key]map[string]int64{}, entries: map[state.Key]*entry{}, caps: map[string]capSlot{},
 		cursors: map[string]map[string]string{}, settings: map[string][]byte{},
 	}
@@ -59,8 +92,8 @@ func New() *Store {
 // maxTransact mirrors DynamoDB's limit on items in one transaction.
 const maxTransact = 100
 
-// Load reads the dedupe record and the items that exist among keys.
-func (s *Store) Load(_ context.Context, dedupeID string, keys []state.Key) (*state.Dedupe, map[state.Key]state.Item, error) {
+// Load reads the dedupe record and the entities that exist among keys.
+func (s *Store) Load(_ context.Context, dedupeID string, keys []state.Key) (*state.Dedupe, *state.Loaded, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var d *state.Dedupe
@@ -69,38 +102,19 @@ func (s *Store) Load(_ context.Context, dedupeID string, keys []state.Key) (*sta
 			d = cloneDedupe(got)
 		}
 	}
-	out := make(map[state.Key]state.Item, len(keys))
+	out := state.NewLoaded()
 	for _, k := range keys {
-		if it, ok := s.get(k); ok {
-			out[k] = it
+		if k.Kind == state.ItemStock {
+			if set, ok := s.stock[k.Shop]; ok {
+				out.Stock[k.Shop] = copySet(set)
+			}
+			continue
+		}
+		if st, ok := s.items[k]; ok {
+			out.Add(st.read())
 		}
 	}
 	return d, out, nil
-}
-
-// get returns an item as a reader sees it; the stock set reads as a JSON list,
-// ledger and counters items as bare keys (their content has its own readers).
-func (s *Store) get(k state.Key) (state.Item, bool) {
-	switch k.Kind {
-	case state.ItemStock:
-		set, ok := s.stock[k.Shop]
-		if !ok {
-			return state.Item{}, false
-		}
-		doc, _ := json.Marshal(sortedSet(set))
-		return state.Item{Key: k, Doc: doc}, true
-	case state.ItemLedger:
-		_, ok := s.entries[k]
-		return state.Item{Key: k}, ok
-	case state.ItemCounters:
-		_, ok := s.counters[k]
-		return state.Item{Key: k}, ok
-	}
-	it, ok := s.items[k]
-	if ok {
-		it.Doc = append([]byte(nil), it.Doc...)
-	}
-	return it, ok
 }
 
 // Commit applies c atomically: every condition is checked before anything is written.
@@ -130,16 +144,19 @@ func (s *Store) Commit(_ context.Context, c *state.Commit) error {
 			return state.ErrDuplicate
 		}
 	}
-	for i, it := range c.Puts {
-		if err := s.check(it); err != nil {
+	for i, e := range c.Puts {
+		if e.Body() == nil {
+			return fmt.Errorf("memstore: an empty entity cannot be written (item %d)", i)
+		}
+		if err := s.check(e); err != nil {
 			return fmt.Errorf("%w (item %d)", err, i)
 		}
 	}
 	if c.Dedupe != nil {
 		s.dedupe[c.Dedupe.ID] = cloneDedupe(c.Dedupe)
 	}
-	for _, it := range c.Puts {
-		s.put(it)
+	for _, e := range c.Puts {
+		s.put(e)
 	}
 	s.delete(c.Deletes)
 	for shop, vs := range c.StockOut {
@@ -173,29 +190,23 @@ func (s *Store) Commit(_ context.Context, c *state.Commit) error {
 
 // check is the optimistic condition: version 0 must not exist, a positive
 // version must still be stored, a negative one writes unconditionally.
-func (s *Store) check(it state.Item) error {
-	cur, exists := s.items[it.Key]
-	switch {
-	case it.Version == 0 && exists:
+func (s *Store) check(e state.Entity) error {
+	cur, exists := s.items[e.Key()]
+	switch v := e.Version(); {
+	case v == 0 && exists:
 		return state.ErrConflict
-	case it.Version > 0 && (!exists || cur.Version != it.Version):
+	case v > 0 && (!exists || cur.version != v):
 		return state.ErrConflict
 	}
 	return nil
 }
 
-func (s *Store) put(it state.Item) {
-	v := it.Version + 1
-	if it.Version < 0 {
-		v = 1
+func (s *Store) put(e state.Entity) {
+	st := stored{e: copyEntity(e), version: max(e.Version(), 0) + 1}
+	if at := e.DueAt(); !at.IsZero() {
+		st.due = at.UTC().Truncate(time.Millisecond) // the index keeps milliseconds
 	}
-	it.Version = v
-	it.Doc = append([]byte(nil), it.Doc...)
-	it.DueAt = it.DueAt.UTC().Truncate(time.Millisecond) // the index keeps milliseconds
-	if !it.ExpiresAt.IsZero() {
-		it.ExpiresAt = time.Unix(it.ExpiresAt.Unix(), 0).UTC() // the TTL attribute keeps seconds
-	}
-	s.items[it.Key] = it
+	s.items[e.Key()] = st
 }
 
 func (s *Store) delete(keys []state.Key) {
@@ -215,34 +226,37 @@ func (s *Store) delete(keys []state.Key) {
 	}
 }
 
-// PutAll writes items unconditionally (bulk loaders).
-func (s *Store) PutAll(_ context.Context, items []state.Item) error {
+// PutAll writes entities unconditionally (bulk loaders).
+func (s *Store) PutAll(_ context.Context, items []state.Entity) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, it := range items {
-		s.put(it)
+	for _, e := range items {
+		s.put(e)
 	}
 	return nil
 }
 
 // Waiting lists the orders waiting for a variant, in key order.
-func (s *Store) Waiting(_ context.Context, shop, variant string) ([]state.Item, error) {
+func (s *Store) Waiting(_ context.Context, shop, variant string) ([]*state.Wait, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []state.Item
+	var keys []state.Key
 	for k := range s.items {
 		if k.Kind == state.ItemWait && k.Shop == shop && strings.HasPrefix(k.ID, variant+"#") {
-			it, _ := s.get(k)
-			out = append(out, it)
+			keys = append(keys, k)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	sortKeys(keys)
+	out := make([]*state.Wait, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, s.items[k].read().Wait)
+	}
 	return out, nil
 }
 
-// EachShopItem calls fn for every entity of a shop (not under the lock, so fn
-// may write).
-func (s *Store) EachShopItem(_ context.Context, shop string, fn func(state.Item) error) error {
+// EachShopItem calls fn for every item of a shop, with the entity when it is
+// one (not under the lock, so fn may write).
+func (s *Store) EachShopItem(_ context.Context, shop string, fn func(state.Key, state.Entity) error) error {
 	s.mu.Lock()
 	var keys []state.Key
 	for k := range s.items {
@@ -267,19 +281,15 @@ func (s *Store) EachShopItem(_ context.Context, shop string, fn func(state.Item)
 		keys = append(keys, state.Key{Kind: state.ItemSettings, Shop: shop})
 	}
 	sortKeys(keys)
-	items := make([]state.Item, 0, len(keys))
-	for _, k := range keys {
-		it, ok := s.get(k)
-		if k.Kind == state.ItemSettings {
-			it, ok = state.Item{Key: k, Doc: append([]byte(nil), s.settings[shop]...)}, true
-		}
-		if ok {
-			items = append(items, it)
+	entities := make([]state.Entity, len(keys))
+	for i, k := range keys {
+		if st, ok := s.items[k]; ok {
+			entities[i] = st.read()
 		}
 	}
 	s.mu.Unlock()
-	for _, it := range items {
-		if err := fn(it); err != nil {
+	for i, k := range keys {
+		if err := fn(k, entities[i]); err != nil {
 			return err
 		}
 	}
@@ -325,60 +335,64 @@ type cursor struct {
 	Key state.Key `json:"key"`
 }
 
-func dueLess(a, b state.Item) bool {
-	if !a.DueAt.Equal(b.DueAt) {
-		return a.DueAt.Before(b.DueAt)
+func dueLess(at time.Time, k state.Key, bt time.Time, bk state.Key) bool {
+	if !at.Equal(bt) {
+		return at.Before(bt)
 	}
-	return keyLess(a.Key, b.Key)
+	return keyLess(k, bk)
 }
 
-// Due reads one page of the items of a kind due up to a time in one shard,
-// oldest due first.
-func (s *Store) Due(_ context.Context, kind string, shard int, upTo time.Time, after string, limit int) ([]state.Item, string, error) {
-	var from *state.Item
+// Due reads one page of the entities of a kind due up to a time in one
+// shard, oldest due first.
+func (s *Store) Due(_ context.Context, kind string, shard int, upTo time.Time, after string, limit int) ([]state.Entity, string, error) {
+	var from *cursor
 	if after != "" {
-		var c cursor
-		if err := json.Unmarshal([]byte(after), &c); err != nil {
+		from = &cursor{}
+		if err := json.Unmarshal([]byte(after), from); err != nil {
 			return nil, "", err
 		}
-		from = &state.Item{Key: c.Key, DueAt: c.At}
 	}
 	upTo = upTo.UTC().Truncate(time.Millisecond)
+	type dueItem struct {
+		key state.Key
+		st  stored
+	}
 	s.mu.Lock()
-	var due []state.Item
-	for k, it := range s.items {
-		if k.Kind != kind || it.DueAt.IsZero() || it.DueAt.After(upTo) || s.shardOf(k) != shard {
+	var due []dueItem
+	for k, st := range s.items {
+		if k.Kind != kind || st.due.IsZero() || st.due.After(upTo) || s.shardOf(k) != shard {
 			continue
 		}
-		if from != nil && !dueLess(*from, it) {
+		if from != nil && !dueLess(from.At, from.Key, st.due, k) {
 			continue
 		}
-		due = append(due, it)
+		due = append(due, dueItem{k, st})
 	}
 	s.mu.Unlock()
-	sort.Slice(due, func(i, j int) bool { return dueLess(due[i], due[j]) })
+	sort.Slice(due, func(i, j int) bool { return dueLess(due[i].st.due, due[i].key, due[j].st.due, due[j].key) })
 	limit = max(limit, 1)
 	next := ""
 	if len(due) >= limit {
 		due = due[:limit]
 		last := due[len(due)-1]
-		b, _ := json.Marshal(cursor{At: last.DueAt, Key: last.Key})
+		b, _ := json.Marshal(cursor{At: last.st.due, Key: last.key})
 		next = string(b)
 	}
-	for i := range due {
-		due[i].Doc = append([]byte(nil), due[i].Doc...)
+	out := make([]state.Entity, len(due))
+	for i, d := range due {
+		out[i] = d.st.read()
 	}
-	return due, next, nil
+	return out, next, nil
 }
 
-// Save writes an item back if its version is still the one read.
-func (s *Store) Save(_ context.Context, it state.Item) error {
+// Save writes an entity back if its version is still the one read.
+func (s *Store) Save(_ context.Context, e state.Entity) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.check(it); err != nil {
+	if err := s.check(e); err != nil {
 		return err
 	}
-	s.put(it)
+	s.put(e)
 	return nil
 }
 
@@ -386,11 +400,7 @@ func (s *Store) Save(_ context.Context, it state.Item) error {
 func (s *Store) OutOfStock(_ context.Context, shop string) (map[string]bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := map[string]bool{}
-	for v := range s.stock[shop] {
-		out[v] = true
-	}
-	return out, nil
+	return copySet(s.stock[shop]), nil
 }
 
 // Cursors reads where a cut-short run of a check stopped.
@@ -445,6 +455,14 @@ func cloneDedupe(d *state.Dedupe) *state.Dedupe {
 	return out
 }
 
+func copySet(set map[string]bool) map[string]bool {
+	out := make(map[string]bool, len(set))
+	for v := range set {
+		out[v] = true
+	}
+	return out
+}
+
 func sortedSet(set map[string]bool) []string {
 	out := make([]string, 0, len(set))
 	for v := range set {
@@ -468,19 +486,24 @@ func sortKeys(keys []state.Key) {
 	sort.Slice(keys, func(i, j int) bool { return keyLess(keys[i], keys[j]) })
 }
 
-// Items lists every stored entity with its version and due time, the stock
-// sets as JSON lists (what a scan of the table would show; for tests).
-func (s *Store) Items() []state.Item {
+// Item is one stored item as a scan of the table would show it (for tests).
+type Item struct {
+	Key      state.Key
+	Entity   state.Entity // at its stored version; zero for a stock set
+	Variants []string     // a stock set's variants, sorted
+	DueAt    time.Time    // as the due index keeps it
+}
+
+// Items lists every stored entity and stock set, by key (for tests).
+func (s *Store) Items() []Item {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []state.Item
-	for k := range s.items {
-		it, _ := s.get(k)
-		out = append(out, it)
+	var out []Item
+	for k, st := range s.items {
+		out = append(out, Item{Key: k, Entity: st.read(), DueAt: st.due})
 	}
-	for shop := range s.stock {
-		it, _ := s.get(state.Key{Kind: state.ItemStock, Shop: shop})
-		out = append(out, it)
+	for shop, set := range s.stock {
+		out = append(out, Item{Key: state.Key{Kind: state.ItemStock, Shop: shop}, Variants: sortedSet(set)})
 	}
 	sort.Slice(out, func(i, j int) bool { return keyLess(out[i].Key, out[j].Key) })
 	return out

@@ -58,13 +58,13 @@ func customerIDs(r *aftercare.PrivacyRequest) []string {
 }
 
 // related loads a privacy request's customers, their orders and the orders'
-// parcels.
-func (p *Processor) related(ctx context.Context, shop string, r *aftercare.PrivacyRequest) (map[Key]Item, []Key, error) {
+// parcels and waiting entries.
+func (p *Processor) related(ctx context.Context, shop string, r *aftercare.PrivacyRequest) (*Loaded, []Key, error) {
 	var keys []Key
 	for _, id := range customerIDs(r) {
 		keys = append(keys, Key{ItemCustomer, shop, id})
 	}
-	_, customers, err := p.Store.Load(ctx, "", keys)
+	_, all, err := p.Store.Load(ctx, "", keys)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -72,13 +72,7 @@ func (p *Processor) related(ctx context.Context, shop string, r *aftercare.Priva
 	for _, id := range r.Orders {
 		orders[id] = true
 	}
-	all := map[Key]Item{}
-	for k, it := range customers {
-		all[k] = it
-		var c aftercare.Customer
-		if err := json.Unmarshal(it.Doc, &c); err != nil {
-			return nil, nil, err
-		}
+	for _, c := range all.Customers {
 		for _, ref := range c.Orders {
 			orders[ref.ID] = true
 		}
@@ -90,16 +84,12 @@ func (p *Processor) related(ctx context.Context, shop string, r *aftercare.Priva
 	sortKeys(keys)
 	// The store chunks large loads itself (BatchGetItem takes 100 keys).
 	var ships []Key
-	items, err := p.load(ctx, keys)
+	found, err := p.load(ctx, keys)
 	if err != nil {
 		return nil, nil, err
 	}
-	for k, it := range items {
-		all[k] = it
-		var o aftercare.Order
-		if err := json.Unmarshal(it.Doc, &o); err != nil {
-			return nil, nil, err
-		}
+	all.merge(found)
+	for _, o := range found.Orders {
 		for key := range o.Shipments {
 			ships = append(ships, Key{ItemShipment, "", key})
 		}
@@ -108,18 +98,26 @@ func (p *Processor) related(ctx context.Context, shop string, r *aftercare.Priva
 		}
 	}
 	sortKeys(ships)
-	if items, err = p.load(ctx, ships); err != nil {
+	if found, err = p.load(ctx, ships); err != nil {
 		return nil, nil, err
 	}
-	for k, it := range items {
-		all[k] = it
-	}
-	out := make([]Key, 0, len(all))
-	for k := range all {
-		out = append(out, k)
+	all.merge(found)
+	var out []Key
+	for _, m := range []map[Key]bool{keysOf(all.Customers), keysOf(all.Orders), keysOf(all.Shipments), keysOf(all.Waits)} {
+		for k := range m {
+			out = append(out, k)
+		}
 	}
 	sortKeys(out)
 	return all, out, nil
+}
+
+func keysOf[V any](m map[Key]V) map[Key]bool {
+	out := make(map[Key]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
 }
 
 // redactCustomer removes a customer's personal data, orders and parcels and
@@ -141,11 +139,14 @@ func (p *Processor) redactCustomer(ctx context.Context, ev *aftercare.Event) (Re
 	var res Result
 	for _, id := range customerIDs(ev.Privacy) {
 		k := Key{ItemCustomer, ev.Shop, id}
-		tomb := aftercare.Customer{Shop: ev.Shop, ID: id}
-		tomb.Redact(p.now())
-		doc, _ := json.Marshal(&tomb)
+		version := int64(0)
+		if c := all.Customers[k]; c != nil {
+			version = c.Version
+		}
 		for attempt := 0; ; attempt++ {
-			err := p.Store.Commit(ctx, &Commit{Puts: []Item{{Key: k, Doc: doc, Version: all[k].Version}}})
+			tomb := &aftercare.Customer{Shop: ev.Shop, ID: id, Version: version}
+			tomb.Redact(p.now())
+			err := p.Store.Commit(ctx, &Commit{Puts: []Entity{{Customer: tomb}}})
 			if err == nil {
 				break
 			}
@@ -153,11 +154,14 @@ func (p *Processor) redactCustomer(ctx context.Context, ev *aftercare.Event) (Re
 				return Result{}, err
 			}
 			// Something wrote the customer meanwhile: tombstone the newest version.
-			_, items, lerr := p.Store.Load(ctx, "", []Key{k})
+			_, found, lerr := p.Store.Load(ctx, "", []Key{k})
 			if lerr != nil {
 				return Result{}, lerr
 			}
-			all[k] = items[k]
+			version = 0
+			if c := found.Customers[k]; c != nil {
+				version = c.Version
+			}
 		}
 		res.Changes = append(res.Changes, Change{Type: CustomerRedacted, Shop: ev.Shop, CustomerID: id, At: p.now()})
 	}
@@ -169,18 +173,14 @@ func (p *Processor) redactCustomer(ctx context.Context, ev *aftercare.Event) (Re
 func (p *Processor) redactShop(ctx context.Context, ev *aftercare.Event) (Result, error) {
 	var keys []Key
 	seen := map[Key]bool{}
-	err := p.Store.EachShopItem(ctx, ev.Shop, func(it Item) error {
-		keys = append(keys, it.Key)
-		if it.Kind == ItemOrder {
-			var o aftercare.Order
-			if err := json.Unmarshal(it.Doc, &o); err != nil {
-				return err
-			}
+	err := p.Store.EachShopItem(ctx, ev.Shop, func(k Key, e Entity) error {
+		keys = append(keys, k)
+		if o := e.Order; o != nil {
 			for key := range o.Shipments {
-				k := Key{ItemShipment, "", key}
-				if !seen[k] {
-					seen[k] = true
-					keys = append(keys, k)
+				sk := Key{ItemShipment, "", key}
+				if !seen[sk] {
+					seen[sk] = true
+					keys = append(keys, sk)
 				}
 			}
 		}
@@ -202,22 +202,23 @@ func (p *Processor) exportCustomer(ctx context.Context, ev *aftercare.Event) (Re
 	if err != nil {
 		return Result{}, err
 	}
+	// The export is the merchant's data_request document (a message body),
+	// not the stored form: the store's encoding stays the store's.
 	export := struct {
-		Shop      string            `json:"shop"`
-		RequestID string            `json:"data_request_id,omitempty"`
-		Customers []json.RawMessage `json:"customers"`
-		Orders    []json.RawMessage `json:"orders"`
-		Shipments []json.RawMessage `json:"shipments"`
-	}{Shop: ev.Shop, RequestID: ev.Privacy.DataRequestID, Customers: []json.RawMessage{}, Orders: []json.RawMessage{}, Shipments: []json.RawMessage{}}
+		Shop      string                `json:"shop"`
+		RequestID string                `json:"data_request_id,omitempty"`
+		Customers []*aftercare.Customer `json:"customers"`
+		Orders    []*aftercare.Order    `json:"orders"`
+		Shipments []*aftercare.Shipment `json:"shipments"`
+	}{Shop: ev.Shop, RequestID: ev.Privacy.DataRequestID, Customers: []*aftercare.Customer{}, Orders: []*aftercare.Order{}, Shipments: []*aftercare.Shipment{}}
 	for _, k := range keys {
-		doc := json.RawMessage(all[k].Doc)
 		switch k.Kind {
 		case ItemCustomer:
-			export.Customers = append(export.Customers, doc)
+			export.Customers = append(export.Customers, all.Customers[k])
 		case ItemOrder:
-			export.Orders = append(export.Orders, doc)
+			export.Orders = append(export.Orders, all.Orders[k])
 		case ItemShipment:
-			export.Shipments = append(export.Shipments, doc)
+			export.Shipments = append(export.Shipments, all.Shipments[k])
 		}
 	}
 	b, err := json.Marshal(export)
@@ -243,11 +244,7 @@ func (p *Processor) restock(ctx context.Context, ev *aftercare.Event) (Result, e
 		return Result{}, err
 	}
 	evs := make([]aftercare.Event, 0, len(waits))
-	for _, it := range waits {
-		var w Wait
-		if err := json.Unmarshal(it.Doc, &w); err != nil {
-			return Result{}, err
-		}
+	for _, w := range waits {
 		evs = append(evs, aftercare.Event{
 			ID:   "aftercare:restocked:" + ev.Shop + ":" + w.VariantID + ":" + w.OrderID + ":" + aftercare.TimeKey(ev.At),
 			Kind: aftercare.EventRestocked, Source: aftercare.SourceAftercare, Topic: "restocked",
@@ -262,9 +259,9 @@ func (p *Processor) restock(ctx context.Context, ev *aftercare.Event) (Result, e
 	return Result{Notes: []string{"waiting orders: " + strconv.Itoa(len(evs))}}, nil
 }
 
-func (p *Processor) load(ctx context.Context, keys []Key) (map[Key]Item, error) {
+func (p *Processor) load(ctx context.Context, keys []Key) (*Loaded, error) {
 	if len(keys) == 0 {
-		return nil, nil
+		return NewLoaded(), nil
 	}
 	_, items, err := p.Store.Load(ctx, "", keys)
 	return items, err

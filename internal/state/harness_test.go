@@ -18,6 +18,7 @@ import (
 
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/dynamo"
+	"github.com/aftercare/aftercare/internal/dynamo/dynamotest"
 	"github.com/aftercare/aftercare/internal/memstore"
 	"github.com/aftercare/aftercare/internal/obs"
 	"github.com/aftercare/aftercare/internal/rules"
@@ -32,10 +33,10 @@ func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 // env is a processor wired to a store and an outbox, with a fixed clock:
 // the in-memory store (fast tier) or DynamoDB Local and moto (emulator tier).
 type env struct {
-	stack *testenv.Stack   // emulator tier only
-	db    *dynamo.Counting // emulator tier only
-	mem   *memstore.Store  // fast tier only
-	out   *memOutbox       // fast tier only
+	stack *testenv.Stack       // emulator tier only
+	db    *dynamotest.Counting // emulator tier only
+	mem   *memstore.Store      // fast tier only
+	out   *memOutbox           // fast tier only
 	store state.Store
 	proc  *state.Processor
 	now   time.Time
@@ -72,7 +73,7 @@ func newProcessor(e *env, store state.Store, outbox state.Outbox, load func(cont
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	s := testenv.Fresh(t)
-	e := &env{stack: s, db: dynamo.NewCounting(s.DB), now: clock}
+	e := &env{stack: s, db: dynamotest.NewCounting(s.DB), now: clock}
 	store := &dynamo.Store{DB: e.db, Table: s.Table, Shards: 4, Now: func() time.Time { return e.now }}
 	e.store = store
 	e.proc = newProcessor(e, store, &sqs.Outbox{
@@ -181,19 +182,19 @@ func memDump(t *testing.T, s *memstore.Store) map[string]map[string]any {
 	for _, it := range s.Items() {
 		k := tableKey(it.Key)
 		doc := map[string]any{}
-		if it.Kind == state.ItemStock {
-			var vs []string
-			if err := json.Unmarshal(it.Doc, &vs); err != nil {
-				t.Fatal(err)
+		if it.Key.Kind == state.ItemStock {
+			if len(it.Variants) > 0 {
+				doc["@variants"] = it.Variants
 			}
-			if len(vs) > 0 {
-				doc["@variants"] = vs
-			}
-		} else if len(it.Doc) > 0 {
-			if err := json.Unmarshal(it.Doc, &doc); err != nil {
+		} else {
+			b, err := json.Marshal(it.Entity.Body())
+			if err != nil {
 				t.Fatalf("%s: %v", k, err)
 			}
-			doc["@version"] = fmt.Sprint(it.Version)
+			if err := json.Unmarshal(b, &doc); err != nil {
+				t.Fatalf("%s: %v", k, err)
+			}
+			doc["@version"] = fmt.Sprint(it.Entity.Version())
 		}
 		if !it.DueAt.IsZero() {
 			doc["@due"] = it.DueAt.Format(time.RFC3339Nano)

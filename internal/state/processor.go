@@ -108,9 +108,7 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event, redelivere
 			for _, k := range keys {
 				t.loaded[k] = true
 			}
-			for k, it := range items {
-				t.docs[k] = it
-			}
+			t.docs.merge(items)
 		}
 		for shop := range t.needSet {
 			s, err := p.Settings.Settings(ctx, shop)
@@ -122,11 +120,8 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event, redelivere
 		t.reset()
 		step(t)
 	}
-	if t.err != nil {
-		return Result{}, t.err
-	}
 	msgs := p.Rules.Messages(t.changes, now)
-	puts, err := t.items()
+	puts, err := t.puts()
 	if err != nil {
 		return Result{}, err
 	}

@@ -32,14 +32,209 @@ type Key struct {
 	ID   string
 }
 
-// Item is one stored entity as JSON, with its optimistic version and what the
-// store indexes: when scheduled checks must look at it, and when it expires.
-type Item struct {
-	Key
-	Doc       []byte
-	Version   int64     // as loaded; 0 means it did not exist
-	DueAt     time.Time // zero: not in the due index
-	ExpiresAt time.Time // zero: kept
+// Entity is one stored entity, typed: exactly one field is set. What the
+// store needs beside the body travels on the entity itself: its optimistic
+// Version as loaded (0: it must not exist yet; negative: write
+// unconditionally), its due time (ExamineAt; zero keeps it out of the due
+// index) and, for a parcel, when it expires (ExpiresAt). Encoding is the
+// store's business.
+type Entity struct {
+	Order     *aftercare.Order
+	Customer  *aftercare.Customer
+	Shipment  *aftercare.Shipment
+	Inventory *Inventory
+	Wait      *Wait
+}
+
+// Key names the entity's item.
+func (e Entity) Key() Key {
+	switch {
+	case e.Order != nil:
+		return Key{ItemOrder, e.Order.Shop, e.Order.ID}
+	case e.Customer != nil:
+		return Key{ItemCustomer, e.Customer.Shop, e.Customer.ID}
+	case e.Shipment != nil:
+		return Key{ItemShipment, "", e.Shipment.Key}
+	case e.Inventory != nil:
+		return Key{ItemInventory, e.Inventory.Shop, e.Inventory.ID}
+	case e.Wait != nil:
+		return Key{ItemWait, e.Wait.Shop, e.Wait.VariantID + "#" + e.Wait.OrderID}
+	}
+	return Key{}
+}
+
+// Version is the version the entity was loaded at.
+func (e Entity) Version() int64 {
+	switch {
+	case e.Order != nil:
+		return e.Order.Version
+	case e.Customer != nil:
+		return e.Customer.Version
+	case e.Shipment != nil:
+		return e.Shipment.Version
+	case e.Inventory != nil:
+		return e.Inventory.Version
+	case e.Wait != nil:
+		return e.Wait.Version
+	}
+	return 0
+}
+
+// SetVersion sets the version (stores set the stored one on what they read).
+func (e Entity) SetVersion(v int64) {
+	switch {
+	case e.Order != nil:
+		e.Order.Version = v
+	case e.Customer != nil:
+		e.Customer.Version = v
+	case e.Shipment != nil:
+		e.Shipment.Version = v
+	case e.Inventory != nil:
+		e.Inventory.Version = v
+	case e.Wait != nil:
+		e.Wait.Version = v
+	}
+}
+
+// DueAt is when scheduled checks must look at the entity (zero: never).
+func (e Entity) DueAt() time.Time {
+	switch {
+	case e.Order != nil:
+		return e.Order.ExamineAt
+	case e.Customer != nil:
+		return e.Customer.ExamineAt
+	case e.Shipment != nil:
+		return e.Shipment.ExamineAt
+	}
+	return time.Time{}
+}
+
+// ExpiresAt is when the store may drop the entity (zero: kept).
+func (e Entity) ExpiresAt() time.Time {
+	if e.Shipment != nil {
+		return e.Shipment.ExpiresAt
+	}
+	return time.Time{}
+}
+
+// Body is the entity itself (the one field that is set), or nil.
+func (e Entity) Body() any {
+	switch {
+	case e.Order != nil:
+		return e.Order
+	case e.Customer != nil:
+		return e.Customer
+	case e.Shipment != nil:
+		return e.Shipment
+	case e.Inventory != nil:
+		return e.Inventory
+	case e.Wait != nil:
+		return e.Wait
+	}
+	return nil
+}
+
+// EntityOf returns an empty entity of a kind, ready to be filled by a store;
+// ok is false for kinds that are not entities (ledger, counters, settings, stock).
+func EntityOf(kind string) (Entity, bool) {
+	switch kind {
+	case ItemOrder:
+		return Entity{Order: &aftercare.Order{}}, true
+	case ItemCustomer:
+		return Entity{Customer: &aftercare.Customer{}}, true
+	case ItemShipment:
+		return Entity{Shipment: &aftercare.Shipment{}}, true
+	case ItemInventory:
+		return Entity{Inventory: &Inventory{}}, true
+	case ItemWait:
+		return Entity{Wait: &Wait{}}, true
+	}
+	return Entity{}, false
+}
+
+// Loaded is what a Load found, typed and keyed by id; keys that do not exist
+// are absent. Stock holds a shop's out-of-stock variants when its stock item
+// exists.
+type Loaded struct {
+	Orders    map[Key]*aftercare.Order
+	Customers map[Key]*aftercare.Customer
+	Shipments map[Key]*aftercare.Shipment
+	Inventory map[Key]*Inventory
+	Waits     map[Key]*Wait
+	Stock     map[string]map[string]bool
+}
+
+// NewLoaded returns an empty set.
+func NewLoaded() *Loaded {
+	return &Loaded{
+		Orders: map[Key]*aftercare.Order{}, Customers: map[Key]*aftercare.Customer{}, Shipments: map[Key]*aftercare.Shipment{},
+		Inventory: map[Key]*Inventory{}, Waits: map[Key]*Wait{}, Stock: map[string]map[string]bool{},
+	}
+}
+
+// Add files an entity under its key.
+func (l *Loaded) Add(e Entity) {
+	k := e.Key()
+	switch {
+	case e.Order != nil:
+		l.Orders[k] = e.Order
+	case e.Customer != nil:
+		l.Customers[k] = e.Customer
+	case e.Shipment != nil:
+		l.Shipments[k] = e.Shipment
+	case e.Inventory != nil:
+		l.Inventory[k] = e.Inventory
+	case e.Wait != nil:
+		l.Waits[k] = e.Wait
+	}
+}
+
+// Get returns the entity under k.
+func (l *Loaded) Get(k Key) (Entity, bool) {
+	var e Entity
+	switch k.Kind {
+	case ItemOrder:
+		e.Order = l.Orders[k]
+	case ItemCustomer:
+		e.Customer = l.Customers[k]
+	case ItemShipment:
+		e.Shipment = l.Shipments[k]
+	case ItemInventory:
+		e.Inventory = l.Inventory[k]
+	case ItemWait:
+		e.Wait = l.Waits[k]
+	}
+	return e, e.Body() != nil
+}
+
+// Len counts the entities and stock sets found.
+func (l *Loaded) Len() int {
+	return len(l.Orders) + len(l.Customers) + len(l.Shipments) + len(l.Inventory) + len(l.Waits) + len(l.Stock)
+}
+
+// merge adds what o found.
+func (l *Loaded) merge(o *Loaded) {
+	if o == nil {
+		return
+	}
+	for k, v := range o.Orders {
+		l.Orders[k] = v
+	}
+	for k, v := range o.Customers {
+		l.Customers[k] = v
+	}
+	for k, v := range o.Shipments {
+		l.Shipments[k] = v
+	}
+	for k, v := range o.Inventory {
+		l.Inventory[k] = v
+	}
+	for k, v := range o.Waits {
+		l.Waits[k] = v
+	}
+	for k, v := range o.Stock {
+		l.Stock[k] = v
+	}
 }
 
 // Dedupe is the record that an event was applied, with what it sent, so a
@@ -56,7 +251,7 @@ type Dedupe struct {
 // Commit is one atomic write: the dedupe record plus every state change.
 type Commit struct {
 	Dedupe   *Dedupe
-	Puts     []Item // conditioned on Version (0: must not exist)
+	Puts     []Entity // each conditioned on its Version (0: must not exist; negative: unconditional)
 	Deletes  []Key
 	StockOut map[string][]string // shop -> variants that ran out
 	StockIn  map[string][]string // shop -> variants back in stock
@@ -97,19 +292,22 @@ var (
 	ErrConflict  = errors.New("state changed since it was read")
 )
 
-// Store reads and writes state. Load is one round trip; Commit is one
-// transaction.
+// Store reads and writes state in the domain's types; implementations own
+// encoding, key formats and batch sizes. Load is one round trip (for up to a
+// hundred keys); Commit is one transaction.
 type Store interface {
-	// Load reads the dedupe record (when dedupeID is set) and the items that
-	// exist among keys, with strongly consistent reads.
-	Load(ctx context.Context, dedupeID string, keys []Key) (*Dedupe, map[Key]Item, error)
+	// Load reads the dedupe record (when dedupeID is set) and the entities
+	// that exist among keys, with strongly consistent reads. The result is
+	// the caller's: the store keeps no reference to it.
+	Load(ctx context.Context, dedupeID string, keys []Key) (*Dedupe, *Loaded, error)
 	// Commit writes c atomically: ErrDuplicate if c.Dedupe exists already,
 	// ErrConflict if any put item changed since it was loaded.
 	Commit(ctx context.Context, c *Commit) error
 	// Waiting lists the orders waiting for a variant of a shop.
-	Waiting(ctx context.Context, shop, variant string) ([]Item, error)
-	// EachShopItem calls fn for every item of a shop, page by page.
-	EachShopItem(ctx context.Context, shop string, fn func(Item) error) error
+	Waiting(ctx context.Context, shop, variant string) ([]*Wait, error)
+	// EachShopItem calls fn for every item of a shop, page by page, with the
+	// entity when the item is one (zero for ledger, counters, stock, settings).
+	EachShopItem(ctx context.Context, shop string, fn func(Key, Entity) error) error
 	// Delete removes items (idempotent, batched).
 	Delete(ctx context.Context, keys []Key) error
 }

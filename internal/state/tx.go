@@ -1,20 +1,19 @@
 package state
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
 )
 
-// tx is one attempt at applying one event. It decodes fresh copies of the
-// loaded items on first access, so an attempt that discovers it needs more
+// tx is one attempt at applying one event. It takes fresh copies of the
+// loaded entities on first access, so an attempt that discovers it needs more
 // items can be thrown away and replayed once they are loaded.
 type tx struct {
 	now      time.Time
 	ev       *aftercare.Event
-	docs     map[Key]Item                  // loaded, never mutated
+	docs     *Loaded                       // loaded, never mutated
 	loaded   map[Key]bool                  // asked for (present or known missing)
 	settings map[string]aftercare.Settings // by shop
 
@@ -35,13 +34,12 @@ type tx struct {
 	changes  []Change
 	internal []aftercare.Event
 	notes    []string
-	err      error
 }
 
 func newTx(ev *aftercare.Event, now time.Time) *tx {
 	return &tx{
 		now: now, ev: ev,
-		docs: map[Key]Item{}, loaded: map[Key]bool{}, settings: map[string]aftercare.Settings{},
+		docs: NewLoaded(), loaded: map[Key]bool{}, settings: map[string]aftercare.Settings{},
 	}
 }
 
@@ -55,7 +53,7 @@ func (t *tx) reset() {
 	t.waits = map[Key]*Wait{}
 	t.dirty, t.deletes, t.need, t.needSet = map[Key]bool{}, map[Key]bool{}, map[Key]bool{}, map[string]bool{}
 	t.stockOut, t.stockIn = map[string][]string{}, map[string][]string{}
-	t.changes, t.internal, t.notes, t.err = nil, nil, nil, nil
+	t.changes, t.internal, t.notes = nil, nil, nil
 }
 
 // missing reports whether this attempt asked for anything not loaded yet.
@@ -70,17 +68,6 @@ func (t *tx) want(k Key) bool {
 	return false
 }
 
-func (t *tx) decode(k Key, v any) (int64, bool) {
-	it, ok := t.docs[k]
-	if !ok {
-		return 0, false
-	}
-	if err := json.Unmarshal(it.Doc, v); err != nil && t.err == nil {
-		t.err = fmt.Errorf("decode %s %s/%s: %w", k.Kind, k.Shop, k.ID, err)
-	}
-	return it.Version, true
-}
-
 // order returns the order (a new one if it does not exist), or nil if it is
 // not loaded yet.
 func (t *tx) order(shop, id string) *aftercare.Order {
@@ -91,11 +78,9 @@ func (t *tx) order(shop, id string) *aftercare.Order {
 	if !t.want(k) {
 		return nil
 	}
-	o := &aftercare.Order{}
-	if v, ok := t.decode(k, o); ok {
-		o.Version = v
-	} else {
-		o.Shop, o.ID = shop, id
+	o := clone(t.docs.Orders[k])
+	if o == nil {
+		o = &aftercare.Order{Shop: shop, ID: id}
 	}
 	t.orders[k] = o
 	return o
@@ -109,11 +94,9 @@ func (t *tx) customer(shop, id string) *aftercare.Customer {
 	if !t.want(k) {
 		return nil
 	}
-	c := &aftercare.Customer{}
-	if v, ok := t.decode(k, c); ok {
-		c.Version = v
-	} else {
-		c.Shop, c.ID = shop, id
+	c := clone(t.docs.Customers[k])
+	if c == nil {
+		c = &aftercare.Customer{Shop: shop, ID: id}
 	}
 	t.customers[k] = c
 	return c
@@ -127,11 +110,9 @@ func (t *tx) shipment(key string) *aftercare.Shipment {
 	if !t.want(k) {
 		return nil
 	}
-	s := &aftercare.Shipment{}
-	if v, ok := t.decode(k, s); ok {
-		s.Version = v
-	} else {
-		s.Key = key
+	s := clone(t.docs.Shipments[k])
+	if s == nil {
+		s = &aftercare.Shipment{Key: key}
 	}
 	t.shipments[k] = s
 	return s
@@ -145,11 +126,9 @@ func (t *tx) inventoryItem(shop, id string) *Inventory {
 	if !t.want(k) {
 		return nil
 	}
-	inv := &Inventory{}
-	if v, ok := t.decode(k, inv); ok {
-		inv.Version = v
-	} else {
-		inv.Shop, inv.ID = shop, id
+	inv := clone(t.docs.Inventory[k])
+	if inv == nil {
+		inv = &Inventory{Shop: shop, ID: id}
 	}
 	t.inventory[k] = inv
 	return inv
@@ -164,10 +143,8 @@ func (t *tx) outOfStock(shop string) map[string]bool {
 	if !t.want(k) {
 		return nil
 	}
-	var list []string
-	t.decode(k, &list)
-	set := make(map[string]bool, len(list))
-	for _, v := range list {
+	set := make(map[string]bool, len(t.docs.Stock[shop]))
+	for v := range t.docs.Stock[shop] {
 		set[v] = true
 	}
 	t.stock[shop] = set
@@ -210,9 +187,9 @@ func (t *tx) note(format string, args ...any) {
 	t.notes = append(t.notes, fmt.Sprintf(format, args...))
 }
 
-// items encodes every touched entity, refreshing what the due index and the
+// puts lists every touched entity, refreshing what the due index and the
 // time to live derive from it.
-func (t *tx) items() ([]Item, error) {
+func (t *tx) puts() ([]Entity, error) {
 	keys := make([]Key, 0, len(t.dirty))
 	for k := range t.dirty {
 		if !t.deletes[k] {
@@ -220,23 +197,22 @@ func (t *tx) items() ([]Item, error) {
 		}
 	}
 	sortKeys(keys)
-	out := make([]Item, 0, len(keys))
+	out := make([]Entity, 0, len(keys))
 	for _, k := range keys {
-		it := Item{Key: k}
-		var v any
+		var e Entity
 		switch k.Kind {
 		case ItemOrder:
 			o := t.orders[k]
 			if st, ok := t.settings[o.Shop]; ok {
 				o.Refresh(st)
 			}
-			it.Version, it.DueAt, v = o.Version, o.ExamineAt, o
+			e.Order = o
 		case ItemCustomer:
 			c := t.customers[k]
 			if st, ok := t.settings[c.Shop]; ok {
 				c.Refresh(t.now, st)
 			}
-			it.Version, it.DueAt, v = c.Version, c.ExamineAt, c
+			e.Customer = c
 		case ItemShipment:
 			s := t.shipments[k]
 			st, ok := t.settings[s.Shop]
@@ -244,22 +220,15 @@ func (t *tx) items() ([]Item, error) {
 				st = aftercare.DefaultSettings()
 			}
 			s.Refresh(st)
-			it.Version, it.DueAt, it.ExpiresAt, v = s.Version, s.ExamineAt, s.ExpiresAt, s
+			e.Shipment = s
 		case ItemInventory:
-			inv := t.inventory[k]
-			it.Version, v = inv.Version, inv
+			e.Inventory = t.inventory[k]
 		case ItemWait:
-			w := t.waits[k]
-			it.Version, v = w.Version, w
+			e.Wait = t.waits[k]
 		default:
 			return nil, fmt.Errorf("cannot write a %s item", k.Kind)
 		}
-		doc, err := json.Marshal(v)
-		if err != nil {
-			return nil, err
-		}
-		it.Doc = doc
-		out = append(out, it)
+		out = append(out, e)
 	}
 	return out, nil
 }

@@ -5,11 +5,9 @@ package storetest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
-	"sort"
 	"testing"
 	"time"
 
@@ -30,7 +28,7 @@ type Store interface {
 	Ledger(ctx context.Context, shop string) ([]ledger.Entry, error)
 	ShopSettings(ctx context.Context, shop string) ([]byte, error)
 	PutShopSettings(ctx context.Context, shop string, doc []byte) error
-	PutAll(ctx context.Context, items []state.Item) error
+	PutAll(ctx context.Context, items []state.Entity) error
 }
 
 // Now is the clock the suite's data is dated by (a fixed day long past, so no
@@ -58,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"MarketingCapSlot", capSlot},
 		{"RecordWithCustomer", recordWithCustomer},
 		{"Settings", settingsDocs},
+		{"TypedCopies", typedCopies},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -73,12 +72,20 @@ func key(kind, id string) state.Key {
 	return state.Key{Kind: kind, Shop: shop, ID: id}
 }
 
-func doc(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
+func order(id, name string, version int64) state.Entity {
+	return state.Entity{Order: &aftercare.Order{Shop: shop, ID: id, Name: name, Version: version}}
+}
+
+func inventory(id string, qty int) state.Entity {
+	return state.Entity{Inventory: &state.Inventory{Shop: shop, ID: id, VariantID: "v" + id, ProductQty: &qty}}
+}
+
+func wait(variant, orderID, product string) state.Entity {
+	return state.Entity{Wait: &state.Wait{Shop: shop, VariantID: variant, OrderID: orderID, ProductID: product, Since: Now, Version: -1}}
+}
+
+func customer(id string, due time.Time) state.Entity {
+	return state.Entity{Customer: &aftercare.Customer{Shop: shop, ID: id, Email: id + "@example.org", ExamineAt: due}}
 }
 
 func mustCommit(t *testing.T, s Store, c *state.Commit) {
@@ -88,49 +95,53 @@ func mustCommit(t *testing.T, s Store, c *state.Commit) {
 	}
 }
 
-func load(t *testing.T, s Store, keys ...state.Key) map[state.Key]state.Item {
+func load(t *testing.T, s Store, keys ...state.Key) *state.Loaded {
 	t.Helper()
-	_, items, err := s.Load(ctx, "", keys)
+	_, l, err := s.Load(ctx, "", keys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return items
+	return l
 }
 
 func versions(t *testing.T, s Store) {
 	k := key(state.ItemOrder, "1001")
 	due := Now.Add(3 * time.Hour)
-	mustCommit(t, s, &state.Commit{Puts: []state.Item{{Key: k, Doc: doc(map[string]string{"id": "1001"}), DueAt: due}}})
-	it := load(t, s, k)[k]
-	if it.Version != 1 || string(it.Doc) != `{"id":"1001"}` {
-		t.Fatalf("new item: version %d doc %s, want 1 and the document", it.Version, it.Doc)
+	first := order("1001", "#1001", 0)
+	first.Order.ExamineAt = due
+	mustCommit(t, s, &state.Commit{Puts: []state.Entity{first}})
+	if o := load(t, s, k).Orders[k]; o == nil || o.Version != 1 || o.Name != "#1001" || !o.ExamineAt.Equal(due) {
+		t.Fatalf("new order: %+v, want version 1 and its fields", o)
 	}
-	if err := s.Commit(ctx, &state.Commit{Puts: []state.Item{{Key: k, Doc: doc("again")}}}); !errors.Is(err, state.ErrConflict) {
+	if err := s.Commit(ctx, &state.Commit{Puts: []state.Entity{order("1001", "again", 0)}}); !errors.Is(err, state.ErrConflict) {
 		t.Fatalf("creating an existing item: %v, want ErrConflict", err)
 	}
-	mustCommit(t, s, &state.Commit{Puts: []state.Item{{Key: k, Doc: doc("v2"), Version: 1}}})
-	if err := s.Commit(ctx, &state.Commit{Puts: []state.Item{{Key: k, Doc: doc("late"), Version: 1}}}); !errors.Is(err, state.ErrConflict) {
+	mustCommit(t, s, &state.Commit{Puts: []state.Entity{order("1001", "v2", 1)}})
+	if err := s.Commit(ctx, &state.Commit{Puts: []state.Entity{order("1001", "late", 1)}}); !errors.Is(err, state.ErrConflict) {
 		t.Fatalf("writing over a newer version: %v, want ErrConflict", err)
 	}
-	if err := s.Save(ctx, state.Item{Key: k, Doc: doc("saved"), Version: 1}); !errors.Is(err, state.ErrConflict) {
+	if err := s.Save(ctx, order("1001", "saved", 1)); !errors.Is(err, state.ErrConflict) {
 		t.Fatalf("Save over a newer version: %v, want ErrConflict", err)
 	}
-	if err := s.Save(ctx, state.Item{Key: k, Doc: doc("saved"), Version: 2}); err != nil {
+	if err := s.Save(ctx, order("1001", "saved", 2)); err != nil {
 		t.Fatal(err)
 	}
 	w := key(state.ItemWait, "v1#1001")
-	for i := 0; i < 2; i++ { // version -1: unconditional
-		mustCommit(t, s, &state.Commit{Puts: []state.Item{{Key: w, Doc: doc(i), Version: -1}}})
+	for _, p := range []string{"p0", "p1"} { // version -1: unconditional
+		mustCommit(t, s, &state.Commit{Puts: []state.Entity{wait("v1", "1001", p)}})
 	}
 	got := load(t, s, k, w, key(state.ItemOrder, "missing"))
-	if len(got) != 2 || got[k].Version != 3 || string(got[k].Doc) != `"saved"` || string(got[w].Doc) != "1" {
-		t.Fatalf("after updates: %+v", got)
+	if got.Len() != 2 || got.Orders[k].Version != 3 || got.Orders[k].Name != "saved" || got.Waits[w].ProductID != "p1" || got.Waits[w].Version != 1 {
+		t.Fatalf("after updates: order %+v wait %+v (%d found)", got.Orders[k], got.Waits[w], got.Len())
+	}
+	if e, ok := got.Get(w); !ok || e.Wait == nil || e.Key() != w {
+		t.Fatalf("Get(%v) = %+v %v", w, e, ok)
 	}
 	exp := Now.Add(48 * time.Hour)
 	sk := key(state.ItemShipment, "ups:1Z")
-	mustCommit(t, s, &state.Commit{Puts: []state.Item{{Key: sk, Doc: doc("parcel"), ExpiresAt: exp}}})
-	if got := load(t, s, sk)[sk]; !got.ExpiresAt.Equal(exp) || got.Shop != "" {
-		t.Fatalf("parcel: expires %s, shop %q", got.ExpiresAt, got.Shop)
+	mustCommit(t, s, &state.Commit{Puts: []state.Entity{{Shipment: &aftercare.Shipment{Key: "ups:1Z", Carrier: "ups", ExpiresAt: exp}}}})
+	if got := load(t, s, sk).Shipments[sk]; got == nil || !got.ExpiresAt.Equal(exp) || got.Shop != "" || got.Carrier != "ups" || got.Version != 1 {
+		t.Fatalf("parcel: %+v", got)
 	}
 }
 
@@ -138,20 +149,20 @@ func dedupe(t *testing.T, s Store) {
 	d := &state.Dedupe{ID: "ev-1", Shop: shop, Topic: "orders/paid", At: Now,
 		Outbox: []aftercare.Message{{ID: "m1", Kind: aftercare.KindOrderShipped, Shop: shop}}}
 	k := key(state.ItemOrder, "1")
-	mustCommit(t, s, &state.Commit{Dedupe: d, Puts: []state.Item{{Key: k, Doc: doc(1)}}})
+	mustCommit(t, s, &state.Commit{Dedupe: d, Puts: []state.Entity{order("1", "#1", 0)}})
 	got, items, err := s.Load(ctx, "ev-1", []state.Key{k})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got == nil || got.ID != "ev-1" || len(got.Outbox) != 1 || got.Outbox[0].ID != "m1" || !got.At.Equal(Now) || items[k].Version != 1 {
+	if got == nil || got.ID != "ev-1" || len(got.Outbox) != 1 || got.Outbox[0].ID != "m1" || !got.At.Equal(Now) || items.Orders[k] == nil || items.Orders[k].Version != 1 {
 		t.Fatalf("dedupe record %+v, items %+v", got, items)
 	}
 	other := key(state.ItemOrder, "2")
-	err = s.Commit(ctx, &state.Commit{Dedupe: &state.Dedupe{ID: "ev-1", At: Now}, Puts: []state.Item{{Key: other, Doc: doc(2)}}})
+	err = s.Commit(ctx, &state.Commit{Dedupe: &state.Dedupe{ID: "ev-1", At: Now}, Puts: []state.Entity{order("2", "#2", 0)}})
 	if !errors.Is(err, state.ErrDuplicate) {
 		t.Fatalf("second commit of an event: %v, want ErrDuplicate", err)
 	}
-	if len(load(t, s, other)) != 0 {
+	if load(t, s, other).Len() != 0 {
 		t.Fatal("a duplicate event's change was written")
 	}
 	if got, _, _ := s.Load(ctx, "ev-unknown", nil); got != nil {
@@ -161,17 +172,19 @@ func dedupe(t *testing.T, s Store) {
 
 func conflict(t *testing.T, s Store) {
 	a, b := key(state.ItemOrder, "a"), key(state.ItemCustomer, "b")
-	mustCommit(t, s, &state.Commit{Puts: []state.Item{{Key: b, Doc: doc("b")}}})
+	mustCommit(t, s, &state.Commit{Puts: []state.Entity{customer("b", time.Time{})}})
+	stale := customer("b", time.Time{})
+	stale.Customer.Version, stale.Customer.Email = 7, "changed@example.org"
 	err := s.Commit(ctx, &state.Commit{
 		Dedupe:   &state.Dedupe{ID: "ev-c", At: Now},
-		Puts:     []state.Item{{Key: a, Doc: doc("a")}, {Key: b, Doc: doc("b2"), Version: 7}},
+		Puts:     []state.Entity{order("a", "#a", 0), stale},
 		StockOut: map[string][]string{shop: {"v9"}},
 		Adds:     []state.Add{{Key: key(state.ItemCounters, "day"), Counters: map[string]int64{"orders": 1}}},
 	})
 	if !errors.Is(err, state.ErrConflict) {
 		t.Fatalf("stale version: %v, want ErrConflict", err)
 	}
-	if got := load(t, s, a, b); len(got) != 1 || string(got[b].Doc) != `"b"` {
+	if got := load(t, s, a, b); got.Len() != 1 || got.Customers[b].Email != "b@example.org" {
 		t.Fatalf("a failed commit wrote something: %+v", got)
 	}
 	if d, _, _ := s.Load(ctx, "ev-c", nil); d != nil {
@@ -187,21 +200,19 @@ func conflict(t *testing.T, s Store) {
 
 func deletesAndStock(t *testing.T, s Store) {
 	a, b := key(state.ItemOrder, "a"), key(state.ItemOrder, "b")
-	mustCommit(t, s, &state.Commit{Puts: []state.Item{{Key: a, Doc: doc("a")}, {Key: b, Doc: doc("b")}},
+	mustCommit(t, s, &state.Commit{Puts: []state.Entity{order("a", "#a", 0), order("b", "#b", 0)},
 		StockOut: map[string][]string{shop: {"v1", "v2", "v3"}}})
 	mustCommit(t, s, &state.Commit{Deletes: []state.Key{a}, StockIn: map[string][]string{shop: {"v2"}}})
 	stockKey := key(state.ItemStock, "")
 	got := load(t, s, a, b, stockKey)
-	if _, ok := got[a]; ok || len(got) != 2 {
+	if _, ok := got.Orders[a]; ok || got.Orders[b] == nil || got.Len() != 2 {
 		t.Fatalf("after delete: %+v", got)
 	}
-	var list []string
-	if err := json.Unmarshal(got[stockKey].Doc, &list); err != nil {
-		t.Fatal(err)
+	if !reflect.DeepEqual(got.Stock[shop], map[string]bool{"v1": true, "v3": true}) {
+		t.Fatalf("stock set %v", got.Stock[shop])
 	}
-	sort.Strings(list)
-	if !reflect.DeepEqual(list, []string{"v1", "v3"}) {
-		t.Fatalf("stock item lists %v", list)
+	if none := load(t, s, state.Key{Kind: state.ItemStock, Shop: "other.myshopify.com"}); len(none.Stock) != 0 {
+		t.Fatalf("a shop without a stock item loads %v", none.Stock)
 	}
 	// Out and in for one shop in one commit: both apply.
 	mustCommit(t, s, &state.Commit{StockOut: map[string][]string{shop: {"v4"}}, StockIn: map[string][]string{shop: {"v1"}}})
@@ -213,40 +224,41 @@ func deletesAndStock(t *testing.T, s Store) {
 		t.Fatalf("out of stock %v", out)
 	}
 	many := make([]state.Key, 0, 60)
-	var puts []state.Item
-	for i := range 60 {
+	var puts []state.Entity
+	for i := range 160 { // over one BatchGetItem's 100 keys: the store chunks
 		k := key(state.ItemInventory, fmt.Sprint(i))
 		many = append(many, k)
-		puts = append(puts, state.Item{Key: k, Doc: doc(i)})
+		puts = append(puts, inventory(fmt.Sprint(i), i))
 	}
 	mustCommit(t, s, &state.Commit{Puts: puts[:30]})
-	puts[0].Doc = doc("overwritten") // PutAll writes whether or not the item exists
+	puts[0] = inventory("0", 99) // PutAll writes whether or not the item exists
 	if err := s.PutAll(ctx, puts[:31]); err != nil {
 		t.Fatal(err)
 	}
-	mustCommit(t, s, &state.Commit{Puts: puts[31:]})
-	if got := load(t, s, many[0])[many[0]]; string(got.Doc) != `"overwritten"` {
-		t.Fatalf("PutAll did not overwrite: %s", got.Doc)
+	mustCommit(t, s, &state.Commit{Puts: puts[31:100]})
+	if err := s.PutAll(ctx, puts[100:]); err != nil {
+		t.Fatal(err)
 	}
-	if n := len(load(t, s, many...)); n != 60 {
-		t.Fatalf("loaded %d of 60", n)
+	if got := load(t, s, many[0]).Inventory[many[0]]; got == nil || got.Available() != 99 || got.VariantID != "v0" {
+		t.Fatalf("PutAll did not overwrite: %+v", got)
+	}
+	if got := load(t, s, many...); len(got.Inventory) != 160 || got.Inventory[many[159]].Available() != 159 {
+		t.Fatalf("loaded %d of 160", len(got.Inventory))
 	}
 	if err := s.Delete(ctx, append(many, key(state.ItemOrder, "never-was"))); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(load(t, s, many...)); n != 0 {
+	if n := load(t, s, many...).Len(); n != 0 {
 		t.Fatalf("%d items left after Delete", n)
 	}
 }
 
 func waitingAndShopItems(t *testing.T, s Store) {
-	mustCommit(t, s, &state.Commit{Puts: []state.Item{
-		{Key: key(state.ItemWait, "v1#o1"), Doc: doc("w1"), Version: -1},
-		{Key: key(state.ItemWait, "v1#o2"), Doc: doc("w2"), Version: -1},
-		{Key: key(state.ItemWait, "v10#o3"), Doc: doc("w3"), Version: -1},
-		{Key: key(state.ItemCustomer, "c1"), Doc: doc("c1")},
-		{Key: state.Key{Kind: state.ItemOrder, Shop: "other.myshopify.com", ID: "x"}, Doc: doc("x")},
-		{Key: key(state.ItemShipment, "ups:1"), Doc: doc("s")},
+	mustCommit(t, s, &state.Commit{Puts: []state.Entity{
+		wait("v1", "o1", "p1"), wait("v1", "o2", "p1"), wait("v10", "o3", "p10"),
+		customer("c1", time.Time{}),
+		{Order: &aftercare.Order{Shop: "other.myshopify.com", ID: "x"}},
+		{Shipment: &aftercare.Shipment{Key: "ups:1"}},
 	}, Adds: []state.Add{{Key: key(state.ItemCounters, "2024-05-14"), Counters: map[string]int64{"orders": 1}}}})
 	ws, err := s.Waiting(ctx, shop, "v1")
 	if err != nil {
@@ -254,14 +266,28 @@ func waitingAndShopItems(t *testing.T, s Store) {
 	}
 	var ids []string
 	for _, w := range ws {
-		ids = append(ids, w.ID)
+		ids = append(ids, w.VariantID+"#"+w.OrderID+"/"+w.ProductID)
 	}
-	if !reflect.DeepEqual(ids, []string{"v1#o1", "v1#o2"}) {
+	if !reflect.DeepEqual(ids, []string{"v1#o1/p1", "v1#o2/p1"}) {
 		t.Fatalf("waiting for v1: %v", ids)
 	}
 	seen := map[state.Key]bool{}
-	if err := s.EachShopItem(ctx, shop, func(it state.Item) error { seen[it.Key] = true; return nil }); err != nil {
+	var c1 *aftercare.Customer
+	err = s.EachShopItem(ctx, shop, func(k state.Key, e state.Entity) error {
+		seen[k] = true
+		if e.Body() != nil && e.Key() != k {
+			t.Errorf("item %v carries the entity of %v", k, e.Key())
+		}
+		if k.Kind == state.ItemCustomer {
+			c1 = e.Customer
+		}
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if c1 == nil || c1.Email != "c1@example.org" || c1.Version != 1 {
+		t.Fatalf("shop items: customer %+v", c1)
 	}
 	want := map[state.Key]bool{key(state.ItemWait, "v1#o1"): true, key(state.ItemWait, "v1#o2"): true, key(state.ItemWait, "v10#o3"): true,
 		key(state.ItemCustomer, "c1"): true, key(state.ItemCounters, "2024-05-14"): true}
@@ -271,18 +297,20 @@ func waitingAndShopItems(t *testing.T, s Store) {
 }
 
 func dueIndex(t *testing.T, s Store) {
-	var puts []state.Item
+	var puts []state.Entity
 	wantDue := map[string]bool{}
 	for i := range 40 {
 		at := Now.Add(time.Duration(i-20) * time.Hour)
 		id := fmt.Sprintf("c%02d", i)
-		puts = append(puts, state.Item{Key: key(state.ItemCustomer, id), Doc: doc(id), DueAt: at})
+		puts = append(puts, customer(id, at))
 		if !at.After(Now) {
 			wantDue[id] = true
 		}
 	}
-	puts = append(puts, state.Item{Key: key(state.ItemCustomer, "never"), Doc: doc("n")}) // not in the index
-	puts = append(puts, state.Item{Key: key(state.ItemOrder, "o-due"), Doc: doc("o"), DueAt: Now.Add(-time.Hour)})
+	puts = append(puts, customer("never", time.Time{})) // not in the index
+	dueOrder := order("o-due", "#o", 0)
+	dueOrder.Order.ExamineAt = Now.Add(-time.Hour)
+	puts = append(puts, dueOrder)
 	mustCommit(t, s, &state.Commit{Puts: puts})
 	got := map[string]bool{}
 	pages := 0
@@ -299,14 +327,18 @@ func dueIndex(t *testing.T, s Store) {
 				t.Fatalf("page of %d over the limit of 3", len(items))
 			}
 			for _, it := range items {
-				if got[it.ID] {
-					t.Fatalf("%s read twice", it.ID)
+				c := it.Customer
+				if c == nil || c.Version != 1 || c.Email != c.ID+"@example.org" {
+					t.Fatalf("due item %+v, want a customer at version 1", it)
 				}
-				if it.DueAt.Before(last) {
-					t.Fatalf("shard %d not oldest first: %s after %s", shard, it.DueAt, last)
+				if got[c.ID] {
+					t.Fatalf("%s read twice", c.ID)
 				}
-				last = it.DueAt
-				got[it.ID] = true
+				if c.ExamineAt.Before(last) {
+					t.Fatalf("shard %d not oldest first: %s after %s", shard, c.ExamineAt, last)
+				}
+				last = c.ExamineAt
+				got[c.ID] = true
 			}
 			if next == "" {
 				break
@@ -379,9 +411,9 @@ func counters(t *testing.T, s Store) {
 }
 
 func transactionLimit(t *testing.T, s Store) {
-	var puts []state.Item
+	var puts []state.Entity
 	for i := range 99 {
-		puts = append(puts, state.Item{Key: key(state.ItemInventory, fmt.Sprint(i)), Doc: doc(i)})
+		puts = append(puts, inventory(fmt.Sprint(i), i))
 	}
 	add := state.Add{Key: key(state.ItemCounters, "d"), Counters: map[string]int64{"n": 1}}
 	if err := s.Commit(ctx, &state.Commit{Dedupe: &state.Dedupe{ID: "big", At: Now}, Puts: puts, Adds: []state.Add{add}}); err == nil {
@@ -492,9 +524,7 @@ func capSlot(t *testing.T, s Store) {
 func recordWithCustomer(t *testing.T, s Store) {
 	c := &aftercare.Customer{Shop: shop, ID: "c9", Email: "c9@example.org", ExamineAt: Now.Add(time.Hour)}
 	o := &aftercare.Order{Shop: shop, ID: "o9", Name: "#9"}
-	mustCommit(t, s, &state.Commit{Puts: []state.Item{
-		{Key: key(state.ItemCustomer, "c9"), Doc: doc(c)}, {Key: key(state.ItemOrder, "o9"), Doc: doc(o)},
-	}})
+	mustCommit(t, s, &state.Commit{Puts: []state.Entity{{Customer: c}, {Order: o}}})
 	gc, gotOrder, err := s.State(ctx, shop, "c9", "o9")
 	if err != nil || gc == nil || gotOrder == nil || gc.Email != c.Email || gc.Version != 1 || gotOrder.Name != "#9" || gotOrder.Version != 1 {
 		t.Fatalf("state: %+v %+v %v", gc, gotOrder, err)
@@ -525,7 +555,7 @@ func recordWithCustomer(t *testing.T, s Store) {
 			t.Fatal(err)
 		}
 		for _, it := range items {
-			found = found || it.ID == "c9"
+			found = found || (it.Customer != nil && it.Customer.ID == "c9")
 		}
 	}
 	if !found {
@@ -542,5 +572,28 @@ func settingsDocs(t *testing.T, s Store) {
 	}
 	if d, _ := s.ShopSettings(ctx, shop); string(d) != `{"shop_name":"Tea"}` {
 		t.Fatalf("settings %s", d)
+	}
+}
+
+// typedCopies: what a caller loads or commits is its own; changing it later
+// changes nothing stored.
+func typedCopies(t *testing.T, s Store) {
+	k := key(state.ItemCustomer, "alias")
+	c := &aftercare.Customer{Shop: shop, ID: "alias", Email: "a@example.org", Tags: []string{"vip"},
+		Marks: map[string]aftercare.Mark{"win_back": {State: "sent", At: Now}}}
+	mustCommit(t, s, &state.Commit{Puts: []state.Entity{{Customer: c}}})
+	c.Email, c.Tags[0], c.Marks["win_back"] = "changed@example.org", "changed", aftercare.Mark{State: "held"}
+	got := load(t, s, k).Customers[k]
+	if got.Email != "a@example.org" || got.Tags[0] != "vip" || got.Marks["win_back"].State != "sent" {
+		t.Fatalf("the committed customer changed with the caller's copy: %+v", got)
+	}
+	got.Tags[0], got.Marks["win_back"] = "changed", aftercare.Mark{State: "held"}
+	again := load(t, s, k).Customers[k]
+	if again.Tags[0] != "vip" || again.Marks["win_back"].State != "sent" {
+		t.Fatalf("the stored customer changed with a loaded copy: %+v", again)
+	}
+	gc, _, err := s.State(ctx, shop, "alias", "")
+	if err != nil || gc == again {
+		t.Fatalf("State returned a shared copy: %v", err)
 	}
 }

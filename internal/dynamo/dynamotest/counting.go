@@ -1,4 +1,7 @@
-package dynamo
+// Package dynamotest holds test helpers for the DynamoDB adapter: a client
+// wrapper that counts what the store costs, so tests and benchmarks can hold
+// it to its budgets (round trips per event, items read per due message).
+package dynamotest
 
 import (
 	"context"
@@ -6,12 +9,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/aftercare/aftercare/internal/dynamo"
 )
 
 // Counting wraps a client and counts round trips, items read and consumed
-// capacity, so tests and benchmarks can hold the store to its budgets.
+// capacity.
 type Counting struct {
-	API
+	dynamo.API
 	mu    sync.Mutex
 	calls map[string]int
 	read  int     // items returned by reads (Get, BatchGet, Query)
@@ -19,7 +24,7 @@ type Counting struct {
 }
 
 // NewCounting wraps api.
-func NewCounting(api API) *Counting { return &Counting{API: api, calls: map[string]int{}} }
+func NewCounting(api dynamo.API) *Counting { return &Counting{API: api, calls: map[string]int{}} }
 
 // Stats is a snapshot of the counters.
 type Stats struct {
