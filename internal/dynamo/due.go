@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -28,16 +29,21 @@ func (s *Store) ShardCount() int { return max(s.Shards, 1) }
 // Due reads one page of the items of a kind due up to a time in one shard,
 // oldest due first. It reads exactly the due items: no scan, no filter.
 func (s *Store) Due(ctx context.Context, kind string, shard int, upTo time.Time, after string, limit int) ([]state.Entity, string, error) {
+	// '$' sorts after the '#' that follows the time in due_sk.
+	cond := expression.Key(attrDuePK).Equal(expression.Value("DUE#" + kind + "#" + strconv.Itoa(shard))).
+		And(expression.Key(attrDueSK).LessThan(expression.Value(upTo.UTC().Format(dueTimeFormat) + "$")))
+	expr, err := expression.NewBuilder().WithKeyCondition(cond).Build()
+	if err != nil {
+		return nil, "", err
+	}
 	in := &dynamodb.QueryInput{
-		TableName:              aws.String(s.Table),
-		IndexName:              aws.String(dueIndex),
-		KeyConditionExpression: aws.String("due_pk = :p AND due_sk < :upper"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":p":     str("DUE#" + kind + "#" + strconv.Itoa(shard)),
-			":upper": str(upTo.UTC().Format(dueTimeFormat) + "$"), // '$' sorts after the '#' that follows the time
-		},
-		Limit:                  aws.Int32(int32(max(limit, 1))),
-		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+		TableName:                 aws.String(s.Table),
+		IndexName:                 aws.String(dueIndex),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		Limit:                     aws.Int32(int32(max(limit, 1))),
+		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
 	}
 	if after != "" {
 		var c cursor

@@ -3,9 +3,12 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -47,6 +50,32 @@ func (s *Store) State(ctx context.Context, shop, customerID, orderID string) (*a
 	return loaded.Customers[ck], loaded.Orders[ok], nil
 }
 
+// update builds one UpdateItem's parts on an item: what to set and, when
+// given, the condition it must meet.
+func (s *Store) update(k map[string]types.AttributeValue, upd expression.UpdateBuilder, cond *expression.ConditionBuilder) (*types.Update, error) {
+	b := expression.NewBuilder().WithUpdate(upd)
+	if cond != nil {
+		b = b.WithCondition(*cond)
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return nil, err
+	}
+	return &types.Update{TableName: aws.String(s.Table), Key: k, UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}, nil
+}
+
+// updateItem runs one update on its own.
+func (s *Store) updateItem(ctx context.Context, u *types.Update, ret types.ReturnValue) (*dynamodb.UpdateItemOutput, error) {
+	return s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: u.TableName, Key: u.Key,
+		UpdateExpression: u.UpdateExpression, ConditionExpression: u.ConditionExpression,
+		ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues,
+		ReturnValues: ret, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+}
+
+func name(n string) expression.NameBuilder { return expression.Name(n) }
+func value(v any) expression.ValueBuilder  { return expression.Value(v) }
+
 // Claim takes a message id with a lease ending at the invocation's deadline:
 // a claim still in progress blocks other deliveries only until then, so the
 // retry of a timed-out invocation is not locked out until some TTL, while a
@@ -54,43 +83,41 @@ func (s *Store) State(ctx context.Context, shop, customerID, orderID string) (*a
 // the same transaction.
 func (s *Store) Claim(ctx context.Context, c ledger.Claim) (time.Time, error) {
 	pk, sk := keyOf(state.Key{Kind: state.ItemLedger, Shop: c.Shop, ID: c.ID})
-	claim := &types.Update{
-		TableName: aws.String(s.Table),
-		Key:       key(pk, sk),
-		UpdateExpression: aws.String("SET #s = :claimed, #tok = :tok, lease_until = :lease, message_kind = :mk, customer_id = :cid, " +
-			"updated_at = :now, expires_at = :exp, #k = :kind ADD attempts :one"),
-		ConditionExpression:      aws.String("attribute_not_exists(pk) OR (#s = :claimed AND lease_until < :nowms) OR #s IN (:held, :failed)"),
-		ExpressionAttributeNames: map[string]string{"#s": "status", "#tok": "token", "#k": attrKind},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":claimed": str(statusClaimed), ":tok": str(c.Token), ":lease": num(c.Lease.UnixMilli()), ":nowms": num(c.Now.UnixMilli()),
-			":mk": str(string(c.Kind)), ":cid": str(c.CustomerID), ":now": str(c.Now.UTC().Format(time.RFC3339Nano)),
-			":exp": num(c.Now.Add(ledgerTTL).Unix()), ":kind": str(state.ItemLedger), ":one": num(1),
-			":held": str(ledger.Held), ":failed": str(ledger.Failed),
-		},
+	upd := expression.Set(name("status"), value(statusClaimed)).
+		Set(name("token"), value(c.Token)).
+		Set(name("lease_until"), value(c.Lease.UnixMilli())).
+		Set(name("message_kind"), value(string(c.Kind))).
+		Set(name("customer_id"), value(c.CustomerID)).
+		Set(name("updated_at"), value(c.Now.UTC().Format(time.RFC3339Nano))).
+		Set(name(attrExpires), value(c.Now.Add(ledgerTTL).Unix())).
+		Set(name(attrKind), value(state.ItemLedger)).
+		Add(name("attempts"), value(1))
+	// Claimable: new, a claim whose lease ran out, or held or failed before.
+	cond := expression.AttributeNotExists(name(attrPK)).Or(
+		name("status").Equal(value(statusClaimed)).And(name("lease_until").LessThan(value(c.Now.UnixMilli()))),
+		name("status").In(value(ledger.Held), value(ledger.Failed)))
+	claim, err := s.update(key(pk, sk), upd, &cond)
+	if err != nil {
+		return time.Time{}, err
 	}
 	if c.CapSince.IsZero() || c.CustomerID == "" {
-		_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: claim.TableName, Key: claim.Key,
-			UpdateExpression: claim.UpdateExpression, ConditionExpression: claim.ConditionExpression,
-			ExpressionAttributeNames: claim.ExpressionAttributeNames, ExpressionAttributeValues: claim.ExpressionAttributeValues,
-			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+		_, err := s.updateItem(ctx, claim, "")
 		var cc *types.ConditionalCheckFailedException
 		if errors.As(err, &cc) {
 			return time.Time{}, ledger.ErrClaimed
 		}
 		return time.Time{}, err
 	}
-	slot := &types.Update{
-		TableName:                aws.String(s.Table),
-		Key:                      capKey(c.Shop, c.CustomerID),
-		UpdateExpression:         aws.String("SET taken_at = :nowms, holder = :id, #k = :cap"),
-		ConditionExpression:      aws.String("attribute_not_exists(taken_at) OR taken_at < :since OR holder = :id"),
-		ExpressionAttributeNames: map[string]string{"#k": attrKind},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":nowms": num(c.Now.UnixMilli()), ":id": str(c.ID), ":since": num(c.CapSince.UnixMilli()), ":cap": str("cap"),
-		},
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	slotCond := expression.AttributeNotExists(name("taken_at")).Or(
+		name("taken_at").LessThan(value(c.CapSince.UnixMilli())), name("holder").Equal(value(c.ID)))
+	slot, err := s.update(capKey(c.Shop, c.CustomerID),
+		expression.Set(name("taken_at"), value(c.Now.UnixMilli())).Set(name("holder"), value(c.ID)).Set(name(attrKind), value("cap")),
+		&slotCond)
+	if err != nil {
+		return time.Time{}, err
 	}
-	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+	slot.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems:          []types.TransactWriteItem{{Update: claim}, {Update: slot}},
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
 	})
@@ -114,17 +141,15 @@ func (s *Store) Claim(ctx context.Context, c ledger.Claim) (time.Time, error) {
 // and frees the cap slot this message took.
 func (s *Store) Release(ctx context.Context, shop, id, token, why string) error {
 	pk, sk := keyOf(state.Key{Kind: state.ItemLedger, Shop: shop, ID: id})
-	out, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(s.Table),
-		Key:                      key(pk, sk),
-		UpdateExpression:         aws.String("SET #s = :failed, why = :why REMOVE lease_until, #tok"),
-		ConditionExpression:      aws.String("#tok = :tok"),
-		ExpressionAttributeNames: map[string]string{"#s": "status", "#tok": "token"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":failed": str(ledger.Failed), ":why": str(truncate(why, 500)), ":tok": str(token),
-		},
-		ReturnValues: types.ReturnValueAllNew,
-	})
+	cond := name("token").Equal(value(token))
+	u, err := s.update(key(pk, sk),
+		expression.Set(name("status"), value(ledger.Failed)).Set(name("why"), value(truncate(why, 500))).
+			Remove(name("lease_until")).Remove(name("token")),
+		&cond)
+	if err != nil {
+		return err
+	}
+	out, err := s.updateItem(ctx, u, types.ReturnValueAllNew)
 	var cc *types.ConditionalCheckFailedException
 	if errors.As(err, &cc) {
 		return nil // the lease ran out and someone else holds it now
@@ -137,12 +162,12 @@ func (s *Store) Release(ctx context.Context, shop, id, token, why string) error 
 		return nil
 	}
 	// A failed marketing delivery must not use up the customer's cap window.
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Table), Key: capKey(shop, cid),
-		UpdateExpression:          aws.String("REMOVE taken_at, holder"),
-		ConditionExpression:       aws.String("holder = :id"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(id)},
-	})
+	held := name("holder").Equal(value(id))
+	u, err = s.update(capKey(shop, cid), expression.Remove(name("taken_at")).Remove(name("holder")), &held)
+	if err != nil {
+		return err
+	}
+	_, err = s.updateItem(ctx, u, "")
 	if errors.As(err, &cc) {
 		return nil
 	}
@@ -152,30 +177,27 @@ func (s *Store) Release(ctx context.Context, shop, id, token, why string) error 
 // Record writes a final decision, and the changed customer with it.
 func (s *Store) Record(ctx context.Context, r ledger.Record) error {
 	pk, sk := keyOf(state.Key{Kind: state.ItemLedger, Shop: r.Shop, ID: r.ID})
-	names := map[string]string{"#s": "status", "#tok": "token", "#k": attrKind}
-	vals := map[string]types.AttributeValue{
-		":s": str(r.Decision), ":why": str(truncate(r.Why, 500)), ":ch": str(string(r.Channel)), ":mk": str(string(r.Kind)),
-		":cid": str(r.CustomerID), ":oid": str(r.OrderID), ":now": str(r.At.UTC().Format(time.RFC3339Nano)),
-		":exp": num(r.At.Add(ledgerTTL).Unix()), ":kind": str(state.ItemLedger),
-	}
-	cond := "#tok = :tok"
-	if r.Token != "" {
-		vals[":tok"] = str(r.Token)
-	} else {
+	upd := expression.Set(name("status"), value(r.Decision)).
+		Set(name("why"), value(truncate(r.Why, 500))).
+		Set(name("channel"), value(string(r.Channel))).
+		Set(name("message_kind"), value(string(r.Kind))).
+		Set(name("customer_id"), value(r.CustomerID)).
+		Set(name("order_id"), value(r.OrderID)).
+		Set(name("updated_at"), value(r.At.UTC().Format(time.RFC3339Nano))).
+		Set(name(attrExpires), value(r.At.Add(ledgerTTL).Unix())).
+		Set(name(attrKind), value(state.ItemLedger)).
+		Remove(name("lease_until")).Remove(name("token"))
+	cond := name("token").Equal(value(r.Token))
+	if r.Token == "" {
 		// Not claimed: never overwrite a delivery or a live claim.
-		cond = "attribute_not_exists(pk) OR NOT (#s IN (:sent, :claimed))"
-		vals[":sent"], vals[":claimed"] = str(ledger.Sent), str(statusClaimed)
+		cond = expression.AttributeNotExists(name(attrPK)).Or(expression.Not(name("status").In(value(ledger.Sent), value(statusClaimed))))
 	}
-	entry := &types.Update{
-		TableName: aws.String(s.Table), Key: key(pk, sk),
-		UpdateExpression: aws.String("SET #s = :s, why = :why, channel = :ch, message_kind = :mk, customer_id = :cid, order_id = :oid, " +
-			"updated_at = :now, expires_at = :exp, #k = :kind REMOVE lease_until, #tok"),
-		ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: vals,
+	entry, err := s.update(key(pk, sk), upd, &cond)
+	if err != nil {
+		return err
 	}
 	if r.Customer == nil {
-		_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: entry.TableName, Key: entry.Key,
-			UpdateExpression: entry.UpdateExpression, ConditionExpression: entry.ConditionExpression,
-			ExpressionAttributeNames: names, ExpressionAttributeValues: vals, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+		_, err := s.updateItem(ctx, entry, "")
 		var cc *types.ConditionalCheckFailedException
 		if errors.As(err, &cc) {
 			return ledger.ErrClaimed
@@ -204,21 +226,40 @@ func (s *Store) Record(ctx context.Context, r ledger.Record) error {
 	return err
 }
 
+// ledgerRecord is a ledger item's attributes.
+type ledgerRecord struct {
+	SK         string `dynamodbav:"sk"`
+	Status     string `dynamodbav:"status"`
+	Kind       string `dynamodbav:"message_kind"`
+	Why        string `dynamodbav:"why"`
+	Channel    string `dynamodbav:"channel"`
+	CustomerID string `dynamodbav:"customer_id"`
+	OrderID    string `dynamodbav:"order_id"`
+	Attempts   int64  `dynamodbav:"attempts"`
+}
+
 // Ledger lists a shop's ledger entries.
 func (s *Store) Ledger(ctx context.Context, shop string) ([]ledger.Entry, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(
+		expression.Key(attrPK).Equal(value("SHOP#" + shop)).And(expression.Key(attrSK).BeginsWith("MESSAGE#"))).Build()
+	if err != nil {
+		return nil, err
+	}
 	var out []ledger.Entry
-	err := s.query(ctx, &dynamodb.QueryInput{
-		TableName:              aws.String(s.Table),
-		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str("SHOP#" + shop), ":p": str("MESSAGE#"),
-		},
-		ConsistentRead: aws.Bool(true),
+	err = s.query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.Table),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ConsistentRead:            aws.Bool(true),
 	}, func(it map[string]types.AttributeValue) error {
+		var r ledgerRecord
+		if err := attributevalue.UnmarshalMap(it, &r); err != nil {
+			return err
+		}
 		out = append(out, ledger.Entry{
-			ID: getS(it, attrSK)[len("MESSAGE#"):], Status: getS(it, "status"), Kind: getS(it, "message_kind"),
-			Why: getS(it, "why"), Channel: getS(it, "channel"), CustomerID: getS(it, "customer_id"),
-			OrderID: getS(it, "order_id"), Attempts: getN(it, "attempts"),
+			ID: strings.TrimPrefix(r.SK, "MESSAGE#"), Status: r.Status, Kind: r.Kind, Why: r.Why, Channel: r.Channel,
+			CustomerID: r.CustomerID, OrderID: r.OrderID, Attempts: r.Attempts,
 		})
 		return nil
 	})

@@ -137,13 +137,17 @@ func (s *Store) Commit(ctx context.Context, c *state.Commit) error {
 			return err
 		}
 		pk, sk := eventKey(c.Dedupe.ID)
+		fresh, _, err := versioned(0)
+		if err != nil {
+			return err
+		}
 		tx = append(tx, types.TransactWriteItem{Put: &types.Put{
 			TableName: aws.String(s.Table),
 			Item: map[string]types.AttributeValue{
 				attrPK: str(pk), attrSK: str(sk), attrKind: str("dedupe"), attrDoc: str(string(doc)),
 				attrExpires: num(s.now().Add(s.dedupeTTL()).Unix()),
 			},
-			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+			ConditionExpression: fresh.Condition(), ExpressionAttributeNames: fresh.Names(),
 		}})
 	}
 	for _, e := range c.Puts {
@@ -160,10 +164,17 @@ func (s *Store) Commit(ctx context.Context, c *state.Commit) error {
 	// removals for a shop that also gains one follow right after (idempotent).
 	var later []types.Update
 	for shop, variants := range c.StockOut {
-		tx = append(tx, types.TransactWriteItem{Update: s.stockUpdate(shop, "ADD", variants)})
+		u, err := s.stockUpdate(shop, "ADD", variants)
+		if err != nil {
+			return err
+		}
+		tx = append(tx, types.TransactWriteItem{Update: u})
 	}
 	for shop, variants := range c.StockIn {
-		u := s.stockUpdate(shop, "DELETE", variants)
+		u, err := s.stockUpdate(shop, "DELETE", variants)
+		if err != nil {
+			return err
+		}
 		if _, both := c.StockOut[shop]; both {
 			later = append(later, *u)
 			continue
@@ -274,15 +285,25 @@ const (
 	maxTransact   = 100
 )
 
-func (s *Store) stockUpdate(shop, op string, variants []string) *types.Update {
+// stockUpdate adds variants to (op ADD) or takes them from (op DELETE) the
+// shop's out-of-stock set.
+func (s *Store) stockUpdate(shop, op string, variants []string) (*types.Update, error) {
 	pk, sk := keyOf(state.Key{Kind: state.ItemStock, Shop: shop})
-	return &types.Update{
-		TableName:                 aws.String(s.Table),
-		Key:                       key(pk, sk),
-		UpdateExpression:          aws.String(op + " variants :v SET #k = :k"),
-		ExpressionAttributeNames:  map[string]string{"#k": attrKind},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberSS{Value: variants}, ":k": str(state.ItemStock)},
+	upd := expression.Set(expression.Name(attrKind), expression.Value(state.ItemStock))
+	set := expression.Value(types.AttributeValueMemberSS{Value: variants})
+	if op == "ADD" {
+		upd = upd.Add(expression.Name("variants"), set)
+	} else {
+		upd = upd.Delete(expression.Name("variants"), set)
 	}
+	expr, err := expression.NewBuilder().WithUpdate(upd).Build()
+	if err != nil {
+		return nil, err
+	}
+	return &types.Update{
+		TableName: aws.String(s.Table), Key: key(pk, sk), UpdateExpression: expr.Update(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}, nil
 }
 
 // commitError maps a cancelled transaction to the state engine's errors: the
