@@ -1,5 +1,8 @@
 // Package dynamo is the DynamoDB adapter: one table holding every entity as a
 // JSON document beside its key, optimistic version, due-index keys and expiry.
+// It implements the typed stores of the state engine, the checks and
+// dispatch; encoding (entity.go), key formats (here) and batch sizes are its
+// own, so callers only ever see domain types.
 //
 // Keys (pk / sk):
 //
