@@ -113,6 +113,12 @@ func versions(t *testing.T, s Store) {
 	if o := load(t, s, k).Orders[k]; o == nil || o.Version != 1 || o.Name != "#1001" || !o.ExamineAt.Equal(due) {
 		t.Fatalf("new order: %+v, want version 1 and its fields", o)
 	}
+	if err := s.Commit(ctx, &state.Commit{Puts: []state.Entity{order("1002", "#1002", 0), {}}}); err == nil {
+		t.Fatal("a commit with an empty entity was accepted")
+	}
+	if load(t, s, key(state.ItemOrder, "1002")).Len() != 0 {
+		t.Fatal("a refused commit wrote its other puts")
+	}
 	if err := s.Commit(ctx, &state.Commit{Puts: []state.Entity{order("1001", "again", 0)}}); !errors.Is(err, state.ErrConflict) {
 		t.Fatalf("creating an existing item: %v, want ErrConflict", err)
 	}
