@@ -108,7 +108,7 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event, redelivere
 			for _, k := range keys {
 				t.loaded[k] = true
 			}
-			t.docs.merge(items)
+			t.base.merge(items)
 		}
 		for shop := range t.needSet {
 			s, err := p.Settings.Settings(ctx, shop)

@@ -13,7 +13,7 @@ import (
 type tx struct {
 	now      time.Time
 	ev       *aftercare.Event
-	docs     *Loaded                       // loaded, never mutated
+	base     *Loaded                       // as loaded, never mutated: each attempt copies what it touches
 	loaded   map[Key]bool                  // asked for (present or known missing)
 	settings map[string]aftercare.Settings // by shop
 
@@ -39,7 +39,7 @@ type tx struct {
 func newTx(ev *aftercare.Event, now time.Time) *tx {
 	return &tx{
 		now: now, ev: ev,
-		docs: NewLoaded(), loaded: map[Key]bool{}, settings: map[string]aftercare.Settings{},
+		base: NewLoaded(), loaded: map[Key]bool{}, settings: map[string]aftercare.Settings{},
 	}
 }
 
@@ -78,7 +78,7 @@ func (t *tx) order(shop, id string) *aftercare.Order {
 	if !t.want(k) {
 		return nil
 	}
-	o := clone(t.docs.Orders[k])
+	o := clone(t.base.Orders[k])
 	if o == nil {
 		o = &aftercare.Order{Shop: shop, ID: id}
 	}
@@ -94,7 +94,7 @@ func (t *tx) customer(shop, id string) *aftercare.Customer {
 	if !t.want(k) {
 		return nil
 	}
-	c := clone(t.docs.Customers[k])
+	c := clone(t.base.Customers[k])
 	if c == nil {
 		c = &aftercare.Customer{Shop: shop, ID: id}
 	}
@@ -110,7 +110,7 @@ func (t *tx) shipment(key string) *aftercare.Shipment {
 	if !t.want(k) {
 		return nil
 	}
-	s := clone(t.docs.Shipments[k])
+	s := clone(t.base.Shipments[k])
 	if s == nil {
 		s = &aftercare.Shipment{Key: key}
 	}
@@ -126,7 +126,7 @@ func (t *tx) inventoryItem(shop, id string) *Inventory {
 	if !t.want(k) {
 		return nil
 	}
-	inv := clone(t.docs.Inventory[k])
+	inv := clone(t.base.Inventory[k])
 	if inv == nil {
 		inv = &Inventory{Shop: shop, ID: id}
 	}
@@ -143,8 +143,8 @@ func (t *tx) outOfStock(shop string) map[string]bool {
 	if !t.want(k) {
 		return nil
 	}
-	set := make(map[string]bool, len(t.docs.Stock[shop]))
-	for v := range t.docs.Stock[shop] {
+	set := make(map[string]bool, len(t.base.Stock[shop]))
+	for v := range t.base.Stock[shop] {
 		set[v] = true
 	}
 	t.stock[shop] = set
