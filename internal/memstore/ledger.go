@@ -27,6 +27,24 @@ func (s *Store) State(_ context.Context, shop, customerID, orderID string) (*aft
 	return c, o, nil
 }
 
+// UpdateCustomer changes one customer outside an event, as the DynamoDB
+// store does: the version moves on, the due index stays as it was.
+func (s *Store) UpdateCustomer(_ context.Context, shop, id string, change func(*aftercare.Customer) bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.items[state.Key{Kind: state.ItemCustomer, Shop: shop, ID: id}]
+	if !ok {
+		return aftercare.Errorf(aftercare.ENOTFOUND, "no customer %s in %s", id, shop)
+	}
+	e := st.read()
+	if !change(e.Customer) {
+		return nil
+	}
+	st.e, st.version = copyEntity(e), st.version+1
+	s.items[e.Key()] = st
+	return nil
+}
+
 // Claim takes a message id until its lease ends, and for marketing the
 // customer's cap slot with it, as the DynamoDB ledger does in one transaction.
 func (s *Store) Claim(_ context.Context, c ledger.Claim) (time.Time, error) {

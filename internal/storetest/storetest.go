@@ -29,6 +29,7 @@ type Store interface {
 	ShopSettings(ctx context.Context, shop string) ([]byte, error)
 	PutShopSettings(ctx context.Context, shop string, doc []byte) error
 	PutAll(ctx context.Context, items []state.Entity) error
+	UpdateCustomer(ctx context.Context, shop, id string, change func(*aftercare.Customer) bool) error
 }
 
 // Now is the clock the suite's data is dated by (a fixed day long past, so no
@@ -57,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"RecordWithCustomer", recordWithCustomer},
 		{"Settings", settingsDocs},
 		{"TypedCopies", typedCopies},
+		{"UpdateCustomer", updateCustomer},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -601,5 +603,47 @@ func typedCopies(t *testing.T, s Store) {
 	gc, _, err := s.State(ctx, shop, "alias", "")
 	if err != nil || gc == again {
 		t.Fatalf("State returned a shared copy: %v", err)
+	}
+}
+
+// updateCustomer: a change outside an event moves the version on, writes
+// only when something changed, and keeps the customer in the due index.
+func updateCustomer(t *testing.T, s Store) {
+	unsubscribe := func(c *aftercare.Customer) bool {
+		if c.EmailConsent.State == aftercare.ConsentUnsubscribed {
+			return false
+		}
+		c.EmailConsent = aftercare.Consent{State: aftercare.ConsentUnsubscribed, UpdatedAt: Now}
+		return true
+	}
+	if err := s.UpdateCustomer(ctx, shop, "nobody", unsubscribe); aftercare.ErrorCode(err) != aftercare.ENOTFOUND {
+		t.Fatalf("unknown customer: %v, want ENOTFOUND", err)
+	}
+	c := customer("u1", Now.Add(-time.Hour))
+	c.Customer.EmailConsent = aftercare.Consent{State: aftercare.ConsentSubscribed, UpdatedAt: Now.Add(-48 * time.Hour)}
+	mustCommit(t, s, &state.Commit{Puts: []state.Entity{c}})
+	for range 2 { // the second is a no-op: nothing written
+		if err := s.UpdateCustomer(ctx, shop, "u1", unsubscribe); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _, err := s.State(ctx, shop, "u1", "")
+	if err != nil || got.Version != 2 || got.EmailConsent.State != aftercare.ConsentUnsubscribed || got.Email != "u1@example.org" {
+		t.Fatalf("after UpdateCustomer: %+v %v", got, err)
+	}
+	found := false
+	for shard := range s.ShardCount() {
+		items, _, err := s.Due(ctx, state.ItemCustomer, shard, Now, "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			if it.Customer != nil && it.Customer.ID == "u1" {
+				found = it.Customer.Version == 2
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the updated customer left the due index")
 	}
 }

@@ -1,0 +1,71 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/state"
+)
+
+// customerRetries bounds the re-reads when events keep changing a customer
+// between UpdateCustomer's read and its write.
+const customerRetries = 5
+
+// UpdateCustomer changes one customer outside an event: a consistent read,
+// change (which reports whether it changed anything), then an update of
+// doc and version only, conditioned on the version read, so an event
+// applied meanwhile is never overwritten (it reads again and retries). The
+// due-index keys stay as they are: the next event or check refreshes them.
+// A customer the shop does not have is ENOTFOUND. Two round trips.
+func (s *Store) UpdateCustomer(ctx context.Context, shop, id string, change func(*aftercare.Customer) bool) error {
+	pk, sk := keyOf(state.Key{Kind: state.ItemCustomer, Shop: shop, ID: id})
+	for attempt := 0; ; attempt++ {
+		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(pk, sk), ConsistentRead: aws.Bool(true),
+			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+		if err != nil {
+			return err
+		}
+		if out.Item == nil {
+			return aftercare.Errorf(aftercare.ENOTFOUND, "no customer %s in %s", id, shop)
+		}
+		e, _, err := decode(out.Item)
+		if err != nil {
+			return aftercare.Wrap(aftercare.EINTERNAL, err, "customer %s/%s", shop, id)
+		}
+		c := e.Customer
+		if !change(c) {
+			return nil
+		}
+		read := c.Version
+		doc, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		expr, err := expression.NewBuilder().
+			WithUpdate(expression.Set(expression.Name(attrDoc), expression.Value(string(doc))).Set(expression.Name(attrVersion), expression.Value(read+1))).
+			WithCondition(expression.Name(attrVersion).Equal(expression.Value(read))).
+			Build()
+		if err != nil {
+			return err
+		}
+		_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(pk, sk),
+			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+		var cc *types.ConditionalCheckFailedException
+		if !errors.As(err, &cc) {
+			return err
+		}
+		if attempt == customerRetries {
+			return fmt.Errorf("%w (customer %s/%s, %d attempts)", state.ErrConflict, shop, id, attempt+1)
+		}
+	}
+}
