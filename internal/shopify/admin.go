@@ -26,6 +26,7 @@ type AdminOrder struct {
 	UpdatedAt                string `json:"updatedAt"`
 	CancelledAt              string `json:"cancelledAt"`
 	Test                     bool   `json:"test"`
+	Tags                     tags   `json:"tags"` // merchant playbook tags (aftercare:damaged)
 	DisplayFinancialStatus   string `json:"displayFinancialStatus"`
 	DisplayFulfillmentStatus string `json:"displayFulfillmentStatus"`
 	TotalPriceSet            *struct {
@@ -151,7 +152,7 @@ func (a *AdminOrder) Event(shop, topic string, history bool, received time.Time)
 func (a *AdminOrder) rest() (*order, error) {
 	o := &order{
 		ID: id(GID(a.ID)), Name: a.Name, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, ProcessedAt: a.ProcessedAt,
-		CancelledAt: a.CancelledAt, Test: a.Test, FinancialStatus: strings.ToLower(a.DisplayFinancialStatus),
+		CancelledAt: a.CancelledAt, Test: a.Test, Tags: a.Tags, FinancialStatus: strings.ToLower(a.DisplayFinancialStatus),
 		FulfillmentStatus: fulfillmentStatuses[a.DisplayFulfillmentStatus],
 	}
 	if len(o.ID) > maxID {

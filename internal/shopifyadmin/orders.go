@@ -15,7 +15,7 @@ const OrdersPage = 50
 const ordersQuery = `query Orders($q: String!, $after: String, $first: Int!) {
   orders(first: $first, after: $after, query: $q, sortKey: UPDATED_AT) {
     nodes {
-      id name createdAt processedAt updatedAt cancelledAt test
+      id name createdAt processedAt updatedAt cancelledAt test tags
       displayFinancialStatus displayFulfillmentStatus
       totalPriceSet { shopMoney { amount currencyCode } }
       customer { id email phone firstName emailMarketingConsent { marketingState consentUpdatedAt } }
