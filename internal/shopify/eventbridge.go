@@ -75,3 +75,26 @@ func ParseEventBridge(body []byte, received time.Time) (aftercare.Event, error) 
 	// (shop + topic + X-Shopify-Event-Id) and a delivery by both dedupes.
 	return Source{}.Parse(payload, h, received)
 }
+
+// DecodeInbox reads one inbox message: an aftercare event as the webhook
+// function queues it, or a Shopify EventBridge envelope the partner bus's
+// rule delivered, normalized exactly as the webhook path would. ok is false
+// when there is nothing to process: an envelope of a topic aftercare ignores
+// (acknowledge it). An unusable envelope is an EINVALID error; no sender
+// waits for an answer on this path, so the consumer should log, count and
+// acknowledge it rather than retry it into the dead-letter queue.
+//
+// The event processor's hook-in (internal/handler) is one line, in place of
+// json.Unmarshal(r.Body, &ev):
+//
+//	ev, ok, err := shopify.DecodeInbox(r.Body, r.SentAt)
+func DecodeInbox(body []byte, received time.Time) (ev aftercare.Event, ok bool, err error) {
+	if IsEventBridge(body) {
+		ev, err = ParseEventBridge(body, received)
+		return ev, err == nil && ev.Kind != "", err
+	}
+	if err := json.Unmarshal(body, &ev); err != nil {
+		return ev, false, err
+	}
+	return ev, true, nil
+}

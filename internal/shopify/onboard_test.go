@@ -294,3 +294,30 @@ func TestBulkReaderMemoryIsBounded(t *testing.T) {
 		t.Fatalf("heap grows with the file: %d KB after 1,000 orders, %d KB peak", at1k>>10, peak>>10)
 	}
 }
+
+func TestDecodeInbox(t *testing.T) {
+	body, _ := os.ReadFile(filepath.Join(goldenDir, "orders__paid.json"))
+	h := http.Header{}
+	h.Set(HeaderTopic, "orders/paid")
+	h.Set(HeaderShop, testShop)
+	h.Set(HeaderEventID, "e-77")
+	queued, err := Source{}.Parse(body, h, onboardNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(&queued)
+	fromQueue, ok, err := DecodeInbox(raw, onboardNow)
+	if err != nil || !ok || fromQueue.ID != queued.ID || fromQueue.Order.ID != queued.Order.ID {
+		t.Fatalf("an aftercare event: %+v %v %v", fromQueue, ok, err)
+	}
+	fromBus, ok, err := DecodeInbox(envelopeFor(t, "orders/paid", testShop, "e-77", body), onboardNow)
+	if err != nil || !ok || fromBus.ID != queued.ID || fromBus.Kind != aftercare.EventOrder {
+		t.Fatalf("an envelope: %+v %v %v", fromBus, ok, err)
+	}
+	if _, ok, err := DecodeInbox(envelopeFor(t, "carts/update", testShop, "e-78", []byte(`{"id":"c1"}`)), onboardNow); ok || err != nil {
+		t.Fatalf("an ignored topic is acknowledged: %v %v", ok, err)
+	}
+	if _, ok, err := DecodeInbox(envelopeFor(t, "orders/paid", testShop, "", body), onboardNow); ok || aftercare.ErrorCode(err) != aftercare.EINVALID {
+		t.Fatalf("a broken envelope: %v %v", ok, err)
+	}
+}
