@@ -3,6 +3,7 @@ package shopifyadmin
 import (
 	"context"
 	"errors"
+	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,6 +24,7 @@ func TokenName(shop string) string { return TokenPrefix + shop + "/admin-token" 
 type SSMAPI interface {
 	GetParameter(context.Context, *ssm.GetParameterInput, ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
 	PutParameter(context.Context, *ssm.PutParameterInput, ...func(*ssm.Options)) (*ssm.PutParameterOutput, error)
+	GetParametersByPath(context.Context, *ssm.GetParametersByPathInput, ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error)
 }
 
 // Tokens keeps shops' access tokens in SSM Parameter Store.
@@ -72,4 +74,25 @@ func checkShop(shop string) error {
 		return aftercare.Errorf(aftercare.EINVALID, "%q is not a shop domain such as example.myshopify.com", shop)
 	}
 	return nil
+}
+
+// Shops lists the connected shops (those with a stored token), for the
+// reconcile check's "for each connected shop". It reads names only.
+func (t *Tokens) Shops(ctx context.Context) ([]string, error) {
+	var out []string
+	p := ssm.NewGetParametersByPathPaginator(t.SSM, &ssm.GetParametersByPathInput{Path: aws.String(strings.TrimSuffix(TokenPrefix, "/")), Recursive: aws.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, prm := range page.Parameters {
+			name := strings.TrimPrefix(aws.ToString(prm.Name), TokenPrefix)
+			if shop, ok := strings.CutSuffix(name, "/admin-token"); ok && checkShop(shop) == nil {
+				out = append(out, shop)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }

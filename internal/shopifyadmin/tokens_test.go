@@ -40,6 +40,13 @@ func TestTokensInParameterStore(t *testing.T) {
 	if raw.Parameter.Type != "SecureString" || aws.ToString(raw.Parameter.Value) == "shpat_second" {
 		t.Fatalf("stored as %s, readable without decryption: %v", raw.Parameter.Type, aws.ToString(raw.Parameter.Value) == "shpat_second")
 	}
+	if err := tokens.Put(ctx, "second.myshopify.com", "shpat_x"); err != nil {
+		t.Fatal(err)
+	}
+	shops, err := tokens.Shops(ctx)
+	if err != nil || len(shops) != 2 || shops[0] != shop || shops[1] != "second.myshopify.com" {
+		t.Fatalf("connected shops %v %v", shops, err)
+	}
 	for _, bad := range []string{"", "evil.com", "a/../b.myshopify.com"} {
 		if err := tokens.Put(ctx, bad, "x"); aftercare.ErrorCode(err) != aftercare.EINVALID {
 			t.Errorf("%q: %v", bad, err)
