@@ -31,6 +31,7 @@ var commands = map[string]command{
 	"settings":   {"check a settings file, or store or print a shop's settings overrides", runSettings},
 	"redrive":    {"move messages from a dead-letter queue back to its queue", runRedrive},
 	"report":     {"print a shop's report for a date range", runReport},
+	"reconcile":  {"queue the shop's orders updated since a time (heals missed webhooks)", runReconcile},
 	"app-config": {"print infra/shopify/shopify.app.toml for a deployed stack", runAppConfig},
 }
 

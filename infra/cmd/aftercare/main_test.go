@@ -240,3 +240,50 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// reconcile by hand: the orders updated since --since go to the inbox as live events.
+func TestReconcileQueuesUpdatedOrders(t *testing.T) {
+	s := testenv.Fresh(t)
+	clients := emulated{s.Env}
+	if err := (&shopifyadmin.Tokens{SSM: must(clients.SSM(context.Background()))}).Put(context.Background(), shop, "shpat_r"); err != nil {
+		t.Fatal(err)
+	}
+	var asked string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Variables map[string]any `json:"variables"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		asked, _ = req.Variables["q"].(string)
+		io.WriteString(w, `{"data":{"orders":{"nodes":[
+{"id":"gid://shopify/Order/71","name":"#71","createdAt":"2026-03-01T10:00:00Z","updatedAt":"2026-03-02T10:00:00Z","displayFinancialStatus":"PAID","displayFulfillmentStatus":"FULFILLED","fulfillments":[],"lineItems":{"nodes":[]}},
+{"id":"gid://shopify/Order/72","name":"#72","createdAt":"2026-03-01T11:00:00Z","updatedAt":"2026-03-02T11:00:00Z","displayFinancialStatus":"PAID","displayFulfillmentStatus":"UNFULFILLED","fulfillments":[],"lineItems":{"nodes":[]}}],
+"pageInfo":{"hasNextPage":false,"endCursor":"x"}}}}`)
+	}))
+	defer srv.Close()
+	code, out, errs := cli(t, clients, "", "reconcile", "--shop", shop, "--since", "2026-03-01T00:00:00Z", "--queue", s.Inbox, "--admin-url", srv.URL)
+	if code != 0 || !strings.Contains(out, "2 orders queued; next cursor 2026-03-02T11:00:00Z") || asked != "updated_at:>='2026-03-01T00:00:00Z'" {
+		t.Fatalf("%d %q %q (asked %q)", code, out, errs, asked)
+	}
+	q, _ := clients.SQS(context.Background())
+	got := 0
+	for i := 0; i < 3 && got < 2; i++ {
+		m, err := q.ReceiveMessage(context.Background(), &awssqs.ReceiveMessageInput{QueueUrl: aws.String(s.Inbox), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, msg := range m.Messages {
+			var ev aftercare.Event
+			if json.Unmarshal([]byte(aws.ToString(msg.Body)), &ev) != nil || ev.History || ev.Topic != shopify.TopicReconcile {
+				t.Fatalf("queued %s", aws.ToString(msg.Body))
+			}
+			got++
+		}
+	}
+	if got != 2 {
+		t.Fatalf("%d events on the inbox", got)
+	}
+	if code, _, _ := cli(t, clients, "", "reconcile", "--shop", shop, "--since", "yesterday", "--queue", s.Inbox); code != 2 {
+		t.Fatalf("a bad --since is a usage error: %d", code)
+	}
+}
