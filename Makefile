@@ -62,6 +62,13 @@ fuzz: ## run every fuzzer for FUZZTIME (60s) each; new corpus entries land in Go
 	  done; \
 	done
 
+LOCAL_AWS := AWS_ENDPOINT_URL_SQS=http://127.0.0.1:9324 AWS_ENDPOINT_URL_SSM=http://127.0.0.1:9324 AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+
+.PHONY: backfill
+backfill: ## import a shop's order history into the local stack: make backfill SHOP=<domain> FILE=<orders.jsonl>
+	@if [ -z "$(SHOP)" ] || [ -z "$(FILE)" ]; then echo "usage: make backfill SHOP=<domain> FILE=<orders.jsonl> (with make dev running)"; exit 2; fi
+	@$(LOCAL_AWS) go run ./infra/cmd/aftercare backfill --shop "$(SHOP)" --file "$(FILE)" --queue aftercare-local-InboxQueue
+
 .PHONY: samples
 samples: ## regenerate the sample invocation events in events/ from the golden webhooks
 	go run ./infra/cmd/samples

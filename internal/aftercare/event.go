@@ -46,6 +46,9 @@ type Event struct {
 	Shop     string    `json:"shop,omitempty"`
 	At       time.Time `json:"at"`       // when it happened upstream (updated_at, scan time)
 	Received time.Time `json:"received"` // when the webhook reached us
+	// History marks an event imported from the shop's past (backfill): it
+	// becomes state and lifecycle scheduling, never a message about itself.
+	History bool `json:"history,omitempty"`
 
 	Order       *OrderSnapshot  `json:"order,omitempty"`
 	Fulfillment *Fulfillment    `json:"fulfillment,omitempty"`

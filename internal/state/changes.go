@@ -39,4 +39,5 @@ type Change struct {
 	What       string
 	Export     []byte // data_requested
 	RequestID  string
+	History    bool // caused by an imported past event: state only, nothing sent about it
 }
