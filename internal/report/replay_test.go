@@ -11,7 +11,7 @@ import (
 	"github.com/aftercare/aftercare/internal/report"
 )
 
-func runSeed(t *testing.T, steps []step) *engine {
+func runSeed(t testing.TB, steps []step) *engine {
 	t.Helper()
 	e := newEngine(seedSettings(), seedNow)
 	if err := e.run(steps); err != nil {

@@ -158,7 +158,7 @@ func Compute(shop string, r Range, days map[string]Counters) *Report {
 	hours := map[string]histogram{}
 	for i, day := range r.Each() {
 		for n, v := range days[day] {
-			parts := strings.Split(n, ":")
+			parts := split(n)
 			switch parts[0] {
 			case cOrders:
 				rep.Orders.Count += v
@@ -262,12 +262,15 @@ func Compute(shop string, r Range, days map[string]Counters) *Report {
 	return rep
 }
 
-func part(parts []string, i int) string {
-	if i < len(parts) {
-		return parts[i]
-	}
-	return ""
+// split cuts a counter name into its (at most three) parts without allocating.
+func split(n string) [3]string {
+	var p [3]string
+	p[0], n, _ = strings.Cut(n, ":")
+	p[1], p[2], _ = strings.Cut(n, ":")
+	return p
 }
+
+func part(parts [3]string, i int) string { return parts[i] }
 
 func (rep *Report) carrier(name string) *CarrierStats {
 	c := rep.Carriers[name]
