@@ -30,6 +30,7 @@ const (
 	KindLapseNote               Kind = "lapse_note"
 	KindReplenishment           Kind = "replenishment"
 	KindBackInStock             Kind = "back_in_stock"
+	KindWeeklyReport            Kind = "weekly_report"
 )
 
 // Category decides which consent a message needs.
@@ -53,7 +54,7 @@ var Kinds = []Kind{
 	KindOrderShipped, KindDeliveredSetup, KindExceptionDelay, KindExceptionFailedDelivery,
 	KindExceptionDamaged, KindExceptionLost, KindExceptionReturned, KindExceptionBackorder,
 	KindExceptionResolved, KindSupportTask, KindDataRequest, KindCareTips, KindReviewRequest,
-	KindCheckIn, KindWinBack, KindLapseNote, KindReplenishment, KindBackInStock,
+	KindCheckIn, KindWinBack, KindLapseNote, KindReplenishment, KindBackInStock, KindWeeklyReport,
 }
 
 // Category of the kind: lifecycle kinds are marketing, the rest transactional.
@@ -68,7 +69,7 @@ func (k Kind) Category() Category {
 
 // Audience of the kind.
 func (k Kind) Audience() Audience {
-	if k == KindSupportTask || k == KindDataRequest {
+	if k == KindSupportTask || k == KindDataRequest || k == KindWeeklyReport {
 		return AudienceTeam
 	}
 	return AudienceCustomer

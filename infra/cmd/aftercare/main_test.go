@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,8 @@ import (
 
 	shopifyapp "github.com/aftercare/aftercare/infra/shopify"
 	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/dynamo"
+	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/shopify"
 	"github.com/aftercare/aftercare/internal/shopifyadmin"
 	"github.com/aftercare/aftercare/internal/testenv"
@@ -84,10 +87,26 @@ func TestUsageAndExitCodes(t *testing.T) {
 	}
 }
 
-func TestReportSeamSaysItIsNotWired(t *testing.T) {
-	code, _, errs := cli(t, nil, "", "report", "--table", "t", "--shop", shop, "--from", "2026-01-01", "--to", "2026-01-31")
-	if code != 1 || !strings.Contains(errs, "not wired") {
-		t.Fatalf("%d %q", code, errs)
+// report prints what the day items say, as GET /report would.
+func TestReportPrintsTheShopsNumbers(t *testing.T) {
+	s := testenv.Fresh(t)
+	placed := time.Date(2015, 1, 10, 15, 0, 0, 0, time.UTC)
+	store := &dynamo.Store{DB: s.DB, Table: s.Table}
+	for i, cents := range []int64{2500, 4050} {
+		o := &aftercare.Order{Shop: shop, ID: fmt.Sprint(900 + i), CustomerID: "c1", CreatedAt: placed.Add(time.Duration(i) * 24 * time.Hour),
+			TotalCents: cents, Currency: "USD", Seen: true}
+		if err := store.AddDays(context.Background(), shop, report.Order(o, time.UTC)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errs := cli(t, emulated{s.Env}, "", "report", "--table", s.Table, "--shop", shop, "--from", "2015-01-01", "--to", "2015-01-31")
+	if code != 0 || !regexp.MustCompile(`Orders\s+2\s`).MatchString(out) || !regexp.MustCompile(`Revenue\s+65\.50 USD`).MatchString(out) {
+		t.Fatalf("%d %q %q", code, out, errs)
+	}
+	code, out, _ = cli(t, emulated{s.Env}, "", "report", "--table", s.Table, "--shop", shop, "--from", "2015-01-11", "--to", "2015-01-11", "--json")
+	var rep report.Report
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Orders.Count != 1 || rep.Orders.Revenue != "40.50" {
+		t.Fatalf("%d %s", code, out)
 	}
 }
 
@@ -120,7 +139,7 @@ func TestBackfillQueuesHistoryOnTheInbox(t *testing.T) {
 	clients := emulated{s.Env}
 	file := filepath.Join(t.TempDir(), "orders.jsonl")
 	f, _ := os.Create(file)
-	now := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	now := time.Date(2015, 1, 5, 0, 0, 0, 0, time.UTC)
 	for n := 1; n <= 23; n++ {
 		at := now.Add(-time.Duration(n) * 72 * time.Hour).Format(time.RFC3339)
 		fmt.Fprintf(f, `{"id":"gid://shopify/Order/%d","name":"#%d","createdAt":%q,"updatedAt":%q,"displayFinancialStatus":"PAID","displayFulfillmentStatus":"FULFILLED","totalPriceSet":{"shopMoney":{"amount":"9.00","currencyCode":"EUR"}},"customer":{"id":"gid://shopify/Customer/%d","email":"x%d@example.com"},"fulfillments":[]}`+"\n", n, n, at, at, n%4, n%4)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/aftercare/aftercare/internal/dynamo"
+	"github.com/aftercare/aftercare/internal/report"
 )
 
 // ReportQuery is what `aftercare report` asks for.
@@ -20,10 +24,25 @@ type ReportQuery struct {
 	JSON     bool   // the report JSON instead of the table
 }
 
-// reportTable prints a shop's report. It is the seam to internal/report's
-// exported table printer: the lead wires it there when the branches meet,
-// e.g. reportTable = func(ctx, w, q) error { ... report.PrintTable(w, r) }.
-var reportTable func(ctx context.Context, w io.Writer, q ReportQuery) error
+// reportTable prints a shop's report from its day items: the same numbers
+// as GET /report, as a table or as the JSON.
+var reportTable = func(ctx context.Context, w io.Writer, q ReportQuery) error {
+	r, err := report.ParseRange(q.From, q.To)
+	if err != nil {
+		return err
+	}
+	days, err := (&dynamo.Store{DB: q.DB, Table: q.Table}).ReportDays(ctx, q.Shop, r.From.Format(report.DayFormat), r.To.Format(report.DayFormat))
+	if err != nil {
+		return err
+	}
+	rep := report.Compute(q.Shop, r, days)
+	if q.JSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return report.WriteTable(w, rep)
+}
 
 func runReport(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "report", "report --table <name> --shop <domain> --from YYYY-MM-DD --to YYYY-MM-DD [--json]")
@@ -43,9 +62,6 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err := errors.Join(err1, err2); err != nil || t.Before(f) {
 		fmt.Fprintln(e.stderr, "--from and --to must be dates (YYYY-MM-DD), --to not before --from")
 		return errUsage
-	}
-	if reportTable == nil {
-		return errors.New("the report is not wired into this build yet (internal/report's table printer)")
 	}
 	db, err := e.aws.DynamoDB(ctx)
 	if err != nil {
