@@ -76,7 +76,9 @@ func Init(ctx context.Context, o Options) (*App, error) {
 	}
 	for _, v := range secrets.Missing {
 		// Names only: never a value.
-		a.Log.Warn("secret parameter not found", "variable", v, "parameter", o.Getenv(v+config.ParamSuffix))
+		// Info, not a warning: an unused carrier has no parameter on purpose;
+		// a required secret fails the start in config with its own message.
+		a.Log.Info("secret parameter not found", "variable", v, "parameter", o.Getenv(v+config.ParamSuffix))
 	}
 	a.Getenv = secrets.Getenv(o.Getenv)
 	return a, nil
