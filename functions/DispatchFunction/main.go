@@ -16,8 +16,10 @@ import (
 	"github.com/aftercare/aftercare/internal/dynamo"
 	"github.com/aftercare/aftercare/internal/obs"
 	"github.com/aftercare/aftercare/internal/outbound"
+	"github.com/aftercare/aftercare/internal/providers"
 	"github.com/aftercare/aftercare/internal/settings"
 	"github.com/aftercare/aftercare/internal/sqs"
+	"github.com/aftercare/aftercare/internal/unsubscribe"
 )
 
 func main() {
@@ -33,13 +35,26 @@ func main() {
 		os.Exit(1)
 	}
 	store := &dynamo.Store{DB: dynamodb.NewFromConfig(aws), Table: cfg.Table, Shards: cfg.Shards}
-	var sender dispatch.Sender = delivery.Log{Log: log}
-	if cfg.DeliveryURL != "" {
-		sender = delivery.New(cfg.DeliveryURL, cfg.SigningSecret, cfg.Timeout)
+	links, err := unsubscribe.LoadConfig(os.Getenv)
+	if err != nil {
+		log.Error("cannot start", "error", err.Error())
+		os.Exit(1)
+	}
+	chosen, err := delivery.LoadProviders(os.Getenv)
+	if err != nil {
+		log.Error("cannot start", "error", err.Error())
+		os.Exit(1)
+	}
+	router, err := providers.New(providers.Config{Providers: chosen, DeliveryURL: cfg.DeliveryURL,
+		SigningSecret: cfg.SigningSecret, Timeout: cfg.Timeout}, aws, log)
+	if err != nil {
+		log.Error("cannot start", "error", err.Error())
+		os.Exit(1)
 	}
 	d := &dispatch.Dispatcher{
 		Store:     store,
-		Sender:    sender,
+		Sender:    router,
+		Links:     links.Links(),
 		Queue:     &sqs.Queue{API: awssqs.NewFromConfig(aws), URL: cfg.OutboundURL},
 		Settings:  &settings.Cache{Defaults: cfg.Settings, Load: store.ShopSettings, Log: log},
 		Log:       log,

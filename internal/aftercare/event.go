@@ -153,6 +153,7 @@ const (
 type Consent struct {
 	State     string    `json:"state,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	Source    string    `json:"source,omitempty"` // who changed it when not Shopify (e.g. one_click unsubscribe)
 }
 
 // Channels.

@@ -31,6 +31,8 @@ func decide(m *aftercare.Message, c *aftercare.Customer, o *aftercare.Order, st 
 		return verdict{Decision: Suppressed, Why: "customer redacted"}
 	case c.Deleted:
 		return verdict{Decision: Suppressed, Why: "customer deleted"}
+	case o != nil && o.Test:
+		return verdict{Decision: Suppressed, Why: "test order"}
 	case cat == aftercare.Marketing && o != nil && o.Cancelled():
 		return verdict{Decision: Suppressed, Why: "order cancelled"}
 	}

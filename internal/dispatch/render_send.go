@@ -1,0 +1,25 @@
+package dispatch
+
+import (
+	"context"
+
+	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/delivery"
+)
+
+// deliver hands the rendered message to the sender: the whole message to a
+// provider (the router), its JSON to a plain Sender.
+func (d *Dispatcher) deliver(ctx context.Context, out *delivery.Message) error {
+	if p, ok := d.Sender.(delivery.Provider); ok {
+		return p.Deliver(ctx, out)
+	}
+	return d.Sender.Send(ctx, out.ID, out.JSON)
+}
+
+// unsubscribeURL is the link of a marketing message to a customer.
+func (d *Dispatcher) unsubscribeURL(m *aftercare.Message, ch aftercare.Channel) string {
+	if d.Links == nil || m.Kind.Category() != aftercare.Marketing || m.CustomerID == "" {
+		return ""
+	}
+	return d.Links.UnsubscribeURL(m.Shop, m.CustomerID, ch)
+}
