@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"time"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/delivery"
@@ -22,4 +23,10 @@ func (d *Dispatcher) unsubscribeURL(m *aftercare.Message, ch aftercare.Channel) 
 		return ""
 	}
 	return d.Links.UnsubscribeURL(m.Shop, m.CustomerID, ch)
+}
+
+// Render is the rendering dispatch does at send time, for previews and tests:
+// the message as the provider would get it.
+func Render(m *aftercare.Message, c *aftercare.Customer, o *aftercare.Order, st aftercare.Settings, ch aftercare.Channel, now time.Time, unsubscribeURL string) (*delivery.Message, error) {
+	return render(m, c, o, st, ch, now, unsubscribeURL)
 }

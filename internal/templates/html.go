@@ -15,30 +15,43 @@ import (
 // only adds dark-mode colours for clients that honour it.
 func HTML(r Rendered, f Fields) string {
 	f = f.tidy()
-	var paras []template.HTML
+	var blocks []template.HTML
 	for _, p := range strings.Split(r.Body, "\n\n") {
 		p = strings.TrimSpace(p)
 		if p == "" || p == "--" || strings.HasPrefix(p, "--\n") {
 			continue // the text part's signature separator and opt-out: the footer says it
 		}
 		var lines []string
+		button := false
 		for _, l := range strings.Split(p, "\n") {
 			if f.TrackingURL != "" && strings.HasSuffix(l, f.TrackingURL) {
-				continue // shown as the button
+				button = true // shown as a button right below its paragraph
+				continue
 			}
 			lines = append(lines, linkify(l))
 		}
 		if len(lines) > 0 {
-			paras = append(paras, template.HTML(strings.Join(lines, "<br>\n")))
+			blocks = append(blocks, template.HTML(`<p style="margin:0 0 16px 0;">`+strings.Join(lines, "<br>\n")+"</p>"))
+		}
+		if button {
+			blocks = append(blocks, trackButton(f))
 		}
 	}
 	var b bytes.Buffer
 	_ = htmlPage.Execute(&b, struct {
 		Subject string
-		Paras   []template.HTML
+		Blocks  []template.HTML
 		F       Fields
-	}{r.Subject, paras, f})
+	}{r.Subject, blocks, f})
 	return b.String()
+}
+
+var buttonTmpl = template.Must(template.New("button").Parse(`<p style="margin:4px 0 20px 0;"><a class="ac-button" href="{{.TrackingURL}}" style="display:inline-block;background:#1a5fb4;color:#ffffff;text-decoration:none;padding:12px 20px;border-radius:6px;font-weight:600;">Track your parcel{{if .Carrier}} with {{.Carrier}}{{end}}</a></p>`))
+
+func trackButton(f Fields) template.HTML {
+	var b bytes.Buffer
+	_ = buttonTmpl.Execute(&b, f)
+	return template.HTML(b.String()) // html/template escaped the link and the carrier
 }
 
 var urlRE = regexp.MustCompile(`https?://[^\s<>"]+[^\s<>".,;:!?)]`)
@@ -76,8 +89,7 @@ var htmlPage = template.Must(template.New("email").Parse(`<!doctype html>
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" class="ac-card" style="max-width:560px;background:#ffffff;color:#1f2328;border:1px solid #e4e4e7;border-radius:8px;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;font-size:16px;line-height:1.55;">
 <tr><td style="padding:20px 24px 0 24px;font-size:14px;font-weight:600;letter-spacing:0.02em;" class="ac-muted">{{.F.ShopName}}</td></tr>
 <tr><td style="padding:8px 24px 8px 24px;">
-{{range .Paras}}<p style="margin:0 0 16px 0;">{{.}}</p>
-{{end}}{{if .F.TrackingURL}}<p style="margin:8px 0 20px 0;"><a class="ac-button" href="{{.F.TrackingURL}}" style="display:inline-block;background:#1a5fb4;color:#ffffff;text-decoration:none;padding:12px 20px;border-radius:6px;font-weight:600;">Track your parcel{{if .F.Carrier}} with {{.F.Carrier}}{{end}}</a></p>
+{{range .Blocks}}{{.}}
 {{end}}</td></tr>
 <tr><td class="ac-muted" style="padding:16px 24px 20px 24px;border-top:1px solid #e4e4e7;font-size:13px;color:#5f6368;">
 {{.F.ShopName}}{{if .F.SupportContact}} · Questions? {{.F.SupportContact}}{{end}}
