@@ -259,6 +259,13 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 			sort.Strings(fromProcess)
 			log.Info("process environment overrides", "function", fn.Name, "variables", fromProcess)
 		}
+		if fn.Name == "DispatchFunction" {
+			if domains, err := VerifySenders(ctx, s.emu.SQSEndpoint, env["AFTERCARE_SETTINGS"]); err != nil {
+				log.Warn("local SES: cannot verify the sender domains", "error", err.Error())
+			} else {
+				log.Info("local SES: verified sender domains", "domains", domains)
+			}
+		}
 		bin := bins[fn.Name]
 		conc := o.Concurrency
 		if fn.Reserved > 0 {
