@@ -19,13 +19,14 @@ const (
 // Message is one rendered message, everything a provider needs: dispatch builds
 // it once and the router hands it to the channel's provider.
 type Message struct {
-	ID       string
-	Kind     aftercare.Kind
-	Category aftercare.Category
-	Audience aftercare.Audience
-	Channel  aftercare.Channel
-	Shop     string
-	OrderID  string
+	ID         string
+	Kind       aftercare.Kind
+	Category   aftercare.Category
+	Audience   aftercare.Audience
+	Channel    aftercare.Channel
+	Shop       string
+	OrderID    string
+	CustomerID string // empty for team messages
 
 	To     string // email address or E.164 phone; for team messages the shop's team_email
 	ToName string

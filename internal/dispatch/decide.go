@@ -43,6 +43,11 @@ func decide(m *aftercare.Message, c *aftercare.Customer, o *aftercare.Order, st 
 	if !c.CanReach(ch) {
 		return verdict{Decision: Suppressed, Why: "no " + string(ch) + " contact", Channel: ch}
 	}
+	if ch == aftercare.ChannelEmail {
+		if why := c.EmailBlocked(cat); why != "" {
+			return verdict{Decision: Suppressed, Why: why, Channel: ch}
+		}
+	}
 	if cat == aftercare.Marketing {
 		if s := c.ConsentFor(ch).State; s != aftercare.ConsentSubscribed {
 			if s == "" {

@@ -183,3 +183,34 @@ func TestMarketingSMSHasOptOut(t *testing.T) {
 	}
 	t.Fatal("moto has no SMS for the customer")
 }
+
+// TestHardBounceStopsEmail: after SES reports a hard bounce for the
+// customer's address, no email goes to it, transactional included; a
+// complaint stops marketing email only.
+func TestHardBounceStopsEmail(t *testing.T) {
+	e := newEnv(t)
+	e.now = time.Date(2031, 3, 4, 15, 0, 0, 0, time.UTC)
+	moto := lastMile(t, e)
+	bounced, complained := customer("lm4"), customer("lm5")
+	bounced.ApplyEmailFeedback(aftercare.EmailFeedback{Type: aftercare.FeedbackHardBounce, Address: bounced.Email, At: e.now.Add(-time.Hour)})
+	complained.ApplyEmailFeedback(aftercare.EmailFeedback{Type: aftercare.FeedbackComplaint, Address: complained.Email, At: e.now.Add(-time.Hour)})
+	e.put(t, bounced, order("9004", bounced.ID))
+	e.put(t, complained, order("9005", complained.ID))
+	for _, tc := range []struct {
+		m    *aftercare.Message
+		want string
+	}{
+		{msg(aftercare.KindOrderShipped, bounced.ID, "9004"), dispatch.Suppressed},
+		{msg(aftercare.KindWinBack, bounced.ID, "9004"), dispatch.Suppressed},
+		{msg(aftercare.KindWinBack, complained.ID, "9005"), dispatch.Suppressed},
+		{msg(aftercare.KindOrderShipped, complained.ID, "9005"), dispatch.Sent},
+	} {
+		res := e.handle(t, tc.m)
+		if res.Decision != tc.want {
+			t.Errorf("%s to %s: %s %s, want %s", tc.m.Kind, tc.m.CustomerID, res.Decision, res.Why, tc.want)
+		}
+		if got := sentEmail(t, moto, tc.m.ID) != nil; got != (tc.want == dispatch.Sent) {
+			t.Errorf("%s to %s: in moto %v", tc.m.Kind, tc.m.CustomerID, got)
+		}
+	}
+}

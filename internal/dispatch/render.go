@@ -72,6 +72,7 @@ func render(m *aftercare.Message, c *aftercare.Customer, o *aftercare.Order, st 
 		if team {
 			f.CustomerEmail, f.CustomerPhone = c.Email, c.Phone
 		} else {
+			out.CustomerID = c.ID
 			out.To, out.ToName = c.Email, strings.TrimSpace(c.FirstName+" "+c.LastName)
 			if ch == aftercare.ChannelSMS {
 				out.To, out.ToName = c.Phone, ""

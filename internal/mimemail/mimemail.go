@@ -20,15 +20,18 @@ import (
 
 // Email is what goes into one message.
 type Email struct {
-	From           mail.Address
-	To             mail.Address
-	ReplyTo        string // bare address; empty leaves the header out
-	Subject        string
-	Text, HTML     string
-	MessageID      string // aftercare's id, also X-Aftercare-Message-Id
-	UnsubscribeURL string // marketing: List-Unsubscribe + List-Unsubscribe-Post
-	Date           time.Time
-	Domain         string // right side of Message-ID; the From domain when empty
+	From       mail.Address
+	To         mail.Address
+	ReplyTo    string // bare address; empty leaves the header out
+	Subject    string
+	Text, HTML string
+	MessageID  string // aftercare's id, also X-Aftercare-Message-Id
+	// Shop and CustomerID come back in SES's bounce and complaint events
+	// (mail.headers), so feedback finds its customer without a lookup by address.
+	Shop, CustomerID string
+	UnsubscribeURL   string // marketing: List-Unsubscribe + List-Unsubscribe-Post
+	Date             time.Time
+	Domain           string // right side of Message-ID; the From domain when empty
 }
 
 // Build returns the raw message. The boundary derives from the message id, so
@@ -61,6 +64,12 @@ func Build(e Email) ([]byte, error) {
 	h("Date", e.Date.UTC().Format(time.RFC1123Z))
 	h("Message-ID", "<"+safeID(e.MessageID)+"@"+domain+">")
 	h("X-Aftercare-Message-Id", e.MessageID)
+	if e.Shop != "" {
+		h("X-Aftercare-Shop", e.Shop)
+	}
+	if e.CustomerID != "" {
+		h("X-Aftercare-Customer-Id", e.CustomerID)
+	}
 	if e.UnsubscribeURL != "" {
 		h("List-Unsubscribe", "<"+e.UnsubscribeURL+">")
 		h("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")

@@ -74,7 +74,7 @@ func Raw(m *delivery.Message, now time.Time) ([]byte, error) {
 	}
 	return mimemail.Build(mimemail.Email{
 		From: *from, To: mail.Address{Name: m.ToName, Address: m.To}, ReplyTo: m.ReplyTo,
-		Subject: m.Subject, Text: m.Text, HTML: m.HTML, MessageID: m.ID,
+		Subject: m.Subject, Text: m.Text, HTML: m.HTML, MessageID: m.ID, Shop: m.Shop, CustomerID: m.CustomerID,
 		UnsubscribeURL: m.UnsubscribeURL, Date: now,
 	})
 }
