@@ -43,7 +43,8 @@ type Store interface {
 	Record(ctx context.Context, r ledger.Record) error
 }
 
-// Sender delivers a rendered message.
+// Sender delivers a rendered message's SPEC 6 JSON. A Sender that is also a
+// delivery.Provider (the provider router) gets the whole rendered message.
 type Sender interface {
 	Send(ctx context.Context, id string, body []byte) error
 }
@@ -70,6 +71,13 @@ type Dispatcher struct {
 	Now       func() time.Time
 	RetryBase time.Duration // first backoff after a failed delivery; doubles per attempt
 	NewToken  func() string
+	// Links makes marketing messages' unsubscribe URLs; nil sends none.
+	Links Links
+}
+
+// Links makes the unsubscribe URL of a customer's channel (SPEC 12).
+type Links interface {
+	UnsubscribeURL(shop, customerID string, ch aftercare.Channel) string
 }
 
 // Delivery is how the queue handed the message over.
@@ -131,19 +139,19 @@ func (d *Dispatcher) Handle(ctx context.Context, m *aftercare.Message, dv Delive
 	case err != nil:
 		return Result{}, err
 	}
-	body, err := render(m, c, o, st, v.Channel, now)
+	out, err := render(m, c, o, st, v.Channel, now, d.unsubscribeURL(m, v.Channel))
 	if err != nil {
 		// Retrying cannot fix a message that does not render: settle it,
 		// with the reason, instead of cycling it into the dead-letter queue.
 		v = aftercare.Ruling{Verdict: aftercare.VerdictSuppressed, Reason: aftercare.ReasonCannotRender, Channel: v.Channel, Detail: aftercare.ErrorMessage(err)}
 		return d.settle(ctx, m, c, st, v, token, now)
 	}
-	if err := d.Sender.Send(ctx, m.ID, body); err != nil {
+	if err := d.deliver(ctx, out); err != nil {
 		return d.fail(ctx, m, token, dv, err)
 	}
 	v = aftercare.Ruling{Verdict: aftercare.VerdictSend, Channel: v.Channel}
 	res, rerr := d.settle(ctx, m, c, st, v, token, now)
-	res.Body = body
+	res.Body = out.JSON
 	return res, rerr
 }
 
