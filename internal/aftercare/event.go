@@ -25,6 +25,7 @@ const (
 	EventCustomerRedact EventKind = "customer_redact"
 	EventShopRedact     EventKind = "shop_redact"
 	EventDataRequest    EventKind = "data_request"
+	EventEmailFeedback  EventKind = "email_feedback" // EmailFeedback: SES bounces and complaints
 
 	// Internal events, queued by aftercare itself on the inbox.
 	EventOverdue       EventKind = "overdue"        // a check found a parcel without scans or an order unshipped
@@ -61,6 +62,15 @@ type Event struct {
 	Privacy     *PrivacyRequest `json:"privacy,omitempty"`
 	Overdue     *Overdue        `json:"overdue,omitempty"`
 	Restock     *Restock        `json:"restock,omitempty"`
+	// EmailFeedback is what SES reported about an email to one customer.
+	EmailFeedback *EmailFeedbackReport `json:"email_feedback,omitempty"`
+}
+
+// EmailFeedbackReport is one SES event about the email aftercare sent to a
+// customer (found by the X-Aftercare-* headers SES echoes back).
+type EmailFeedbackReport struct {
+	CustomerID string          `json:"customer_id"`
+	Feedback   []EmailFeedback `json:"feedback"`
 }
 
 // OrderSnapshot is an order as the storefront sends it.
