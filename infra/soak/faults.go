@@ -14,6 +14,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,13 +48,33 @@ type faults struct {
 	counts map[string]int
 	// outage windows: while set, every DynamoDB request of a function (or
 	// every delivery) is refused.
-	dynamoDown, sinkDown atomic.Bool
-	pids                 func() []int // the stack's child processes
-	killed               map[int]bool
+	dynamoDown, sqsDown, sinkDown atomic.Bool
+	pids                          func() []int // the stack's child processes
+	killed                        map[int]bool
+	// byItem lists the faults injected on requests naming a ledger entry
+	// (MESSAGE#<id>) or a dedupe record (EVENT#<id>), to explain a loss or
+	// a duplicate.
+	byItem map[string][]string
+}
+
+var itemRE = regexp.MustCompile(`"(?:MESSAGE|EVENT)#([^"]+)"`)
+
+// note records a fault against the items a request names.
+func (f *faults) note(kind, fn, op string, body []byte) {
+	ids := itemRE.FindAllSubmatch(body, 4)
+	if len(ids) == 0 {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, m := range ids {
+		id := string(m[1])
+		f.byItem[id] = append(f.byItem[id], kind+" on "+fn+" "+op)
+	}
 }
 
 func newFaults(seed uint64, rate map[string]float64, max map[string]int) *faults {
-	return &faults{rng: rand.New(rand.NewPCG(seed, 7)), rate: rate, max: max, counts: map[string]int{}, killed: map[int]bool{}}
+	return &faults{rng: rand.New(rand.NewPCG(seed, 7)), rate: rate, max: max, counts: map[string]int{}, killed: map[int]bool{}, byItem: map[string][]string{}}
 }
 
 // roll says whether to inject kind now, and counts it.
@@ -204,7 +225,8 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if f.roll(FaultThrottle) {
-			if f.rng.IntN(2) == 0 {
+			f.note(FaultThrottle, p.fn, op, body)
+			if f.coin() {
 				awsError(w, 400, "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
 					"The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.")
 			} else {
@@ -213,9 +235,16 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if f.roll(Fault500) {
+			f.note(Fault500, p.fn, op, body)
 			awsError(w, 500, "com.amazonaws.dynamodb.v20120810#InternalServerError", "Internal server error")
 			return
 		}
+	}
+	if p.service == "sqs" && f != nil && f.sqsDown.Load() {
+		f.count(FaultOutage)
+		w.Header().Set("x-amzn-query-error", "InternalError;Receiver")
+		awsError(w, 500, "com.amazonaws.sqs#InternalError", "We encountered an internal error. Please try again.")
+		return
 	}
 	if p.service == "sqs" && (op == "SendMessage" || op == "SendMessageBatch") {
 		if f.roll(FaultSQSSend) {
@@ -230,9 +259,11 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.slow && p.service == "dynamodb" || p.slow && op == "SendMessageBatch" || p.slow && op == "SendMessage" {
 		if f.roll(FaultKill) {
+			before := f.coin()
+			f.note(map[bool]string{true: "process_killed (request not applied)", false: "process_killed (request applied)"}[before], p.fn, op, body)
 			// Half the kills land before the request reaches the emulator,
 			// half after it took effect but before the function hears back.
-			if f.rng.IntN(2) == 0 {
+			if !before {
 				rec := httptest.NewRecorder()
 				p.rp.ServeHTTP(rec, r)
 			}
@@ -243,6 +274,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if f.roll(FaultTimeout) {
+			f.note(FaultTimeout, p.fn, op, body)
 			// Held past the function's timeout: the runtime kills the
 			// function; the request still lands afterwards, as a slow one would.
 			time.Sleep(p.timeout + 500*time.Millisecond)
@@ -328,4 +360,23 @@ func hangUp(w http.ResponseWriter) {
 		}
 	}
 	panic(http.ErrAbortHandler)
+}
+
+// coin is a fair coin from the faults' seeded source.
+func (f *faults) coin() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.rng.IntN(2) == 0
+}
+
+func (f *faults) noteID(id, what string) {
+	f.mu.Lock()
+	f.byItem[id] = append(f.byItem[id], what+" at the sink")
+	f.mu.Unlock()
+}
+
+func (f *faults) faultsOn(id string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.byItem[id]...)
 }

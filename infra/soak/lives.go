@@ -271,7 +271,9 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-var stampRE = regexp.MustCompile(`"(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?"`)
+// stampRE matches a date, or a date and time with or without a zone
+// (AfterShip's checkpoint_time has none), inside a JSON string.
+var stampRE = regexp.MustCompile(`"(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?)?"`)
 
 // carrierScan is a carrier's golden scan moved to tracking, order and time:
 // its latest timestamp lands on at, every other one keeps its distance.
@@ -352,11 +354,14 @@ func shiftTo(body []byte, at, from time.Time) []byte {
 			}
 			return []byte(`"` + day.Add(d).Format(time.DateOnly) + `"`)
 		}
-		t, err := time.Parse(time.RFC3339Nano, s)
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return []byte(`"` + t.Add(d).In(t.Location()).Format(time.RFC3339Nano) + `"`)
+		}
+		t, err := time.Parse("2006-01-02T15:04:05", s)
 		if err != nil {
 			return m
 		}
-		return []byte(`"` + t.Add(d).In(t.Location()).Format(time.RFC3339Nano) + `"`)
+		return []byte(`"` + t.Add(d).Format("2006-01-02T15:04:05") + `"`)
 	})
 }
 

@@ -24,7 +24,7 @@ import (
 func main() {
 	n := flag.Int("n", 1000, "webhooks to send (duplicates included)")
 	seed := flag.Uint64("seed", 1, "seed of the order lives and of the faults")
-	outage := flag.String("outage", "", `instead of random faults: "dynamodb" or "sink" is down for -window during the second phase`)
+	outage := flag.String("outage", "", `instead of random faults: "dynamodb", "sqs" (the functions' calls) or "sink" is down for -window from the start of the second phase; dead letters are redriven at the end and counted`)
 	window := flag.Duration("window", 60*time.Second, "length of the -outage window")
 	verbose := flag.Bool("v", false, "the stack's and functions' log lines on stderr")
 	cleanOnly := flag.Bool("clean-only", false, "only the clean run (to look at what a plan delivers)")
@@ -92,7 +92,7 @@ func soak(ctx context.Context, o options) (*report, error) {
 	now := time.Now().UTC().Truncate(time.Second) // the functions read the real clock, so the lives derive from it
 	p := newPlan(g, o.Seed, o.N, now)
 	build := filepath.Join(o.Root, ".local", "soak-build")
-	base := config{Root: o.Root, BuildDir: build, Now: now, Log: o.Log, LogLevel: "WARN", Workers: 4, Drain: 10 * time.Minute}
+	base := config{Root: o.Root, BuildDir: build, Now: now, Log: o.Log, LogLevel: "WARN", Workers: 4, Drain: 10 * time.Minute, Progress: os.Stderr}
 	if o.Log != io.Discard && o.Log != nil {
 		base.LogLevel = "INFO"
 	}
@@ -109,7 +109,7 @@ func soak(ctx context.Context, o options) (*report, error) {
 	faulty := base
 	if o.Outage != "" {
 		faulty.Faults = newFaults(o.Seed, nil, nil)
-		faulty.Outage, faulty.Window = o.Outage, o.Window
+		faulty.Outage, faulty.Window, faulty.Redrive = o.Outage, o.Window, true
 	} else {
 		r, m := rates(o.N)
 		faulty.Faults = newFaults(o.Seed, r, m)

@@ -69,7 +69,7 @@ func compare(n int, c, f *outcome, o options, elapsed time.Duration) *report {
 		l.Expected++
 		if fr, ok := f.Sink[id]; !ok || fr.OK == 0 {
 			l.Lost++
-			l.LostIDs = append(l.LostIDs, id+" "+rc.Kind)
+			l.LostIDs = append(l.LostIDs, fmt.Sprintf("%s %s; faults on it: %v", id, rc.Kind, f.ItemFaults[id]))
 		}
 	}
 	for id, rc := range f.Sink {
@@ -82,7 +82,7 @@ func compare(n int, c, f *outcome, o options, elapsed time.Duration) *report {
 		}
 		if dup(rc) {
 			l.Duplicated++
-			l.DupIDs = append(l.DupIDs, fmt.Sprintf("%s %s (2xx %d, unknown outcome %d %v, attempts %d)", id, rc.Kind, rc.OK, rc.Unknown, rc.UnknownWhy, rc.Attempts))
+			l.DupIDs = append(l.DupIDs, fmt.Sprintf("%s %s (2xx %d, unknown outcome %d, attempts %d); faults on it: %v", id, rc.Kind, rc.OK, rc.Unknown, rc.Attempts, f.ItemFaults[id]))
 		}
 	}
 	for _, l := range r.By {
@@ -146,6 +146,9 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintf(w, "%-22s %7d\n", "kill_missed (exited)", m)
 	}
 	fmt.Fprintf(w, "%-22s %7d\n", "webhook posts retried", r.Faulty.Retried)
+	if r.Opts.Outage != "" {
+		fmt.Fprintf(w, "\nneeded a manual redrive: %d dead letters\n", len(r.Faulty.Redriven))
+	}
 	fmt.Fprintf(w, "\ndead-lettered: inbox %d, outbound %d (clean run: %d, %d)\n", r.Faulty.DeadInbox, len(r.Faulty.DeadOut), r.Clean.DeadInbox, len(r.Clean.DeadOut))
 	if r.CleanDup > 0 || r.Clean.BadSigs+r.Faulty.BadSigs > 0 {
 		fmt.Fprintf(w, "clean run duplicates %d; bad signatures %d\n", r.CleanDup, r.Clean.BadSigs+r.Faulty.BadSigs)
@@ -172,6 +175,7 @@ func (r *report) print(w io.Writer) {
 		show(k+" duplicated", r.By[k].DupIDs)
 	}
 	show("dead letter", r.Faulty.DeadOut)
+	show("redriven", r.Faulty.Redriven)
 	fmt.Fprintf(w, "soak: %d webhooks, %d messages expected, lost %d, duplicated %d\n", r.N, r.Total.Expected, r.Total.Lost, r.Total.Duplicated)
 }
 

@@ -44,6 +44,8 @@ type config struct {
 	LogLevel string
 	Workers  int
 	Drain    time.Duration // longest wait for the queues to drain, per phase
+	Redrive  bool          // at the end, redrive what was dead-lettered
+	Progress io.Writer     // a line per phase; nil for none
 }
 
 // outcome is what one run delivered.
@@ -58,6 +60,18 @@ type outcome struct {
 	Checks     []string // lifecycle check results
 	Elapsed    time.Duration
 	FaultCount map[string]int
+	// Redriven is how many dead letters needed a manual redrive at the end
+	// (counted before the redrive; DeadInbox and DeadOut are what is left after it).
+	Redriven []string
+	// ItemFaults are the faults injected on each delivered message's requests.
+	ItemFaults map[string][]string
+}
+
+func (c config) progress() io.Writer {
+	if c.Progress == nil {
+		return io.Discard
+	}
+	return c.Progress
 }
 
 // run starts a fresh stack, sends the plan phase by phase, runs the
@@ -135,10 +149,7 @@ func run(ctx context.Context, c config, p *plan) (*outcome, error) {
 		var outageDone chan struct{}
 		if c.Outage != "" && i == 1 {
 			outageDone = make(chan struct{})
-			flag := &c.Faults.dynamoDown
-			if c.Outage == "sink" {
-				flag = &c.Faults.sinkDown
-			}
+			flag := map[string]*atomic.Bool{"dynamodb": &c.Faults.dynamoDown, "sqs": &c.Faults.sqsDown, "sink": &c.Faults.sinkDown}[c.Outage]
 			flag.Store(true)
 			go func() {
 				defer close(outageDone)
@@ -149,6 +160,7 @@ func run(ctx context.Context, c config, p *plan) (*outcome, error) {
 				flag.Store(false)
 			}()
 		}
+		ts := time.Now()
 		send(ctx, st.HTTPURL, phase, c.Workers, func(status int, what string) {
 			rmu.Lock()
 			out.Rejected[fmt.Sprintf("%d %s", status, what)]++
@@ -157,9 +169,11 @@ func run(ctx context.Context, c config, p *plan) (*outcome, error) {
 		if outageDone != nil {
 			<-outageDone
 		}
+		sent := time.Since(ts)
 		if !drain(ctx, sq, st, snk, c.Drain) {
 			out.Undrained = append(out.Undrained, fmt.Sprintf("phase %d", i+1))
 		}
+		fmt.Fprintf(c.progress(), "soak:   phase %d: %d webhooks sent in %s, drained after %s\n", i+1, len(phase), sent.Round(time.Second), time.Since(ts).Round(time.Second))
 	}
 	// The scheduler's run at now, then the same run again (a retried schedule).
 	for range 2 {
@@ -168,19 +182,33 @@ func run(ctx context.Context, c config, p *plan) (*outcome, error) {
 			out.Undrained = append(out.Undrained, "checks")
 		}
 	}
+	if c.Redrive {
+		// What an operator would do after an outage: move both DLQs back
+		// and let them run. The report counts what needed it.
+		for _, b := range redrive(ctx, sq, st.Queues["InboxDeadLetterQueue"], st.Queues["InboxQueue"]) {
+			out.Redriven = append(out.Redriven, "event "+describe(b))
+		}
+		for _, b := range redrive(ctx, sq, st.Queues["OutboundDeadLetterQueue"], st.Queues["OutboundQueue"]) {
+			out.Redriven = append(out.Redriven, "message "+describe(b))
+		}
+		if len(out.Redriven) > 0 && !drain(ctx, sq, st, snk, c.Drain) {
+			out.Undrained = append(out.Undrained, "redrive")
+		}
+	}
 	out.Retried = int(retried.Load())
 	out.Sink = snk.snapshot()
 	out.BadSigs = snk.badSigs
 	out.DeadInbox = len(readAll(ctx, sq, st.Queues["InboxDeadLetterQueue"]))
 	for _, b := range readAll(ctx, sq, st.Queues["OutboundDeadLetterQueue"]) {
-		var m struct {
-			ID   string `json:"id"`
-			Kind string `json:"kind"`
-		}
-		_ = json.Unmarshal([]byte(b), &m)
-		out.DeadOut = append(out.DeadOut, m.ID+" ("+m.Kind+")")
+		out.DeadOut = append(out.DeadOut, describe(b))
 	}
 	out.FaultCount = c.Faults.snapshot()
+	out.ItemFaults = map[string][]string{}
+	for id := range out.Sink {
+		if fs := c.Faults.faultsOn(id); len(fs) > 0 {
+			out.ItemFaults[id] = fs
+		}
+	}
 	out.Elapsed = time.Since(t0)
 	return out, nil
 }
@@ -198,7 +226,8 @@ func send(ctx context.Context, base string, hooks []hook, workers int, reject fu
 			defer wg.Done()
 			for h := range ch {
 				wait := 200 * time.Millisecond
-				for attempt := 0; attempt < 10; attempt++ {
+				giveUp := time.Now().Add(10 * time.Minute)
+				for {
 					req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+h.Path, bytes.NewReader(h.Body))
 					for k, v := range h.Headers {
 						req.Header.Set(k, v)
@@ -213,7 +242,7 @@ func send(ctx context.Context, base string, hooks []hook, workers int, reject fu
 					if status == http.StatusOK {
 						break
 					}
-					if status >= 400 && status < 500 || attempt == 9 || ctx.Err() != nil {
+					if status >= 400 && status < 500 || time.Now().After(giveUp) || ctx.Err() != nil {
 						reject(status, h.What)
 						break
 					}
@@ -266,6 +295,36 @@ func depth(ctx context.Context, sq *awssqs.Client, url string) int {
 		n += k
 	}
 	return n
+}
+
+// redrive moves every message of a dead-letter queue back to its queue, as
+// infra/cmd/redrive does.
+func redrive(ctx context.Context, sq *awssqs.Client, from, to string) []string {
+	var moved []string
+	for range 1000 {
+		r, err := sq.ReceiveMessage(ctx, &awssqs.ReceiveMessageInput{QueueUrl: aws.String(from), MaxNumberOfMessages: 10, VisibilityTimeout: 60})
+		if err != nil || len(r.Messages) == 0 {
+			break
+		}
+		for _, m := range r.Messages {
+			if _, err := sq.SendMessage(ctx, &awssqs.SendMessageInput{QueueUrl: aws.String(to), MessageBody: m.Body}); err != nil {
+				continue
+			}
+			_, _ = sq.DeleteMessage(ctx, &awssqs.DeleteMessageInput{QueueUrl: aws.String(from), ReceiptHandle: m.ReceiptHandle})
+			moved = append(moved, aws.ToString(m.Body))
+		}
+	}
+	return moved
+}
+
+// describe names a queued event or message by id and kind.
+func describe(body string) string {
+	var m struct {
+		ID   string `json:"id"`
+		Kind string `json:"kind"`
+	}
+	_ = json.Unmarshal([]byte(body), &m)
+	return m.ID + " (" + m.Kind + ")"
 }
 
 // readAll reads every message body of a queue once (a dead-letter queue at the end).

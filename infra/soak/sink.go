@@ -84,10 +84,12 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
 	case f.roll(FaultSink5xx):
+		f.noteID(id, FaultSink5xx)
 		w.WriteHeader(http.StatusInternalServerError)
 		return
 	case f.roll(FaultSinkHang):
 		unknown("hang")
+		f.noteID(id, FaultSinkHang)
 		select {
 		case <-r.Context().Done():
 		case <-time.After(s.hang):
@@ -96,6 +98,7 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case f.roll(FaultKill):
 		unknown("killed")
+		f.noteID(id, "process_killed mid-POST")
 		if !f.killCaller(r.RemoteAddr) {
 			f.missed()
 		}
