@@ -27,6 +27,8 @@ func main() {
 	outage := flag.String("outage", "", `instead of random faults: "dynamodb", "sqs" (the functions' calls) or "sink" is down for -window from the start of the second phase; dead letters are redriven at the end and counted`)
 	window := flag.Duration("window", 60*time.Second, "length of the -outage window")
 	verbose := flag.Bool("v", false, "the stack's and functions' log lines on stderr")
+	inboxReceives := flag.Int("inbox-receives", 0, "try this maxReceiveCount for InboxQueue instead of the template's")
+	outboundReceives := flag.Int("outbound-receives", 0, "try this maxReceiveCount for OutboundQueue instead of the template's")
 	cleanOnly := flag.Bool("clean-only", false, "only the clean run (to look at what a plan delivers)")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
@@ -35,7 +37,8 @@ func main() {
 	if *verbose {
 		logw = os.Stderr
 	}
-	rep, err := soak(ctx, options{N: *n, Seed: *seed, Outage: *outage, Window: *window, Log: logw, CleanOnly: *cleanOnly})
+	rep, err := soak(ctx, options{N: *n, Seed: *seed, Outage: *outage, Window: *window, Log: logw, CleanOnly: *cleanOnly,
+		Receives: map[string]int{"InboxQueue": *inboxReceives, "OutboundQueue": *outboundReceives}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
 		os.Exit(2)
@@ -55,6 +58,7 @@ type options struct {
 	Root   string
 	// CleanOnly skips the faulty run; the report compares the clean run with itself.
 	CleanOnly bool
+	Receives  map[string]int // maxReceiveCount by queue, replacing the template's
 }
 
 // rates sizes each fault kind so that about target of it are injected in a
@@ -92,7 +96,7 @@ func soak(ctx context.Context, o options) (*report, error) {
 	now := time.Now().UTC().Truncate(time.Second) // the functions read the real clock, so the lives derive from it
 	p := newPlan(g, o.Seed, o.N, now)
 	build := filepath.Join(o.Root, ".local", "soak-build")
-	base := config{Root: o.Root, BuildDir: build, Now: now, Log: o.Log, LogLevel: "WARN", Workers: 4, Drain: 10 * time.Minute, Progress: os.Stderr}
+	base := config{Root: o.Root, BuildDir: build, Now: now, Log: o.Log, LogLevel: "WARN", Workers: 4, Drain: 10 * time.Minute, Progress: os.Stderr, Receives: o.Receives}
 	if o.Log != io.Discard && o.Log != nil {
 		base.LogLevel = "INFO"
 	}

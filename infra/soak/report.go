@@ -114,6 +114,9 @@ func (r *report) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "soak: N=%d seed=%d, %s; clean run %s, faulty run %s, total %s\n", r.N, r.Opts.Seed, mode,
 		r.Clean.Elapsed.Round(time.Second), r.Faulty.Elapsed.Round(time.Second), r.Elapsed.Round(time.Second))
+	if r.Opts.Receives["InboxQueue"]+r.Opts.Receives["OutboundQueue"] > 0 {
+		fmt.Fprintf(w, "maxReceiveCount tried instead of the template's: %v\n", r.Opts.Receives)
+	}
 	fmt.Fprintf(w, "\n%-14s %9s %10s %6s %11s %6s\n", "category", "expected", "delivered", "lost", "duplicated", "extra")
 	for _, k := range append(append([]string(nil), categories...), otherCats(r.By)...) {
 		l := r.By[k]

@@ -43,9 +43,10 @@ type config struct {
 	Log      io.Writer
 	LogLevel string
 	Workers  int
-	Drain    time.Duration // longest wait for the queues to drain, per phase
-	Redrive  bool          // at the end, redrive what was dead-lettered
-	Progress io.Writer     // a line per phase; nil for none
+	Drain    time.Duration  // longest wait for the queues to drain, per phase
+	Redrive  bool           // at the end, redrive what was dead-lettered
+	Progress io.Writer      // a line per phase; nil for none
+	Receives map[string]int // maxReceiveCount by queue logical id, replacing the template's
 }
 
 // outcome is what one run delivered.
@@ -78,7 +79,7 @@ func (c config) progress() io.Writer {
 // lifecycle checks at now, and reports every delivery.
 func run(ctx context.Context, c config, p *plan) (*outcome, error) {
 	t0 := time.Now()
-	tpl, err := scaledTemplate(c.Root)
+	tpl, err := scaledTemplate(c.Root, c.Receives)
 	if err != nil {
 		return nil, err
 	}
@@ -364,12 +365,17 @@ func checks(ctx context.Context, invokeURL string, now time.Time) string {
 	return "failed: " + last
 }
 
-var timeoutLine = regexp.MustCompile(`^(\s+)Timeout: (\d+)\s*$`)
+var (
+	timeoutLine  = regexp.MustCompile(`^(\s+)Timeout: (\d+)\s*$`)
+	receivesLine = regexp.MustCompile(`^(\s+)maxReceiveCount: (\d+)\s*$`)
+)
 
 // scaledTemplate writes template.yaml with the queue consumers' timeouts
 // divided by timeoutScale, so a held request times a function out in
-// seconds; everything else (queues, redrive, routes) is the template's.
-func scaledTemplate(root string) (string, error) {
+// seconds, and with the queues' maxReceiveCount replaced where receives
+// says (to try a redrive policy before changing the template); everything
+// else is the template's.
+func scaledTemplate(root string, receives map[string]int) (string, error) {
 	b, err := os.ReadFile(filepath.Join(root, "template.yaml"))
 	if err != nil {
 		return "", err
@@ -383,6 +389,9 @@ func scaledTemplate(root string) (string, error) {
 		if m := timeoutLine.FindStringSubmatch(l); m != nil && len(m[1]) == 6 && (resource == "EventProcessorFunction" || resource == "DispatchFunction") {
 			n, _ := strconv.Atoi(m[2])
 			l = m[1] + "Timeout: " + strconv.Itoa(max(n/timeoutScale, 1))
+		}
+		if m := receivesLine.FindStringSubmatch(l); m != nil && receives[resource] > 0 {
+			l = m[1] + "maxReceiveCount: " + strconv.Itoa(receives[resource])
 		}
 		out = append(out, l)
 	}
