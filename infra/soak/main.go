@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/aftercare/aftercare/infra/devstack"
@@ -95,7 +94,13 @@ func soak(ctx context.Context, o options) (*report, error) {
 	}
 	now := time.Now().UTC().Truncate(time.Second) // the functions read the real clock, so the lives derive from it
 	p := newPlan(g, o.Seed, o.N, now)
-	build := filepath.Join(o.Root, ".local", "soak-build")
+	// Its own build folder: `make dev`, the e2e tests or another soak may
+	// be running the binaries of a shared one.
+	build, err := os.MkdirTemp("", "aftercare-soak-build-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(build)
 	base := config{Root: o.Root, BuildDir: build, Now: now, Log: o.Log, LogLevel: "WARN", Workers: 4, Drain: 10 * time.Minute, Progress: os.Stderr, Receives: o.Receives}
 	if o.Log != io.Discard && o.Log != nil {
 		base.LogLevel = "INFO"

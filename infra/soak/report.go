@@ -178,6 +178,7 @@ func (r *report) print(w io.Writer) {
 		show(k+" duplicated", r.By[k].DupIDs)
 	}
 	show("dead letter", r.Faulty.DeadOut)
+	show("dead letter", r.Faulty.DeadIn)
 	show("redriven", r.Faulty.Redriven)
 	fmt.Fprintf(w, "soak: %d webhooks, %d messages expected, lost %d, duplicated %d\n", r.N, r.Total.Expected, r.Total.Lost, r.Total.Duplicated)
 }

@@ -57,6 +57,7 @@ type outcome struct {
 	Retried    int            // webhook posts retried after a 5xx, as Shopify and carriers do
 	DeadInbox  int
 	DeadOut    []string // message ids in the outbound DLQ
+	DeadIn     []string // event ids in the inbox DLQ
 	Undrained  []string // phases whose queues did not drain in time
 	Checks     []string // lifecycle check results
 	Elapsed    time.Duration
@@ -199,7 +200,14 @@ func run(ctx context.Context, c config, p *plan) (*outcome, error) {
 	out.Retried = int(retried.Load())
 	out.Sink = snk.snapshot()
 	out.BadSigs = snk.badSigs
-	out.DeadInbox = len(readAll(ctx, sq, st.Queues["InboxDeadLetterQueue"]))
+	for _, b := range readAll(ctx, sq, st.Queues["InboxDeadLetterQueue"]) {
+		d := describe(b)
+		if fs := c.Faults.faultsOn(strings.SplitN(d, " ", 2)[0]); len(fs) > 0 {
+			d += fmt.Sprintf("; faults on its dedupe record: %v", fs)
+		}
+		out.DeadIn = append(out.DeadIn, d)
+	}
+	out.DeadInbox = len(out.DeadIn)
 	for _, b := range readAll(ctx, sq, st.Queues["OutboundDeadLetterQueue"]) {
 		out.DeadOut = append(out.DeadOut, describe(b))
 	}
