@@ -92,3 +92,8 @@ clean: ## remove build output (keeps the installed tools)
 .PHONY: distclean
 distclean: clean ## remove the installed tools too
 	rm -rf .local
+
+N ?= 1000
+.PHONY: soak
+soak: install ## replay N webhooks of order lives clean, then with faults, and compare what was delivered
+	go run ./infra/soak -n $(N) $(SOAK_FLAGS)

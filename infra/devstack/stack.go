@@ -41,6 +41,10 @@ type Options struct {
 	Concurrency       int    // instances per function unless ReservedConcurrentExecutions is set; default 4
 	PollersPerQueue   int    // concurrent pollers per SQS event source; default 2
 	PidFile           string // records child pids so a later start kills leftovers; "" for none
+	// FunctionEndpoints, when set, gives each function its own DynamoDB and
+	// SQS endpoints in place of the emulators' (a fault-injecting proxy, say);
+	// the pollers and provisioning still talk to the emulators directly.
+	FunctionEndpoints func(function, dynamodb, sqs string) (string, string)
 }
 
 // Stack is a running local stack.
@@ -274,6 +278,10 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 				log.Info("local SES: verified sender domains", "domains", domains)
 			}
 		}
+		dynEndpoint, sqsEndpoint := s.DynamoEndpoint, s.SQSEndpoint
+		if o.FunctionEndpoints != nil {
+			dynEndpoint, sqsEndpoint = o.FunctionEndpoints(fn.Name, dynEndpoint, sqsEndpoint)
+		}
 		bin := bins[fn.Name]
 		conc := o.Concurrency
 		if fn.Reserved > 0 {
@@ -283,7 +291,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		r := NewRunner(FunctionConfig{
 			Name: fn.Name, Bootstrap: bin,
 			Timeout: time.Duration(fn.Timeout) * time.Second, MemoryMB: fn.MemorySize,
-			Env:         MergeEnv(env, RuntimeEnv(fn, s.DynamoEndpoint, s.SQSEndpoint, filepath.Dir(bin))),
+			Env:         MergeEnv(env, RuntimeEnv(fn, dynEndpoint, sqsEndpoint, filepath.Dir(bin))),
 			Concurrency: conc, Log: out,
 			OnProcess: func(pid int, started bool) {
 				if started {
