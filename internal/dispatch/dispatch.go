@@ -14,6 +14,7 @@ import (
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/ledger"
 	"github.com/aftercare/aftercare/internal/obs"
+	"github.com/aftercare/aftercare/internal/report"
 )
 
 // Decisions, as the ledger records them.
@@ -35,11 +36,13 @@ type Store interface {
 	// customer's cap slot (capSince: the slot is free if last taken before it);
 	// on ErrCapped it returns when the slot was last taken.
 	Claim(ctx context.Context, c ledger.Claim) (capTakenAt time.Time, err error)
-	// Release gives a claim back after a failed delivery.
-	Release(ctx context.Context, shop, id, token, why string) error
+	// Release gives a claim back after a failed delivery (r.Token, r.Why,
+	// r.At; the report counts the message as failed).
+	Release(ctx context.Context, r ledger.Record) error
 	// Record writes a final decision to the ledger, and the customer when it
-	// changed (lifecycle mark, last marketing time). Customer writes are
-	// conditioned on its version; ErrConflict asks for a re-read.
+	// changed (lifecycle mark, last marketing time), with the report counters
+	// both add, exactly once. Customer writes are conditioned on its version;
+	// ErrConflict asks for a re-read.
 	Record(ctx context.Context, r ledger.Record) error
 }
 
@@ -139,7 +142,7 @@ func (d *Dispatcher) Handle(ctx context.Context, m *aftercare.Message, dv Delive
 		return d.settle(ctx, m, c, st, v, token, now)
 	}
 	if err := d.Sender.Send(ctx, m.ID, body); err != nil {
-		return d.fail(ctx, m, token, dv, err)
+		return d.fail(ctx, m, st, token, dv, err, now)
 	}
 	v = aftercare.Ruling{Verdict: aftercare.VerdictSend, Channel: v.Channel}
 	res, rerr := d.settle(ctx, m, c, st, v, token, now)
@@ -155,6 +158,11 @@ func (d *Dispatcher) settle(ctx context.Context, m *aftercare.Message, c *afterc
 		rec := ledger.Record{Shop: m.Shop, ID: m.ID, Kind: m.Kind, Decision: decision, Why: why, Channel: v.Channel,
 			Token: token, At: now, CustomerID: m.CustomerID, OrderID: m.OrderID}
 		rec.Customer = settleCustomer(m, c, st, v, now)
+		rec.Zone = st.Location()
+		if rec.Customer != nil {
+			// Recoveries follow from the marks this write sets.
+			rec.Adds = report.Change(c, rec.Customer, rec.Zone)
+		}
 		err := d.Store.Record(ctx, rec)
 		if err == nil {
 			break
@@ -214,8 +222,10 @@ func (d *Dispatcher) defer_(ctx context.Context, m *aftercare.Message, r afterca
 
 // fail releases the claim and backs the message off, then reports the failure
 // so the queue retries it and, after its redrive count, dead-letters it.
-func (d *Dispatcher) fail(ctx context.Context, m *aftercare.Message, token string, dv Delivery, cause error) (Result, error) {
-	if err := d.Store.Release(ctx, m.Shop, m.ID, token, cause.Error()); err != nil {
+func (d *Dispatcher) fail(ctx context.Context, m *aftercare.Message, st aftercare.Settings, token string, dv Delivery, cause error, now time.Time) (Result, error) {
+	rel := ledger.Record{Shop: m.Shop, ID: m.ID, Kind: m.Kind, Decision: Failed, Why: cause.Error(), Token: token,
+		At: now, CustomerID: m.CustomerID, OrderID: m.OrderID, Zone: st.Location()}
+	if err := d.Store.Release(ctx, rel); err != nil {
 		d.Log.Error("release claim", slog.String("message_id", m.ID), slog.String("error", err.Error()))
 	}
 	if dv.ReceiptHandle != "" {

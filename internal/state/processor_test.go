@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/state"
 	"github.com/aftercare/aftercare/internal/testenv"
 )
@@ -366,38 +367,34 @@ func containsAny(s string, subs []string) bool {
 	return false
 }
 
-// Counter increments derived from an event's changes commit with the event:
-// replays and redeliveries count nothing more.
-func TestCountersCommitWithTheEvent(t *testing.T) {
+// The report's day counters commit with the events that cause them: after
+// the history and its redelivered duplicates, the shop's days hold exactly
+// one order, its customer, two deliveries, and nothing twice.
+func TestDayCountersCommitWithTheEvent(t *testing.T) {
 	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
 		e := newEnv(t)
-		day := state.Key{Kind: state.ItemCounters, Shop: shop, ID: "day#" + at(0, 0).Format("2006-01-02")}
-		e.proc.Counters = func(ev *aftercare.Event, changes []state.Change, _ time.Time) []state.Add {
-			if ev.Shop == "" || len(changes) == 0 {
-				return nil
-			}
-			return []state.Add{{Key: day, Counters: map[string]int64{"events": 1, "changes": int64(len(changes))}}}
-		}
-		var events, changes int64
 		for _, ev := range history() {
-			res := e.process(t, ev, false)
-			if ev.Shop != "" && len(res.Changes) > 0 {
-				events++
-				changes += int64(len(res.Changes))
-			}
-		}
-		if events == 0 {
-			t.Fatal("the history changed nothing in a shop")
+			e.process(t, ev, false)
 		}
 		for _, ev := range history() {
 			e.process(t, ev, true) // redelivered: duplicates
 		}
-		got, err := e.store.(state.CounterReader).Counters(context.Background(), []state.Key{day})
+		from, to := at(-1, 0), at(10, 0)
+		days, err := e.store.(interface {
+			ReportDays(ctx context.Context, shop, from, to string) (map[string]report.Counters, error)
+		}).ReportDays(context.Background(), shop, from.Format(report.DayFormat), to.Format(report.DayFormat))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c := got[day]; c["events"] != events || c["changes"] != changes {
-			t.Fatalf("counters %v, want events=%d changes=%d, once each", c, events, changes)
+		r := report.Compute(shop, report.Range{From: from, To: to}, days)
+		if r.Orders.Count != 1 || r.Orders.Revenue != "129.00" || r.Customers.New != 1 || r.Customers.Returning != 0 {
+			t.Errorf("orders %+v customers %+v, want one order of 129.00 by one new customer", r.Orders, r.Customers)
+		}
+		if r.Deliveries.Count != 2 {
+			t.Errorf("deliveries %+v, want both parcels once", r.Deliveries)
+		}
+		if len(days) == 0 || days[at(0, 0).Format(report.DayFormat)]["o"] != 1 {
+			t.Errorf("day items %v: want the order on its creation day", days)
 		}
 	})
 }
