@@ -398,3 +398,75 @@ func TestDayCountersCommitWithTheEvent(t *testing.T) {
 		}
 	})
 }
+
+// shop/redact removes the shop's report days with everything else of the
+// shop: nothing keyed by the shop, and none of its parcels, is left.
+func TestShopRedactDeletesReportDays(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		for _, ev := range history() {
+			e.process(t, ev, false)
+		}
+		daysBefore := 0
+		for k := range e.dump(t) {
+			if strings.HasPrefix(k, "SHOP#"+shop+"|DAY#") {
+				daysBefore++
+			}
+		}
+		if daysBefore == 0 {
+			t.Fatal("the history left no report days to redact")
+		}
+		redact := shopifyEvent("shop/redact", "sr", aftercare.EventShopRedact, at(9, 0))
+		e.process(t, redact, false)
+		for k := range e.dump(t) {
+			if strings.HasPrefix(k, "SHOP#") || strings.HasPrefix(k, "SHIPMENT#") {
+				t.Errorf("left after shop/redact: %s", k)
+			}
+		}
+	})
+}
+
+// A test order placed by a real customer counts nowhere: not in the
+// customer's numbers, and its parcel not in the deliveries, whichever of
+// its order snapshot and fulfillment arrives first.
+func TestTestOrdersCountNowhere(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		trial := snapshot(at(3, 10), "paid", "", nil)
+		trial.ID, trial.Name, trial.Test, trial.CreatedAt = "5002", "#1002", true, at(3, 10)
+		ft := aftercare.Fulfillment{ID: "F9", OrderID: "5002", Status: "success", TrackingNumbers: []string{"1Z999AA10000000009"},
+			TrackingCompany: "UPS", CreatedAt: at(3, 12), UpdatedAt: at(3, 12)}
+		extra := []aftercare.Event{
+			orderEvent("orders/create", "oc-test", trial),
+			fulfillmentEvent("fulfillments/create", "fc-test", ft),
+			carrierEvent(aftercare.SourceEasyPost, "evt_t1", ft.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(3, 14), ""),
+			carrierEvent(aftercare.SourceEasyPost, "evt_t2", ft.TrackingNumbers[0], "UPS", aftercare.StatusDelivered, at(4, 12), ""),
+		}
+		for _, order := range [][]int{{0, 1, 2, 3}, {1, 2, 3, 0}, {3, 1, 0, 2}} {
+			e := newEnv(t)
+			for _, ev := range history() {
+				e.process(t, ev, false)
+			}
+			for _, i := range order {
+				e.process(t, extra[i], false)
+			}
+			from, to := at(-1, 0), at(10, 0)
+			days, err := e.store.(interface {
+				ReportDays(ctx context.Context, shop, from, to string) (map[string]report.Counters, error)
+			}).ReportDays(context.Background(), shop, from.Format(report.DayFormat), to.Format(report.DayFormat))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := report.Compute(shop, report.Range{From: from, To: to}, days)
+			if r.Orders.Count != 1 || r.Customers.New != 1 || r.Customers.Returning != 0 || r.Customers.RepeatPurchaseRate != 0 {
+				t.Errorf("arrival %v: orders %+v customers %+v, want the real order only", order, r.Orders, r.Customers)
+			}
+			if r.Deliveries.Count != 2 {
+				t.Errorf("arrival %v: deliveries %+v, want the real order's two parcels", order, r.Deliveries)
+			}
+			cust := e.dump(t)["SHOP#"+shop+"|CUSTOMER#"+buyer.ID]
+			if orders, _ := cust["orders"].([]any); len(orders) != 1 {
+				t.Errorf("arrival %v: customer history %v, want the real order only", order, cust["orders"])
+			}
+		}
+	})
+}
