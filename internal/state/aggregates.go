@@ -3,6 +3,7 @@ package state
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/report"
@@ -44,9 +45,27 @@ func wantZones(t *tx) {
 	}
 }
 
+// Digest is the document of a shop's weekly digest item.
+type Digest struct {
+	Shop string `json:"shop"`
+	Week string `json:"week"` // the week's Monday, report.DayFormat
+}
+
+// digestPut puts the shop's digest item of the current week on the due
+// index for the Monday after, 08:00 shop time, where the scheduled checks
+// find it by key. Every counted event of the week writes the same item
+// (unconditionally, so concurrent events do not race on a version); the
+// check that queues the digest takes it off the index.
+func digestPut(shop string, now time.Time, loc *time.Location) Item {
+	week, due := report.DigestAt(now, loc)
+	doc, _ := json.Marshal(Digest{Shop: shop, Week: week.From.Format(report.DayFormat)})
+	return Item{Key: Key{Kind: ItemDigest, Shop: shop, ID: week.From.Format(report.DayFormat)}, Doc: doc, Version: -1, DueAt: due}
+}
+
 // dayAdds is what the commit's puts add to the report: for each entity,
-// its contribution as written minus its contribution as loaded.
-func (t *tx) dayAdds(puts []Item) ([]Add, error) {
+// its contribution as written minus its contribution as loaded; and, for
+// each shop counted, its digest item.
+func (t *tx) dayAdds(puts []Item) ([]Add, []Item, error) {
 	byShop := map[string]report.Adds{}
 	var shops []string
 	for _, it := range puts {
@@ -62,11 +81,11 @@ func (t *tx) dayAdds(puts []Item) ([]Add, error) {
 			continue
 		}
 		if err := json.Unmarshal(it.Doc, after); err != nil {
-			return nil, fmt.Errorf("count %s %s: %w", it.Kind, it.ID, err)
+			return nil, nil, fmt.Errorf("count %s %s: %w", it.Kind, it.ID, err)
 		}
 		if old, ok := t.docs[it.Key]; ok {
 			if err := json.Unmarshal(old.Doc, before); err != nil {
-				return nil, fmt.Errorf("count %s %s as loaded: %w", it.Kind, it.ID, err)
+				return nil, nil, fmt.Errorf("count %s %s as loaded: %w", it.Kind, it.ID, err)
 			}
 		} else {
 			before = nil
@@ -80,7 +99,7 @@ func (t *tx) dayAdds(puts []Item) ([]Add, error) {
 		}
 		st, ok := t.settings[shop]
 		if !ok {
-			return nil, fmt.Errorf("count %s %s: settings of %s not loaded", it.Kind, it.ID, shop)
+			return nil, nil, fmt.Errorf("count %s %s: settings of %s not loaded", it.Kind, it.ID, shop)
 		}
 		a := report.Change(before, after, st.Location())
 		if len(a) == 0 {
@@ -93,8 +112,10 @@ func (t *tx) dayAdds(puts []Item) ([]Add, error) {
 		byShop[shop].Merge(a)
 	}
 	var out []Add
+	var digests []Item
 	for _, shop := range shops {
 		out = append(out, DayAdds(shop, byShop[shop])...)
+		digests = append(digests, digestPut(shop, t.now, t.settings[shop].Location()))
 	}
-	return out, nil
+	return out, digests, nil
 }

@@ -126,10 +126,11 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event, redelivere
 	if err != nil {
 		return Result{}, err
 	}
-	adds, err := t.dayAdds(puts)
+	adds, digests, err := t.dayAdds(puts)
 	if err != nil {
 		return Result{}, err
 	}
+	puts = append(puts, digests...)
 	c := &Commit{
 		Dedupe:   &Dedupe{ID: ev.ID, Shop: ev.Shop, Topic: ev.Topic, At: now, Outbox: msgs, Internal: t.internal},
 		Puts:     puts,

@@ -22,6 +22,7 @@ const (
 	ItemStock     = "stock"     // the shop's out-of-stock variant set (ID empty)
 	ItemLedger    = "ledger"    // a message's delivery record (ID = message id)
 	ItemSettings  = "settings"  // the shop's settings overrides (ID empty)
+	ItemDigest    = "digest"    // a shop's weekly digest, on the due index (ID = the week's Monday; see digestPut)
 	ItemCounters  = "counters"  // a shop's report counters of one day (ID = yyyy-mm-dd in the shop's zone; see DayKey)
 )
 
