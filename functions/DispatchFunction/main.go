@@ -3,47 +3,28 @@
 package main
 
 import (
-	"context"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
-
+	"github.com/aftercare/aftercare/internal/app"
 	"github.com/aftercare/aftercare/internal/config"
 	"github.com/aftercare/aftercare/internal/delivery"
 	"github.com/aftercare/aftercare/internal/dispatch"
-	"github.com/aftercare/aftercare/internal/dynamo"
-	"github.com/aftercare/aftercare/internal/obs"
 	"github.com/aftercare/aftercare/internal/outbound"
-	"github.com/aftercare/aftercare/internal/settings"
-	"github.com/aftercare/aftercare/internal/sqs"
 )
 
 func main() {
-	cfg, err := config.LoadDispatch(os.Getenv)
-	log := obs.NewLogger(os.Stdout, cfg.LogLevel)
-	if err != nil {
-		log.Error("cannot start", "error", err.Error())
-		os.Exit(1)
-	}
-	aws, err := config.AWS(context.Background())
-	if err != nil {
-		log.Error("cannot start", "error", err.Error())
-		os.Exit(1)
-	}
-	store := &dynamo.Store{DB: dynamodb.NewFromConfig(aws), Table: cfg.Table, Shards: cfg.Shards}
-	var sender dispatch.Sender = delivery.Log{Log: log}
+	a := app.New()
+	cfg := app.Load(a, config.LoadDispatch)
+	store := a.Store(cfg.Common)
+	var sender dispatch.Sender = delivery.Log{Log: a.Log}
 	if cfg.DeliveryURL != "" {
 		sender = delivery.New(cfg.DeliveryURL, cfg.SigningSecret, cfg.Timeout)
 	}
 	d := &dispatch.Dispatcher{
 		Store:     store,
 		Sender:    sender,
-		Queue:     &sqs.Queue{API: awssqs.NewFromConfig(aws), URL: cfg.OutboundURL},
-		Settings:  &settings.Cache{Defaults: cfg.Settings, Load: store.ShopSettings, Log: log},
-		Log:       log,
+		Queue:     a.Queue(cfg.OutboundURL),
+		Settings:  a.Settings(cfg.Common, store),
+		Log:       a.Log,
 		RetryBase: cfg.RetryBase,
 	}
-	lambda.Start(outbound.Handler(d, log))
+	a.Start(outbound.Handler(d, a.Log))
 }

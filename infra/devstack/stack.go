@@ -259,6 +259,14 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 			sort.Strings(fromProcess)
 			log.Info("process environment overrides", "function", fn.Name, "variables", fromProcess)
 		}
+		seeded, err := SeedSecrets(ctx, s.emu.SSM(), env)
+		if err != nil {
+			closeLns()
+			return fail(err)
+		}
+		if len(seeded) > 0 {
+			log.Info("secrets seeded into the local SSM; the function reads them from there", "function", fn.Name, "variables", seeded)
+		}
 		bin := bins[fn.Name]
 		conc := o.Concurrency
 		if fn.Reserved > 0 {

@@ -210,6 +210,7 @@ type Refund struct {
 
 // PrivacyRequest is one of the mandatory privacy webhooks.
 type PrivacyRequest struct {
+	ShopID        string   `json:"shop_id,omitempty"` // as the body sent it, bound to the shop domain
 	CustomerID    string   `json:"customer_id,omitempty"`
 	Email         string   `json:"email,omitempty"`
 	Phone         string   `json:"phone,omitempty"`
