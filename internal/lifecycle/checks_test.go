@@ -15,11 +15,11 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
-	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/dynamo"
 	"github.com/aftercare/aftercare/internal/lifecycle"
 	"github.com/aftercare/aftercare/internal/memstore"
 	"github.com/aftercare/aftercare/internal/obs"
+	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/rules"
 	"github.com/aftercare/aftercare/internal/settings"
 	"github.com/aftercare/aftercare/internal/sqs"
