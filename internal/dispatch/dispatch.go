@@ -73,6 +73,43 @@ type Dispatcher struct {
 	Now       func() time.Time
 	RetryBase time.Duration // first backoff after a failed delivery; doubles per attempt
 	NewToken  func() string
+	Digests   *Digests // renders weekly_report; nil: the digest goes out without numbers
+}
+
+// Digests renders the weekly_report team message: last week's headline
+// numbers against the week before, read from the shop's day items (one
+// Query of 14 days), and a signed, expiring link to the dashboard.
+type Digests struct {
+	Days interface {
+		ReportDays(ctx context.Context, shop, from, to string) (map[string]report.Counters, error)
+	}
+	Base  string // the public API's base URL (PUBLIC_API_URL)
+	Token string // REPORT_TOKEN, the key of the link's signature
+}
+
+// text words the digest of the week before the message's due time.
+func (g *Digests) text(ctx context.Context, m *aftercare.Message, st aftercare.Settings, now time.Time) (*report.DigestText, error) {
+	loc := st.Location()
+	at := m.DueAt
+	if at.IsZero() {
+		at = m.CreatedAt
+	}
+	week := report.LastWeek(at, loc)
+	before := report.Range{From: week.From.AddDate(0, 0, -7), To: week.From.AddDate(0, 0, -1)}
+	days, err := g.Days.ReportDays(ctx, m.Shop, before.From.Format(report.DayFormat), week.To.Format(report.DayFormat))
+	if err != nil {
+		return nil, aftercare.Wrap(aftercare.EUNAVAILABLE, err, "read report days")
+	}
+	cur, prev := map[string]report.Counters{}, map[string]report.Counters{}
+	for day, c := range days {
+		if day < week.From.Format(report.DayFormat) {
+			prev[day] = c
+		} else {
+			cur[day] = c
+		}
+	}
+	t := report.Digest(report.Compute(m.Shop, week, cur), report.Compute(m.Shop, before, prev), g.Base, g.Token, now)
+	return &t, nil
 }
 
 // Delivery is how the queue handed the message over.
@@ -134,7 +171,13 @@ func (d *Dispatcher) Handle(ctx context.Context, m *aftercare.Message, dv Delive
 	case err != nil:
 		return Result{}, err
 	}
-	body, err := render(m, c, o, st, v.Channel, now)
+	var digest *report.DigestText
+	if m.Kind == aftercare.KindWeeklyReport && d.Digests != nil {
+		if digest, err = d.Digests.text(ctx, m, st, now); err != nil {
+			return d.fail(ctx, m, st, token, dv, err, now)
+		}
+	}
+	body, err := render(m, c, o, st, v.Channel, digest, now)
 	if err != nil {
 		// Retrying cannot fix a message that does not render: settle it,
 		// with the reason, instead of cycling it into the dead-letter queue.

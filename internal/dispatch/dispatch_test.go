@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -571,6 +572,50 @@ func TestDecisionsCountInTheReport(t *testing.T) {
 		}
 		if got := e.days(t); !reflect.DeepEqual(got, want) {
 			t.Fatalf("report days:\n got %v\nwant %v", got, want)
+		}
+	})
+}
+
+// The weekly digest carries last week's headline numbers against the week
+// before, read from the shop's day items, and a signed, expiring link to the
+// dashboard; a repeat of the same week's message is not sent again.
+func TestWeeklyDigestRendersTheWeek(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T, ...int) *env) {
+		e := newEnv(t)
+		days := e.store.(interface {
+			ReportDays(ctx context.Context, shop, from, to string) (map[string]report.Counters, error)
+		})
+		e.d.Digests = &dispatch.Digests{Days: days, Base: "http://127.0.0.1:3000", Token: "test-report-token-0123"}
+		ny, _ := time.LoadLocation("America/New_York")
+		week, due := report.DigestAt(clock.AddDate(0, 0, -7), ny) // the week before the clock's
+		adds := report.Adds{}
+		adds.Add(week.From.AddDate(0, 0, 1).Format(report.DayFormat), "o", 3)
+		adds.Add(week.From.AddDate(0, 0, -3).Format(report.DayFormat), "o", 2) // the week before: 2
+		if err := e.store.Commit(context.Background(), &state.Commit{Adds: state.DayAdds(shop, adds)}); err != nil {
+			t.Fatal(err)
+		}
+		e.now = due.Add(10 * time.Minute)
+		m := report.DigestMessage(shop, week, due)
+		m.DueAt = due
+		r := e.handle(t, &m)
+		if r.Decision != dispatch.Sent {
+			t.Fatalf("digest: %+v", r)
+		}
+		var p struct {
+			Audience string            `json:"audience"`
+			Body     string            `json:"body"`
+			Fields   map[string]string `json:"fields"`
+		}
+		if err := json.Unmarshal(e.sink.got[0], &p); err != nil {
+			t.Fatal(err)
+		}
+		link := p.Fields["help_url"]
+		if p.Audience != "team" || !strings.Contains(p.Body, "Orders: 3 (") || !strings.HasPrefix(link, "http://127.0.0.1:3000/report") ||
+			!strings.Contains(link, "sig=") || !strings.Contains(link, "from="+week.From.Format(report.DayFormat)) {
+			t.Fatalf("digest body %q link %q", p.Body, link)
+		}
+		if r := e.handle(t, &m); r.Decision != dispatch.Duplicate {
+			t.Fatalf("the same week again: %+v", r)
 		}
 	})
 }

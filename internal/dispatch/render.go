@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/templates"
 )
 
@@ -39,9 +40,12 @@ type orderOut struct {
 }
 
 // render builds the delivered JSON from the message and fresh state.
-func render(m *aftercare.Message, c *aftercare.Customer, o *aftercare.Order, st aftercare.Settings, ch aftercare.Channel, now time.Time) ([]byte, error) {
+func render(m *aftercare.Message, c *aftercare.Customer, o *aftercare.Order, st aftercare.Settings, ch aftercare.Channel, digest *report.DigestText, now time.Time) ([]byte, error) {
 	f := templates.Fields{
 		WhatHappened: m.What, Carrier: m.Carrier, TrackingNumber: m.Tracking, Playbook: string(m.Exception), Detail: m.Detail,
+	}
+	if digest != nil {
+		f.WhatHappened, f.NextAction, f.HelpURL = digest.WhatHappened, digest.NextAction, digest.Link
 	}
 	p := payload{
 		ID: m.ID, Kind: m.Kind, Category: string(m.Kind.Category()), Audience: string(m.Kind.Audience()),
