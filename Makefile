@@ -73,6 +73,14 @@ backfill: ## import a shop's order history into the local stack: make backfill S
 samples: ## regenerate the sample invocation events in events/ from the golden webhooks
 	go run ./infra/cmd/samples
 
+.PHONY: preview
+preview: ## render every message kind x channel for infra/settings.example.json into .local/preview/ (open index.html)
+	go run ./infra/cmd/preview -settings infra/settings.example.json -out .local/preview
+
+.PHONY: outbox
+outbox: ## list the emails and SMS the local stack sent (moto's SES and SNS); RAW=1 prints each email's MIME
+	go run ./infra/cmd/outbox -endpoint http://127.0.0.1:9324 $(if $(RAW),-raw)
+
 .PHONY: fmt
 fmt:
 	gofmt -w $(GOFILES)

@@ -29,15 +29,18 @@ func TestHTTPRoutesFromTemplate(t *testing.T) {
 	var keys []string
 	for _, r := range devstack.HTTPRoutes(tpl.Functions()) {
 		want := "WebhookFunction"
-		if strings.HasPrefix(r.Path, "/report") {
+		switch {
+		case strings.HasPrefix(r.Path, "/report"):
 			want = "ReportFunction"
+		case strings.HasPrefix(r.Path, "/unsubscribe/"):
+			want = "UnsubscribeFunction"
 		}
 		if r.Function != want {
-			t.Errorf("route %s goes to %s", r.Key(), r.Function)
+			t.Errorf("route %s goes to %s, want %s", r.Key(), r.Function, want)
 		}
 		keys = append(keys, r.Key())
 	}
-	if got := strings.Join(keys, "|"); got != "GET /healthz|GET /report|GET /report.html|POST /webhooks/carriers/{carrier}|POST /webhooks/shopify" {
+	if got := strings.Join(keys, "|"); got != "GET /healthz|GET /report|GET /report.html|GET /unsubscribe/{token}|POST /unsubscribe/{token}|POST /webhooks/carriers/{carrier}|POST /webhooks/shopify" {
 		t.Errorf("routes = %s", got)
 	}
 }

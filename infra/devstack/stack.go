@@ -267,6 +267,13 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		if len(seeded) > 0 {
 			log.Info("secrets seeded into the local SSM; the function reads them from there", "function", fn.Name, "variables", seeded)
 		}
+		if fn.Name == "DispatchFunction" {
+			if domains, err := VerifySenders(ctx, s.emu.SQSEndpoint, env["AFTERCARE_SETTINGS"]); err != nil {
+				log.Warn("local SES: cannot verify the sender domains", "error", err.Error())
+			} else {
+				log.Info("local SES: verified sender domains", "domains", domains)
+			}
+		}
 		bin := bins[fn.Name]
 		conc := o.Concurrency
 		if fn.Reserved > 0 {

@@ -53,7 +53,7 @@ func TestStackEndToEnd(t *testing.T) {
 		}
 	}()
 	t.Logf("ready in %s (build %s, emulators %s)", time.Since(start).Round(time.Millisecond), s.BuildTime.Round(time.Millisecond), s.EmulatorTime.Round(time.Millisecond))
-	if len(s.Functions) != 5 || s.Table == "" || s.Queues["InboxQueue"] == "" || len(s.Sources) != 2 || len(s.Schedules) != 1 {
+	if len(s.Functions) != 6 || s.Table == "" || s.Queues["InboxQueue"] == "" || len(s.Sources) != 2 || len(s.Schedules) != 1 {
 		t.Errorf("stack = functions %v table %q queues %v sources %d schedules %d", s.Functions, s.Table, s.Queues, len(s.Sources), len(s.Schedules))
 	}
 

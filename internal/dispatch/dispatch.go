@@ -46,7 +46,8 @@ type Store interface {
 	Record(ctx context.Context, r ledger.Record) error
 }
 
-// Sender delivers a rendered message.
+// Sender delivers a rendered message's SPEC 6 JSON. A Sender that is also a
+// delivery.Provider (the provider router) gets the whole rendered message.
 type Sender interface {
 	Send(ctx context.Context, id string, body []byte) error
 }
@@ -74,6 +75,13 @@ type Dispatcher struct {
 	RetryBase time.Duration // first backoff after a failed delivery; doubles per attempt
 	NewToken  func() string
 	Digests   *Digests // renders weekly_report; nil: the digest goes out without numbers
+	// Links makes marketing messages' unsubscribe URLs; nil sends none.
+	Links Links
+}
+
+// Links makes the unsubscribe URL of a customer's channel (SPEC 12).
+type Links interface {
+	UnsubscribeURL(shop, customerID string, ch aftercare.Channel) string
 }
 
 // Digests renders the weekly_report team message: last week's headline
@@ -177,19 +185,19 @@ func (d *Dispatcher) Handle(ctx context.Context, m *aftercare.Message, dv Delive
 			return d.fail(ctx, m, st, token, dv, err, now)
 		}
 	}
-	body, err := render(m, c, o, st, v.Channel, digest, now)
+	out, err := render(m, c, o, st, v.Channel, digest, now, d.unsubscribeURL(m, v.Channel))
 	if err != nil {
 		// Retrying cannot fix a message that does not render: settle it,
 		// with the reason, instead of cycling it into the dead-letter queue.
 		v = aftercare.Ruling{Verdict: aftercare.VerdictSuppressed, Reason: aftercare.ReasonCannotRender, Channel: v.Channel, Detail: aftercare.ErrorMessage(err)}
 		return d.settle(ctx, m, c, st, v, token, now)
 	}
-	if err := d.Sender.Send(ctx, m.ID, body); err != nil {
+	if err := d.deliver(ctx, out); err != nil {
 		return d.fail(ctx, m, st, token, dv, err, now)
 	}
 	v = aftercare.Ruling{Verdict: aftercare.VerdictSend, Channel: v.Channel}
 	res, rerr := d.settle(ctx, m, c, st, v, token, now)
-	res.Body = body
+	res.Body = out.JSON
 	return res, rerr
 }
 

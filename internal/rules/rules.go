@@ -31,6 +31,7 @@ func (Rules) Messages(changes []state.Change, now time.Time) []aftercare.Message
 		base := aftercare.Message{
 			Shop: ch.Shop, CustomerID: ch.CustomerID, OrderID: ch.OrderID, Shipment: ch.Shipment,
 			Tracking: ch.Tracking, Carrier: ch.Carrier, What: ch.What,
+			TrackingURL: ch.TrackingURL, EstimatedDelivery: ch.ETA,
 		}
 		switch ch.Type {
 		case state.ShipmentShipped:

@@ -181,6 +181,8 @@ type fulfillment struct {
 	TrackingNumber  string   `json:"tracking_number"`
 	TrackingNumbers []string `json:"tracking_numbers"`
 	TrackingCompany string   `json:"tracking_company"`
+	TrackingURL     string   `json:"tracking_url"`
+	TrackingURLs    []string `json:"tracking_urls"` // in tracking_numbers' order
 	ShipmentStatus  string   `json:"shipment_status"`
 	CreatedAt       string   `json:"created_at"`
 	UpdatedAt       string   `json:"updated_at"`
@@ -204,7 +206,9 @@ func (f *fulfillment) normalize(orderID string) (*aftercare.Fulfillment, error) 
 		return nil, aftercare.Errorf(aftercare.EINVALID, "fulfillment %s has no order_id", f.ID)
 	}
 	seen := map[string]bool{}
-	for _, n := range append([]string{f.TrackingNumber}, f.TrackingNumbers...) {
+	urls := append([]string{f.TrackingURL}, f.TrackingURLs...)
+	anyURL := false
+	for i, n := range append([]string{f.TrackingNumber}, f.TrackingNumbers...) {
 		n = strings.TrimSpace(n)
 		k := aftercare.TrackingKey(n)
 		if k == "" || seen[k] || len(out.TrackingNumbers) >= maxTracking {
@@ -212,6 +216,15 @@ func (f *fulfillment) normalize(orderID string) (*aftercare.Fulfillment, error) 
 		}
 		seen[k] = true
 		out.TrackingNumbers = append(out.TrackingNumbers, truncate(n, maxKeyPart))
+		link := ""
+		if i < len(urls) {
+			link = aftercare.TrackingLink(urls[i])
+		}
+		out.TrackingURLs = append(out.TrackingURLs, link)
+		anyURL = anyURL || link != ""
+	}
+	if !anyURL {
+		out.TrackingURLs = nil
 	}
 	if f.ShipmentStatus != "" {
 		o := shipmentStatus(f.ShipmentStatus)

@@ -209,6 +209,8 @@ func step(t *tx) {
 		applyOverdue(t, ev.Shop, ev.Overdue, ev.At)
 	case aftercare.EventRestocked:
 		applyRestocked(t, ev.Shop, ev.Restock)
+	case aftercare.EventEmailFeedback:
+		applyEmailFeedback(t, ev.Shop, ev.EmailFeedback)
 	}
 	wantZones(t)
 }
@@ -249,6 +251,8 @@ func validate(ev *aftercare.Event) error {
 		missing = ev.Overdue == nil
 	case aftercare.EventStockReturned, aftercare.EventRestocked:
 		missing = ev.Restock == nil || ev.Restock.VariantID == ""
+	case aftercare.EventEmailFeedback:
+		missing = ev.EmailFeedback == nil || ev.EmailFeedback.CustomerID == ""
 	default:
 		return bad("unknown kind")
 	}

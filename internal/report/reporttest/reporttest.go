@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/aftercare/aftercare/infra/devstack"
+	"github.com/aftercare/aftercare/internal/testenv/tier"
 )
 
 var (
@@ -33,6 +34,7 @@ var (
 // it is missing, as the emulators are installed. Still missing fails the test.
 func Chromium(t testing.TB) string {
 	t.Helper()
+	tier.NeedEmulators(t) // a browser is the heavy tier's, like the emulators
 	once.Do(func() {
 		if path, err = exec.LookPath("chromium"); err == nil {
 			return
@@ -50,7 +52,7 @@ func Chromium(t testing.TB) string {
 		path, err = exec.LookPath("chromium")
 	})
 	if err != nil {
-		t.Fatalf("headless chromium is needed for the dashboard tests: %v", err)
+		t.Fatalf("headless chromium is needed to test pages and emails as a person sees them: %v", err)
 	}
 	return path
 }
