@@ -45,7 +45,7 @@ func TestReportThroughTheStack(t *testing.T) {
 			{At: at(4, 14), Status: aftercare.StatusDelivered, Applied: true},
 		}}, zone))
 	store := &dynamo.Store{DB: ddb, Table: s.Table}
-	if err := store.AddDays(context.Background(), shop, adds); err != nil {
+	if err := store.SeedDays(context.Background(), shop, adds); err != nil {
 		t.Fatal(err)
 	}
 	rng := report.Range{From: time.Date(2024, 9, 2, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 9, 15, 0, 0, 0, 0, time.UTC)}

@@ -13,6 +13,7 @@ type Shipment struct {
 	OrderID           string         `json:"order_id,omitempty"`
 	CustomerID        string         `json:"customer_id,omitempty"`
 	FulfillmentID     string         `json:"fulfillment_id,omitempty"`
+	Test              bool           `json:"test,omitempty"` // its order is a test order: counts nowhere in the report
 	Status            ShipmentStatus `json:"status,omitempty"`
 	Detail            string         `json:"detail,omitempty"`
 	What              string         `json:"what,omitempty"`

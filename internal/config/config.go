@@ -82,6 +82,7 @@ type Dispatch struct {
 	// Both optional here: the features that need them check.
 	UnsubscribeSecret []byte
 	ReportToken       string
+	PublicAPIURL      string // PUBLIC_API_URL: where the digest's dashboard link points
 	Timeout           time.Duration
 	RetryBase         time.Duration
 }
@@ -182,6 +183,7 @@ func LoadDispatch(get Getenv) (Dispatch, error) {
 		SigningSecret:     []byte(get(DeliverySigningSecret)),
 		UnsubscribeSecret: []byte(get(UnsubscribeSecret)),
 		ReportToken:       get(ReportToken),
+		PublicAPIURL:      get("PUBLIC_API_URL"),
 		Timeout:           time.Duration(r.int("DELIVERY_TIMEOUT_SECONDS", 10, 1)) * time.Second,
 		RetryBase:         time.Duration(r.int("DELIVERY_RETRY_BASE_SECONDS", 30, 1)) * time.Second,
 	}
@@ -190,6 +192,11 @@ func LoadDispatch(get Getenv) (Dispatch, error) {
 			r.err = fmt.Errorf("config: DELIVERY_URL=%q is not an http(s) URL", d.DeliveryURL)
 		} else if len(d.SigningSecret) == 0 {
 			r.err = fmt.Errorf("config: %s is not set (every delivery is signed; in AWS it is read from the SSM parameter %s%s names)", DeliverySigningSecret, DeliverySigningSecret, ParamSuffix)
+		}
+	}
+	if d.PublicAPIURL != "" && r.err == nil {
+		if u, err := url.Parse(d.PublicAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			r.err = fmt.Errorf("config: PUBLIC_API_URL=%q is not an http(s) URL", d.PublicAPIURL)
 		}
 	}
 	return d, r.err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/delivery"
+	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/templates"
 )
 
@@ -44,7 +45,7 @@ type orderOut struct {
 // render builds the rendered message from the message and fresh state: the
 // text, the HTML, the addresses and the SPEC 6 JSON, one value for whichever
 // provider delivers it.
-func render(m *aftercare.Message, c *aftercare.Customer, o *aftercare.Order, st aftercare.Settings, ch aftercare.Channel, now time.Time, unsubscribeURL string) (*delivery.Message, error) {
+func render(m *aftercare.Message, c *aftercare.Customer, o *aftercare.Order, st aftercare.Settings, ch aftercare.Channel, digest *report.DigestText, now time.Time, unsubscribeURL string) (*delivery.Message, error) {
 	f := templates.Fields{
 		WhatHappened: m.What, Carrier: m.Carrier, TrackingNumber: m.Tracking, Playbook: string(m.Exception), Detail: m.Detail,
 		TrackingURL: m.TrackingURL, UnsubscribeURL: unsubscribeURL,
@@ -56,6 +57,9 @@ func render(m *aftercare.Message, c *aftercare.Customer, o *aftercare.Order, st 
 	team := m.Kind.Audience() == aftercare.AudienceTeam
 	if team {
 		ch = aftercare.ChannelEmail
+	}
+	if digest != nil {
+		f.WhatHappened, f.NextAction, f.HelpURL = digest.WhatHappened, digest.NextAction, digest.Link
 	}
 	p := payload{
 		ID: m.ID, Kind: m.Kind, Category: string(m.Kind.Category()), Audience: string(m.Kind.Audience()),

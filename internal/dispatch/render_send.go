@@ -28,5 +28,5 @@ func (d *Dispatcher) unsubscribeURL(m *aftercare.Message, ch aftercare.Channel) 
 // Render is the rendering dispatch does at send time, for previews and tests:
 // the message as the provider would get it.
 func Render(m *aftercare.Message, c *aftercare.Customer, o *aftercare.Order, st aftercare.Settings, ch aftercare.Channel, now time.Time, unsubscribeURL string) (*delivery.Message, error) {
-	return render(m, c, o, st, ch, now, unsubscribeURL)
+	return render(m, c, o, st, ch, nil, now, unsubscribeURL)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/ledger"
+	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/state"
 )
 
@@ -127,39 +130,41 @@ func (s *Store) Claim(ctx context.Context, c ledger.Claim) (time.Time, error) {
 	return time.Time{}, err
 }
 
-// Release gives a claim back after a failed delivery (it becomes claimable),
-// and frees the cap slot this message took.
-func (s *Store) Release(ctx context.Context, shop, id, token, why string) error {
-	pk, sk := keyOf(state.Key{Kind: state.ItemLedger, Shop: shop, ID: id})
-	out, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(s.Table),
-		Key:                      key(pk, sk),
-		UpdateExpression:         aws.String("SET #s = :failed, why = :why REMOVE lease_until, #tok"),
-		ConditionExpression:      aws.String("#tok = :tok"),
-		ExpressionAttributeNames: map[string]string{"#s": "status", "#tok": "token"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":failed": str(ledger.Failed), ":why": str(truncate(why, 500)), ":tok": str(token),
+// Release gives a claim back after a failed delivery (it becomes claimable
+// and counts as failed in the report, on r.At's day), and frees the cap slot
+// this message took.
+func (s *Store) Release(ctx context.Context, r ledger.Record) error {
+	pk, sk := keyOf(state.Key{Kind: state.ItemLedger, Shop: r.Shop, ID: r.ID})
+	err := s.writeDecision(ctx, decisionWrite{
+		shop: r.Shop, kind: r.Kind, decision: ledger.Failed, at: r.At, zone: r.Zone,
+		entry: func() *types.Update {
+			return &types.Update{
+				TableName:                aws.String(s.Table),
+				Key:                      key(pk, sk),
+				UpdateExpression:         aws.String("SET #s = :failed, why = :why REMOVE lease_until, #tok"),
+				ConditionExpression:      aws.String("#tok = :tok"),
+				ExpressionAttributeNames: map[string]string{"#s": "status", "#tok": "token"},
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":failed": str(ledger.Failed), ":why": str(truncate(r.Why, 500)), ":tok": str(r.Token),
+				},
+			}
 		},
-		ReturnValues: types.ReturnValueAllNew,
+		owns: func(old map[string]types.AttributeValue) bool { return getS(old, "token") == r.Token },
 	})
-	var cc *types.ConditionalCheckFailedException
-	if errors.As(err, &cc) {
+	if errors.Is(err, ledger.ErrClaimed) {
 		return nil // the lease ran out and someone else holds it now
 	}
-	if err != nil {
+	if err != nil || r.CustomerID == "" {
 		return err
-	}
-	cid := getS(out.Attributes, "customer_id")
-	if cid == "" {
-		return nil
 	}
 	// A failed marketing delivery must not use up the customer's cap window.
 	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Table), Key: capKey(shop, cid),
+		TableName: aws.String(s.Table), Key: capKey(r.Shop, r.CustomerID),
 		UpdateExpression:          aws.String("REMOVE taken_at, holder"),
 		ConditionExpression:       aws.String("holder = :id"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(id)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(r.ID)},
 	})
+	var cc *types.ConditionalCheckFailedException
 	if errors.As(err, &cc) {
 		return nil
 	}
@@ -169,62 +174,156 @@ func (s *Store) Release(ctx context.Context, shop, id, token, why string) error 
 // Record writes a final decision, and the changed customer with it.
 func (s *Store) Record(ctx context.Context, r ledger.Record) error {
 	pk, sk := keyOf(state.Key{Kind: state.ItemLedger, Shop: r.Shop, ID: r.ID})
-	names := map[string]string{"#s": "status", "#tok": "token", "#k": attrKind}
-	vals := map[string]types.AttributeValue{
-		":s": str(r.Decision), ":why": str(truncate(r.Why, 500)), ":ch": str(string(r.Channel)), ":mk": str(string(r.Kind)),
-		":cid": str(r.CustomerID), ":oid": str(r.OrderID), ":now": str(r.At.UTC().Format(time.RFC3339Nano)),
-		":exp": num(r.At.Add(ledgerTTL).Unix()), ":kind": str(state.ItemLedger),
+	entry := func() *types.Update {
+		names := map[string]string{"#s": "status", "#tok": "token", "#k": attrKind}
+		vals := map[string]types.AttributeValue{
+			":s": str(r.Decision), ":why": str(truncate(r.Why, 500)), ":ch": str(string(r.Channel)), ":mk": str(string(r.Kind)),
+			":cid": str(r.CustomerID), ":oid": str(r.OrderID), ":now": str(r.At.UTC().Format(time.RFC3339Nano)),
+			":exp": num(r.At.Add(ledgerTTL).Unix()), ":kind": str(state.ItemLedger),
+		}
+		cond := "#tok = :tok"
+		if r.Token != "" {
+			vals[":tok"] = str(r.Token)
+		} else {
+			// Not claimed: never overwrite a delivery or a live claim.
+			cond = "attribute_not_exists(pk) OR NOT (#s IN (:sent, :claimed))"
+			vals[":sent"], vals[":claimed"] = str(ledger.Sent), str(statusClaimed)
+		}
+		return &types.Update{
+			TableName: aws.String(s.Table), Key: key(pk, sk),
+			UpdateExpression: aws.String("SET #s = :s, why = :why, channel = :ch, message_kind = :mk, customer_id = :cid, order_id = :oid, " +
+				"updated_at = :now, expires_at = :exp, #k = :kind REMOVE lease_until, #tok"),
+			ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: vals,
+		}
 	}
-	cond := "#tok = :tok"
-	if r.Token != "" {
-		vals[":tok"] = str(r.Token)
-	} else {
-		// Not claimed: never overwrite a delivery or a live claim.
-		cond = "attribute_not_exists(pk) OR NOT (#s IN (:sent, :claimed))"
-		vals[":sent"], vals[":claimed"] = str(ledger.Sent), str(statusClaimed)
+	owns := func(old map[string]types.AttributeValue) bool {
+		if r.Token != "" {
+			return getS(old, "token") == r.Token
+		}
+		st := getS(old, "status")
+		return len(old) == 0 || (st != ledger.Sent && st != statusClaimed)
 	}
-	entry := &types.Update{
-		TableName: aws.String(s.Table), Key: key(pk, sk),
-		UpdateExpression: aws.String("SET #s = :s, why = :why, channel = :ch, message_kind = :mk, customer_id = :cid, order_id = :oid, " +
-			"updated_at = :now, expires_at = :exp, #k = :kind REMOVE lease_until, #tok"),
-		ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: vals,
+	w := decisionWrite{shop: r.Shop, kind: r.Kind, decision: r.Decision, at: r.At, zone: r.Zone, adds: r.Adds, entry: entry, owns: owns}
+	if r.Customer != nil {
+		doc, err := json.Marshal(r.Customer)
+		if err != nil {
+			return err
+		}
+		item := state.Item{Key: state.Key{Kind: state.ItemCustomer, Shop: r.Customer.Shop, ID: r.Customer.ID}, Doc: doc,
+			Version: r.Customer.Version, DueAt: r.Customer.ExamineAt}
+		cond, vals := versioned(item.Version)
+		w.customer = &types.Put{TableName: aws.String(s.Table), Item: s.entity(item), ConditionExpression: cond, ExpressionAttributeValues: vals}
 	}
-	if r.Customer == nil {
-		_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: entry.TableName, Key: entry.Key,
-			UpdateExpression: entry.UpdateExpression, ConditionExpression: entry.ConditionExpression,
-			ExpressionAttributeNames: names, ExpressionAttributeValues: vals, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
-		var cc *types.ConditionalCheckFailedException
-		if errors.As(err, &cc) {
+	return s.writeDecision(ctx, w)
+}
+
+// decisionWrite is one ledger decision: the entry's update, the customer put
+// that goes with it (if any), and the report counters both add.
+type decisionWrite struct {
+	shop     string
+	kind     aftercare.Kind
+	decision string
+	at       time.Time
+	zone     *time.Location
+	adds     report.Adds // beside the decision's own: the customer's change
+	entry    func() *types.Update
+	owns     func(old map[string]types.AttributeValue) bool // the entry's own condition, on the item as it was
+	customer *types.Put
+}
+
+// writeDecision commits a decision with its report counters in one
+// transaction (one UpdateItem when nothing else goes with it). The entry's
+// update is also conditioned on the decision it counted so far, which the
+// first try assumes is none (the common case: a new message); if another
+// decision was counted, the failed condition returns the entry as it is and
+// the write is retried once against it, so each decision moves the counters
+// exactly once.
+func (s *Store) writeDecision(ctx context.Context, w decisionWrite) error {
+	var prev ledger.Counted
+	for attempt := 0; ; attempt++ {
+		next, adds := ledger.Recount(w.kind, prev, w.decision, w.at, w.zone)
+		adds.Merge(w.adds)
+		u := w.entry()
+		u.ExpressionAttributeNames["#cd"], u.ExpressionAttributeNames["#ca"] = "counted", "counted_at"
+		u.ExpressionAttributeValues[":ncd"] = str(next.Decision)
+		u.ExpressionAttributeValues[":nca"] = str(next.At.UTC().Format(time.RFC3339Nano))
+		before, rest, _ := strings.Cut(aws.ToString(u.UpdateExpression), " REMOVE ")
+		expr := before + ", #cd = :ncd, #ca = :nca"
+		if rest != "" {
+			expr += " REMOVE " + rest
+		}
+		u.UpdateExpression = aws.String(expr)
+		counted := "attribute_not_exists(#cd)"
+		if prev.Decision != "" {
+			counted = "(#cd = :pcd AND #ca = :pca)"
+			u.ExpressionAttributeValues[":pcd"] = str(prev.Decision)
+			u.ExpressionAttributeValues[":pca"] = str(prev.At.UTC().Format(time.RFC3339Nano))
+		}
+		u.ConditionExpression = aws.String("(" + aws.ToString(u.ConditionExpression) + ") AND " + counted)
+		u.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+
+		tx := []types.TransactWriteItem{{Update: u}}
+		if w.customer != nil {
+			tx = append(tx, types.TransactWriteItem{Put: w.customer})
+		}
+		for _, a := range state.DayAdds(w.shop, adds) {
+			cu, err := s.counterUpdate(a)
+			if err != nil {
+				return err
+			}
+			tx = append(tx, types.TransactWriteItem{Update: cu})
+		}
+		old, err := s.writeAll(ctx, tx)
+		if err == nil || !errors.Is(err, errEntryCondition) {
+			return err
+		}
+		if !w.owns(old) {
 			return ledger.ErrClaimed
 		}
-		return err
+		now := ledger.Counted{Decision: getS(old, "counted")}
+		now.At, _ = time.Parse(time.RFC3339Nano, getS(old, "counted_at"))
+		if attempt >= 2 || now == prev {
+			return fmt.Errorf("ledger entry %s: counted decision keeps changing", getS(old, attrSK))
+		}
+		prev = now
 	}
-	doc, err := json.Marshal(r.Customer)
-	if err != nil {
-		return err
+}
+
+// errEntryCondition: the ledger entry's condition failed (the first item).
+var errEntryCondition = errors.New("ledger entry condition failed")
+
+// writeAll writes one update alone, or several in a transaction; when the
+// first item's condition fails it returns that item as it was.
+func (s *Store) writeAll(ctx context.Context, tx []types.TransactWriteItem) (map[string]types.AttributeValue, error) {
+	if len(tx) == 1 {
+		u := tx[0].Update
+		_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: u.TableName, Key: u.Key,
+			UpdateExpression: u.UpdateExpression, ConditionExpression: u.ConditionExpression,
+			ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues,
+			ReturnValuesOnConditionCheckFailure: u.ReturnValuesOnConditionCheckFailure,
+			ReturnConsumedCapacity:              types.ReturnConsumedCapacityTotal})
+		var cc *types.ConditionalCheckFailedException
+		if errors.As(err, &cc) {
+			return cc.Item, errEntryCondition
+		}
+		return nil, err
 	}
-	item := state.Item{Key: state.Key{Kind: state.ItemCustomer, Shop: r.Customer.Shop, ID: r.Customer.ID}, Doc: doc,
-		Version: r.Customer.Version, DueAt: r.Customer.ExamineAt}
-	cond2, vals2 := versioned(item.Version)
-	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Update: entry},
-			{Put: &types.Put{TableName: aws.String(s.Table), Item: s.entity(item), ConditionExpression: cond2, ExpressionAttributeValues: vals2}},
-		},
-		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-	})
+	if len(tx) > maxTransact {
+		return nil, fmt.Errorf("one decision touches %d items, over the %d a transaction allows", len(tx), maxTransact)
+	}
+	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
 	var tce *types.TransactionCanceledException
 	if errors.As(err, &tce) {
 		for i, r := range tce.CancellationReasons {
 			switch code := aws.ToString(r.Code); {
 			case code == "ConditionalCheckFailed" && i == 0:
-				return ledger.ErrClaimed
+				return r.Item, errEntryCondition
 			case code == "ConditionalCheckFailed", code == "TransactionConflict":
-				return ledger.ErrConflict
+				return nil, ledger.ErrConflict
 			}
 		}
 	}
-	return err
+	return nil, err
 }
 
 // Ledger lists a shop's ledger entries.
@@ -242,10 +341,16 @@ func (s *Store) Ledger(ctx context.Context, shop string) ([]ledger.Entry, error)
 			ID: getS(it, attrSK)[len("MESSAGE#"):], Status: getS(it, "status"), Kind: getS(it, "message_kind"),
 			Why: getS(it, "why"), Channel: getS(it, "channel"), CustomerID: getS(it, "customer_id"),
 			OrderID: getS(it, "order_id"), Attempts: getN(it, "attempts"),
+			Counted: ledger.Counted{Decision: getS(it, "counted"), At: parseTime(getS(it, "counted_at"))},
 		})
 		return nil
 	})
 	return out, err
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
 }
 
 func truncate(s string, n int) string {

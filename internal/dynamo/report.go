@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -12,58 +11,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/aftercare/aftercare/internal/report"
+	"github.com/aftercare/aftercare/internal/state"
 )
 
 // Day items hold a shop's report counters, one item per day of the shop's
-// time zone: pk SHOP#<shop>, sk DAY#<yyyy-mm-dd>, each counter a number
-// attribute named c_<counter>. Counters only ever change by ADD, so
-// increments from concurrent transactions commute.
+// time zone: pk SHOP#<shop>, sk DAY#<yyyy-mm-dd> (state.ItemCounters), each
+// counter a number attribute named c_<counter>. They are written only by
+// Commit's counter updates (ADD), in the transaction of the event or ledger
+// decision that caused them, so increments from concurrent writers commute.
 const daySKPrefix = "DAY#"
 
-func dayKey(shop, day string) map[string]types.AttributeValue {
-	return key("SHOP#"+shop, daySKPrefix+day)
-}
-
-// DayUpdate is the update that adds counters to one day item, for a
-// TransactWriteItems beside the event that caused them (or alone).
-func (s *Store) DayUpdate(shop, day string, c report.Counters) *types.Update {
-	names := make([]string, 0, len(c))
-	for n := range c {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var expr strings.Builder
-	attrNames := map[string]string{}
-	values := map[string]types.AttributeValue{}
-	for i, n := range names {
-		if i == 0 {
-			expr.WriteString("ADD ")
-		} else {
-			expr.WriteString(", ")
-		}
-		fmt.Fprintf(&expr, "#n%d :v%d", i, i)
-		attrNames[fmt.Sprintf("#n%d", i)] = counterPrefix + n
-		values[fmt.Sprintf(":v%d", i)] = &types.AttributeValueMemberN{Value: strconv.FormatInt(c[n], 10)}
-	}
-	return &types.Update{
-		TableName: aws.String(s.Table), Key: dayKey(shop, day), UpdateExpression: aws.String(expr.String()),
-		ExpressionAttributeNames: attrNames, ExpressionAttributeValues: values,
-	}
-}
-
-// AddDays applies counter increments, one UpdateItem per day. The state
-// engine puts the same updates into its commit's transaction instead.
-func (s *Store) AddDays(ctx context.Context, shop string, a report.Adds) error {
-	for _, day := range a.Days() {
-		if len(a[day]) == 0 {
-			continue
-		}
-		u := s.DayUpdate(shop, day, a[day])
-		if _, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
-			ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues,
-		}); err != nil {
-			return fmt.Errorf("add report counters of %s: %w", day, err)
+// SeedDays adds counters through Commit, up to a transaction's worth of days
+// at a time: for loaders and tests that seed a history of days (no event
+// is deduplicated, so calling it twice counts twice).
+func (s *Store) SeedDays(ctx context.Context, shop string, a report.Adds) error {
+	adds := state.DayAdds(shop, a)
+	for start := 0; start < len(adds); start += maxTransact {
+		if err := s.Commit(ctx, &state.Commit{Adds: adds[start:min(start+maxTransact, len(adds))]}); err != nil {
+			return fmt.Errorf("seed report days: %w", err)
 		}
 	}
 	return nil

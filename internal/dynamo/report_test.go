@@ -42,11 +42,11 @@ func TestReportDaysReadsOneItemPerDay(t *testing.T) {
 	}
 	rest := report.Delta(half, all)
 	for _, a := range []report.Adds{half, rest} {
-		if err := store.AddDays(ctx, shop, a); err != nil {
+		if err := store.SeedDays(ctx, shop, a); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := store.AddDays(ctx, "other.myshopify.com", all); err != nil {
+	if err := store.SeedDays(ctx, "other.myshopify.com", all); err != nil {
 		t.Fatal(err)
 	}
 	// Orders and customers of the shop share its partition.
@@ -89,10 +89,10 @@ func TestReportDaysEmptyAndCancelled(t *testing.T) {
 	store := &dynamo.Store{DB: s.DB, Table: s.Table, Shards: 4}
 	ctx := context.Background()
 	a := report.Adds{"2023-02-01": {"o": 2, "u": 1}}
-	if err := store.AddDays(ctx, "s.myshopify.com", a); err != nil {
+	if err := store.SeedDays(ctx, "s.myshopify.com", a); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.AddDays(ctx, "s.myshopify.com", report.Delta(report.Adds{"2023-02-01": {"u": 1}}, report.Adds{})); err != nil {
+	if err := store.SeedDays(ctx, "s.myshopify.com", report.Delta(report.Adds{"2023-02-01": {"u": 1}}, report.Adds{})); err != nil {
 		t.Fatal(err)
 	}
 	got, err := store.ReportDays(ctx, "s.myshopify.com", "2023-01-30", "2023-02-03")

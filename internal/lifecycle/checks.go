@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/state"
 )
 
@@ -26,10 +27,11 @@ const (
 	CheckReplenishment = "replenishment" // replenishment
 	CheckBackInStock   = "back_in_stock" // back_in_stock
 	CheckStalled       = "stalled"       // parcels without scans, orders not shipped
+	CheckDigest        = "weekly_report" // the merchant's weekly digest, Monday 08:00 shop time
 )
 
 // Names lists the checks.
-var Names = []string{CheckFollowUps, CheckWinBack, CheckReplenishment, CheckBackInStock, CheckStalled}
+var Names = []string{CheckFollowUps, CheckWinBack, CheckReplenishment, CheckBackInStock, CheckStalled, CheckDigest}
 
 // checkOf names the check that sends a kind.
 func checkOf(k aftercare.Kind) string {
@@ -142,11 +144,14 @@ func (c *Checker) Run(ctx context.Context, in Input) (Result, error) {
 		}
 	}
 	kinds := []string{}
-	if check != CheckStalled {
+	if check != CheckStalled && check != CheckDigest {
 		kinds = append(kinds, state.ItemCustomer)
 	}
 	if check == CheckAll || check == CheckStalled {
 		kinds = append(kinds, state.ItemShipment, state.ItemOrder)
+	}
+	if check == CheckAll || check == CheckDigest {
+		kinds = append(kinds, state.ItemDigest)
 	}
 	complete, err := r.scan(ctx, kinds)
 	r.res.Complete = complete
@@ -290,6 +295,8 @@ func (r *run) page(ctx context.Context, kind string, items []state.Item) error {
 			e, err = r.shipment(it)
 		case state.ItemOrder:
 			e, err = r.order(it)
+		case state.ItemDigest:
+			m, save, err = r.digest(it)
 		}
 		if err != nil {
 			return err
@@ -502,4 +509,25 @@ func contains(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// digest queues a shop's weekly_report for the week its due item names (the
+// item is due from the Monday after, 08:00 shop time) and takes the item off
+// the due index. The message id derives from shop and week, so a rerun, or a
+// run that crashed before the write-back, queues it once.
+func (r *run) digest(it state.Item) ([]aftercare.Message, *state.Item, error) {
+	var d state.Digest
+	if err := json.Unmarshal(it.Doc, &d); err != nil {
+		return nil, nil, fmt.Errorf("digest %s/%s: %w", it.Shop, it.ID, err)
+	}
+	from, err := time.Parse(report.DayFormat, d.Week)
+	if err != nil {
+		return nil, nil, fmt.Errorf("digest %s/%s: week %q: %w", it.Shop, it.ID, d.Week, err)
+	}
+	counts := r.res.Checks[CheckDigest]
+	counts.Examined++
+	counts.Queued++
+	m := report.DigestMessage(d.Shop, report.Range{From: from, To: from.AddDate(0, 0, 6)}, r.now)
+	m.DueAt = it.DueAt
+	return []aftercare.Message{m}, &state.Item{Key: it.Key, Doc: it.Doc, Version: it.Version}, nil
 }

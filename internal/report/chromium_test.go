@@ -26,7 +26,7 @@ func TestDashboardInChromium(t *testing.T) {
 	s := testenv.Fresh(t)
 	store := &dynamo.Store{DB: s.DB, Table: s.Table, Shards: 4}
 	e := runSeed(t, seedHistory())
-	if err := store.AddDays(context.Background(), shopDomain, days(e)); err != nil {
+	if err := store.SeedDays(context.Background(), shopDomain, days(e)); err != nil {
 		t.Fatal(err)
 	}
 	// A real clock only for the link's expiry, which Chromium's request checks.

@@ -141,10 +141,11 @@ func sentMarks(c *aftercare.Customer, kind aftercare.Kind) []time.Time {
 // history of applied scans: its carrier's volume on the day it first moved,
 // each playbook episode (a problem status until the next status that is not
 // that problem) by type and by carrier, and its delivery, on time or late
-// against the carrier's first estimated day.
+// against the carrier's first estimated day. Parcels of test orders add
+// nothing.
 func Shipment(s *aftercare.Shipment, loc *time.Location) Adds {
 	a := Adds{}
-	if s == nil || !s.Linked() {
+	if s == nil || !s.Linked() || s.Test {
 		return a
 	}
 	carrier := Carrier(s.Carrier)

@@ -84,3 +84,12 @@ func Digest(cur, prev *Report, base, token string, now time.Time) DigestText {
 		Link:         link,
 	}
 }
+
+// DigestAt is the week t falls in (Monday to Sunday in loc) and the time its
+// digest is due: the Monday after, 08:00 in loc (SPEC 14).
+func DigestAt(t time.Time, loc *time.Location) (Range, time.Time) {
+	today := civil(t, loc)
+	monday := today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7))
+	next := monday.AddDate(0, 0, 7)
+	return Range{From: monday, To: next.AddDate(0, 0, -1)}, time.Date(next.Year(), next.Month(), next.Day(), 8, 0, 0, 0, loc)
+}

@@ -64,6 +64,9 @@ func fulfill(t *tx, o *aftercare.Order, c *aftercare.Customer, f *aftercare.Fulf
 			s.TrackingURL = f.TrackingURLs[i]
 		}
 		s.Shop, s.OrderID, s.FulfillmentID = o.Shop, o.ID, f.ID
+		if o.Seen {
+			s.Test = o.Test // a stub does not know yet; its snapshot tells (settleParcels)
+		}
 		if o.CustomerID != "" {
 			s.CustomerID = o.CustomerID
 		}

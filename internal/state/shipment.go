@@ -129,6 +129,10 @@ func settleParcels(t *tx, o *aftercare.Order) {
 		return
 	}
 	for _, s := range ships {
+		if s.Linked() && s.Test != o.Test {
+			s.Test = o.Test
+			t.touchShipment(s)
+		}
 		if s.CustomerID == "" && s.Linked() {
 			s.CustomerID = o.CustomerID
 			t.touchShipment(s)

@@ -22,7 +22,8 @@ const (
 	ItemStock     = "stock"     // the shop's out-of-stock variant set (ID empty)
 	ItemLedger    = "ledger"    // a message's delivery record (ID = message id)
 	ItemSettings  = "settings"  // the shop's settings overrides (ID empty)
-	ItemCounters  = "counters"  // counters kept up with events (ID names the set, e.g. a shop's day)
+	ItemDigest    = "digest"    // a shop's weekly digest, on the due index (ID = the week's Monday; see digestPut)
+	ItemCounters  = "counters"  // a shop's report counters of one day (ID = yyyy-mm-dd in the shop's zone; see DayKey)
 )
 
 // Key names one stored item.
@@ -63,9 +64,9 @@ type Commit struct {
 	Adds     []Add               // counter increments, exactly once with the event
 }
 
-// Add increments counters of one counters item (Kind ItemCounters) in the
-// commit's transaction, so aggregates such as a shop's daily report numbers
-// count each event exactly once, whatever the duplicates or retries. Adds to
+// Add increments counters of one day item (Kind ItemCounters) in the
+// commit's transaction, so the merchant report counts each event exactly
+// once, whatever the duplicates or retries. Adds to
 // the same key in one commit are summed; a missing item or counter starts at 0.
 type Add struct {
 	Key      Key

@@ -95,7 +95,7 @@ func TestReportPrintsTheShopsNumbers(t *testing.T) {
 	for i, cents := range []int64{2500, 4050} {
 		o := &aftercare.Order{Shop: shop, ID: fmt.Sprint(900 + i), CustomerID: "c1", CreatedAt: placed.Add(time.Duration(i) * 24 * time.Hour),
 			TotalCents: cents, Currency: "USD", Seen: true}
-		if err := store.AddDays(context.Background(), shop, report.Order(o, time.UTC)); err != nil {
+		if err := store.SeedDays(context.Background(), shop, report.Order(o, time.UTC)); err != nil {
 			t.Fatal(err)
 		}
 	}
