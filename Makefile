@@ -62,9 +62,24 @@ fuzz: ## run every fuzzer for FUZZTIME (60s) each; new corpus entries land in Go
 	  done; \
 	done
 
+LOCAL_AWS := AWS_ENDPOINT_URL_SQS=http://127.0.0.1:9324 AWS_ENDPOINT_URL_SSM=http://127.0.0.1:9324 AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+
+.PHONY: backfill
+backfill: ## import a shop's order history into the local stack: make backfill SHOP=<domain> FILE=<orders.jsonl>
+	@if [ -z "$(SHOP)" ] || [ -z "$(FILE)" ]; then echo "usage: make backfill SHOP=<domain> FILE=<orders.jsonl> (with make dev running)"; exit 2; fi
+	@$(LOCAL_AWS) go run ./infra/cmd/aftercare backfill --shop "$(SHOP)" --file "$(FILE)" --queue aftercare-local-InboxQueue
+
 .PHONY: samples
 samples: ## regenerate the sample invocation events in events/ from the golden webhooks
 	go run ./infra/cmd/samples
+
+.PHONY: preview
+preview: ## render every message kind x channel for infra/settings.example.json into .local/preview/ (open index.html)
+	go run ./infra/cmd/preview -settings infra/settings.example.json -out .local/preview
+
+.PHONY: outbox
+outbox: ## list the emails and SMS the local stack sent (moto's SES and SNS); RAW=1 prints each email's MIME
+	go run ./infra/cmd/outbox -endpoint http://127.0.0.1:9324 $(if $(RAW),-raw)
 
 .PHONY: fmt
 fmt:
@@ -77,3 +92,8 @@ clean: ## remove build output (keeps the installed tools)
 .PHONY: distclean
 distclean: clean ## remove the installed tools too
 	rm -rf .local
+
+N ?= 1000
+.PHONY: soak
+soak: install ## replay N webhooks of order lives clean, then with faults, and compare what was delivered
+	go run ./infra/soak -n $(N) $(SOAK_FLAGS)

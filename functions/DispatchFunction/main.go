@@ -1,49 +1,37 @@
 // Command DispatchFunction re-checks each queued message against fresh state,
-// then renders, signs and delivers it at most once.
+// then renders it and hands it to the shop's provider for its channel (SES,
+// SNS, the signed webhook, or the log), at most once.
 package main
 
 import (
-	"context"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
-
+	"github.com/aftercare/aftercare/internal/app"
 	"github.com/aftercare/aftercare/internal/config"
 	"github.com/aftercare/aftercare/internal/delivery"
 	"github.com/aftercare/aftercare/internal/dispatch"
-	"github.com/aftercare/aftercare/internal/dynamo"
-	"github.com/aftercare/aftercare/internal/obs"
 	"github.com/aftercare/aftercare/internal/outbound"
-	"github.com/aftercare/aftercare/internal/settings"
-	"github.com/aftercare/aftercare/internal/sqs"
+	"github.com/aftercare/aftercare/internal/providers"
+	"github.com/aftercare/aftercare/internal/unsubscribe"
 )
 
 func main() {
-	cfg, err := config.LoadDispatch(os.Getenv)
-	log := obs.NewLogger(os.Stdout, cfg.LogLevel)
-	if err != nil {
-		log.Error("cannot start", "error", err.Error())
-		os.Exit(1)
-	}
-	aws, err := config.AWS(context.Background())
-	if err != nil {
-		log.Error("cannot start", "error", err.Error())
-		os.Exit(1)
-	}
-	store := &dynamo.Store{DB: dynamodb.NewFromConfig(aws), Table: cfg.Table, Shards: cfg.Shards}
-	var sender dispatch.Sender = delivery.Log{Log: log}
-	if cfg.DeliveryURL != "" {
-		sender = delivery.New(cfg.DeliveryURL, cfg.SigningSecret, cfg.Timeout)
-	}
+	a := app.New()
+	cfg := app.Load(a, config.LoadDispatch)
+	links := app.Load(a, func(g config.Getenv) (unsubscribe.Config, error) { return unsubscribe.LoadConfig(g) })
+	chosen := app.Load(a, func(g config.Getenv) (delivery.Providers, error) { return delivery.LoadProviders(g) })
+	router := app.Load(a, func(config.Getenv) (*delivery.Router, error) {
+		return providers.New(providers.Config{Providers: chosen, DeliveryURL: cfg.DeliveryURL,
+			SigningSecret: cfg.SigningSecret, Timeout: cfg.Timeout}, a.AWS, a.Log)
+	})
+	store := a.Store(cfg.Common)
 	d := &dispatch.Dispatcher{
 		Store:     store,
-		Sender:    sender,
-		Queue:     &sqs.Queue{API: awssqs.NewFromConfig(aws), URL: cfg.OutboundURL},
-		Settings:  &settings.Cache{Defaults: cfg.Settings, Load: store.ShopSettings, Log: log},
-		Log:       log,
+		Sender:    router,
+		Links:     links.Links(),
+		Queue:     a.Queue(cfg.OutboundURL),
+		Settings:  a.Settings(cfg.Common, store),
+		Log:       a.Log,
 		RetryBase: cfg.RetryBase,
+		Digests:   &dispatch.Digests{Days: store, Base: cfg.PublicAPIURL, Token: cfg.ReportToken},
 	}
-	lambda.Start(outbound.Handler(d, log))
+	a.Start(outbound.Handler(d, a.Log))
 }

@@ -3,43 +3,24 @@
 package main
 
 import (
-	"context"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
-
+	"github.com/aftercare/aftercare/internal/app"
 	"github.com/aftercare/aftercare/internal/config"
-	"github.com/aftercare/aftercare/internal/dynamo"
 	"github.com/aftercare/aftercare/internal/handler"
-	"github.com/aftercare/aftercare/internal/obs"
 	"github.com/aftercare/aftercare/internal/rules"
-	"github.com/aftercare/aftercare/internal/settings"
 	"github.com/aftercare/aftercare/internal/sqs"
 	"github.com/aftercare/aftercare/internal/state"
 )
 
 func main() {
-	cfg, err := config.LoadProcessor(os.Getenv)
-	log := obs.NewLogger(os.Stdout, cfg.LogLevel)
-	if err != nil {
-		log.Error("cannot start", "error", err.Error())
-		os.Exit(1)
-	}
-	aws, err := config.AWS(context.Background())
-	if err != nil {
-		log.Error("cannot start", "error", err.Error())
-		os.Exit(1)
-	}
-	q := awssqs.NewFromConfig(aws)
-	store := &dynamo.Store{DB: dynamodb.NewFromConfig(aws), Table: cfg.Table, Shards: cfg.Shards}
+	a := app.New()
+	cfg := app.Load(a, config.LoadProcessor)
+	store := a.Store(cfg.Common)
 	p := &state.Processor{
 		Store:    store,
-		Outbox:   &sqs.Outbox{Messages: &sqs.Queue{API: q, URL: cfg.OutboundURL}, Events: &sqs.Queue{API: q, URL: cfg.InboxURL}},
-		Settings: &settings.Cache{Defaults: cfg.Settings, Load: store.ShopSettings, Log: log},
+		Outbox:   &sqs.Outbox{Messages: a.Queue(cfg.OutboundURL), Events: a.Queue(cfg.InboxURL)},
+		Settings: a.Settings(cfg.Common, store),
 		Rules:    rules.Rules{},
-		Log:      log,
+		Log:      a.Log,
 	}
-	lambda.Start(handler.Processor(p, &sqs.Queue{API: q, URL: cfg.InboxURL}, log))
+	a.Start(handler.Processor(p, a.Queue(cfg.InboxURL), a.Log))
 }

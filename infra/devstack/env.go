@@ -114,6 +114,9 @@ func RuntimeEnv(fn Function, dynamoEndpoint, sqsEndpoint, taskRoot string) map[s
 		"AWS_SECRET_ACCESS_KEY":           "local",
 		"AWS_ENDPOINT_URL_DYNAMODB":       dynamoEndpoint,
 		"AWS_ENDPOINT_URL_SQS":            sqsEndpoint,
+		"AWS_ENDPOINT_URL_SSM":            sqsEndpoint, // moto serves SSM (the secrets) beside SQS
+		"AWS_ENDPOINT_URL_SESV2":          sqsEndpoint, // moto serves SES and SNS too, and keeps what was sent
+		"AWS_ENDPOINT_URL_SNS":            sqsEndpoint,
 		"AWS_EC2_METADATA_DISABLED":       "true", // no instance metadata probes on a laptop
 		"AWS_LAMBDA_FUNCTION_NAME":        fn.Name,
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(fn.MemorySize),

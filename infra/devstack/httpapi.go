@@ -80,6 +80,7 @@ func (h *HTTPAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Apigw-Requestid", reqID)
 	route, params, ok := h.match(r.Method, r.URL.Path)
 	if !ok {
+		drain(r.Body)
 		rawJSON(w, http.StatusNotFound, notFoundBody)
 		return
 	}
@@ -89,6 +90,7 @@ func (h *HTTPAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(body) > MaxPayload {
+		drain(r.Body)
 		rawJSON(w, http.StatusRequestEntityTooLarge, tooLargeBody)
 		return
 	}
@@ -125,6 +127,19 @@ func (h *HTTPAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.logf("malformed Lambda response", "route", route.Key(), "function", route.Function, "request_id", res.RequestID)
 		rawJSON(w, http.StatusInternalServerError, internalBody)
 	}
+}
+
+// maxDrain bounds how much of an unwanted body is read before answering.
+const maxDrain = 64 << 20
+
+// drain reads what is left of a body we refuse, up to maxDrain. A client
+// that sends the whole body before reading the answer (Python's urllib,
+// many webhook senders) would otherwise have its connection closed under it
+// with unread data, which the kernel answers with a reset: it would see a
+// connection error instead of the 413. API Gateway also answers only after
+// the body. Past the bound the connection is closed, as a server must.
+func drain(body io.Reader) {
+	_, _ = io.CopyN(io.Discard, body, maxDrain)
 }
 
 func (h *HTTPAPI) logf(msg string, args ...any) {

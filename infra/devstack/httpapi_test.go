@@ -1,11 +1,14 @@
 package devstack_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -25,12 +28,19 @@ func TestHTTPRoutesFromTemplate(t *testing.T) {
 	}
 	var keys []string
 	for _, r := range devstack.HTTPRoutes(tpl.Functions()) {
-		if r.Function != "WebhookFunction" {
-			t.Errorf("route %s goes to %s", r.Key(), r.Function)
+		want := "WebhookFunction"
+		switch {
+		case strings.HasPrefix(r.Path, "/report"):
+			want = "ReportFunction"
+		case strings.HasPrefix(r.Path, "/unsubscribe/"):
+			want = "UnsubscribeFunction"
+		}
+		if r.Function != want {
+			t.Errorf("route %s goes to %s, want %s", r.Key(), r.Function, want)
 		}
 		keys = append(keys, r.Key())
 	}
-	if got := strings.Join(keys, "|"); got != "GET /healthz|POST /webhooks/carriers/{carrier}|POST /webhooks/shopify" {
+	if got := strings.Join(keys, "|"); got != "GET /healthz|GET /report|GET /report.html|GET /unsubscribe/{token}|POST /unsubscribe/{token}|POST /webhooks/carriers/{carrier}|POST /webhooks/shopify" {
 		t.Errorf("routes = %s", got)
 	}
 }
@@ -224,5 +234,45 @@ func TestHTTPAPIFunctionOutcomes(t *testing.T) {
 		if resp.StatusCode != c.status || string(b) != c.body || resp.Header.Get("Content-Type") != c.ctype {
 			t.Errorf("%s: %d %q %q, want %d %q %q", c.path, resp.StatusCode, b, resp.Header.Get("Content-Type"), c.status, c.body, c.ctype)
 		}
+	}
+}
+
+// A client that writes the whole oversized body before it reads the answer,
+// as Python's urllib does, gets the 413 rather than a reset connection.
+func TestHTTPAPITooLargeAnswersAfterTheBody(t *testing.T) {
+	srv := httpAPI(t)
+	for _, path := range []string{"/webhooks/carriers/easypost", "/nope"} {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetDeadline(time.Now().Add(60 * time.Second))
+		size := devstack.MaxPayload + 8<<20 // more than socket buffers and net/http's own 256 KiB discard hold
+		if _, err := fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", path, size); err != nil {
+			t.Fatal(err)
+		}
+		chunk := bytes.Repeat([]byte("x"), 64<<10)
+		for sent := 0; sent < size; sent += len(chunk) {
+			if sent > devstack.MaxPayload {
+				// As slow as a real client over a network: past net/http's
+				// own half-second linger after it stops reading.
+				time.Sleep(5 * time.Millisecond)
+			}
+			if _, err := conn.Write(chunk[:min(len(chunk), size-sent)]); err != nil {
+				t.Fatalf("%s: writing the body: %v (the server closed the connection before answering)", path, err)
+			}
+		}
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s: reading the answer: %v", path, err)
+		}
+		want := http.StatusRequestEntityTooLarge
+		if path == "/nope" {
+			want = http.StatusNotFound
+		}
+		if res.StatusCode != want {
+			t.Errorf("%s: %d, want %d", path, res.StatusCode, want)
+		}
+		conn.Close()
 	}
 }

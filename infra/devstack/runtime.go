@@ -482,6 +482,21 @@ func (r *Runner) start() (*process, error) {
 		p.initOne.Do(func() { p.initErr = body; close(p.initFail) })
 		accepted(w)
 	})
+	// The Extensions API, as far as aws-lambda-go's WithEnableSIGTERM uses it:
+	// an internal extension registers (which is what makes Lambda send
+	// SIGTERM before SIGKILL) and then waits on /next for events it never
+	// subscribed to, so /next blocks until the process goes.
+	mux.HandleFunc("POST /2020-01-01/extension/register", func(w http.ResponseWriter, req *http.Request) {
+		_, _ = io.Copy(io.Discard, io.LimitReader(req.Body, 1<<16))
+		w.Header().Set("Lambda-Extension-Identifier", newRequestID())
+		writeJSON(w, http.StatusOK, map[string]string{"functionName": r.cfg.Name, "functionVersion": "$LATEST", "handler": "bootstrap"})
+	})
+	mux.HandleFunc("GET /2020-01-01/extension/event/next", func(w http.ResponseWriter, req *http.Request) {
+		select {
+		case <-req.Context().Done():
+		case <-p.exited:
+		}
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"errorType": "InvalidRequest", "errorMessage": "unknown Runtime API path " + req.URL.Path})
 	})

@@ -41,6 +41,10 @@ type Options struct {
 	Concurrency       int    // instances per function unless ReservedConcurrentExecutions is set; default 4
 	PollersPerQueue   int    // concurrent pollers per SQS event source; default 2
 	PidFile           string // records child pids so a later start kills leftovers; "" for none
+	// FunctionEndpoints, when set, gives each function its own DynamoDB and
+	// SQS endpoints in place of the emulators' (a fault-injecting proxy, say);
+	// the pollers and provisioning still talk to the emulators directly.
+	FunctionEndpoints func(function, dynamodb, sqs string) (string, string)
 }
 
 // Stack is a running local stack.
@@ -259,6 +263,25 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 			sort.Strings(fromProcess)
 			log.Info("process environment overrides", "function", fn.Name, "variables", fromProcess)
 		}
+		seeded, err := SeedSecrets(ctx, s.emu.SSM(), env)
+		if err != nil {
+			closeLns()
+			return fail(err)
+		}
+		if len(seeded) > 0 {
+			log.Info("secrets seeded into the local SSM; the function reads them from there", "function", fn.Name, "variables", seeded)
+		}
+		if fn.Name == "DispatchFunction" {
+			if domains, err := VerifySenders(ctx, s.emu.SQSEndpoint, env["AFTERCARE_SETTINGS"]); err != nil {
+				log.Warn("local SES: cannot verify the sender domains", "error", err.Error())
+			} else {
+				log.Info("local SES: verified sender domains", "domains", domains)
+			}
+		}
+		dynEndpoint, sqsEndpoint := s.DynamoEndpoint, s.SQSEndpoint
+		if o.FunctionEndpoints != nil {
+			dynEndpoint, sqsEndpoint = o.FunctionEndpoints(fn.Name, dynEndpoint, sqsEndpoint)
+		}
 		bin := bins[fn.Name]
 		conc := o.Concurrency
 		if fn.Reserved > 0 {
@@ -268,7 +291,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		r := NewRunner(FunctionConfig{
 			Name: fn.Name, Bootstrap: bin,
 			Timeout: time.Duration(fn.Timeout) * time.Second, MemoryMB: fn.MemorySize,
-			Env:         MergeEnv(env, RuntimeEnv(fn, s.DynamoEndpoint, s.SQSEndpoint, filepath.Dir(bin))),
+			Env:         MergeEnv(env, RuntimeEnv(fn, dynEndpoint, sqsEndpoint, filepath.Dir(bin))),
 			Concurrency: conc, Log: out,
 			OnProcess: func(pid int, started bool) {
 				if started {

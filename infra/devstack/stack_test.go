@@ -14,6 +14,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/aftercare/aftercare/infra/devstack"
 	"github.com/aftercare/aftercare/internal/testenv/tier"
@@ -51,7 +53,7 @@ func TestStackEndToEnd(t *testing.T) {
 		}
 	}()
 	t.Logf("ready in %s (build %s, emulators %s)", time.Since(start).Round(time.Millisecond), s.BuildTime.Round(time.Millisecond), s.EmulatorTime.Round(time.Millisecond))
-	if len(s.Functions) != 4 || s.Table == "" || s.Queues["InboxQueue"] == "" || len(s.Sources) != 2 || len(s.Schedules) != 1 {
+	if len(s.Functions) != 6 || s.Table == "" || s.Queues["InboxQueue"] == "" || len(s.Sources) != 2 || len(s.Schedules) != 1 {
 		t.Errorf("stack = functions %v table %q queues %v sources %d schedules %d", s.Functions, s.Table, s.Queues, len(s.Sources), len(s.Schedules))
 	}
 
@@ -91,7 +93,18 @@ func TestStackEndToEnd(t *testing.T) {
 	if resp.StatusCode/100 != 2 {
 		t.Fatalf("signed sample webhook: %d %s", resp.StatusCode, body)
 	}
-	db, _ := (&devstack.Emulators{DynamoEndpoint: s.DynamoEndpoint, SQSEndpoint: s.SQSEndpoint}).Clients()
+	// It verified because the secret reached the function through the
+	// local SSM, as in AWS: seeded from env.json under the parameter the
+	// template names, and not passed in the function's environment.
+	emu := &devstack.Emulators{DynamoEndpoint: s.DynamoEndpoint, SQSEndpoint: s.SQSEndpoint}
+	param, err := emu.SSM().GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/aftercare/shopify-webhook-secret"), WithDecryption: aws.Bool(true)})
+	if err != nil || aws.ToString(param.Parameter.Value) != "local-shopify-secret" || param.Parameter.Type != ssmtypes.ParameterTypeSecureString {
+		t.Errorf("the Shopify secret in the local SSM: %+v %v", param, err)
+	}
+	if !strings.Contains(log.String(), "secrets seeded into the local SSM") {
+		t.Error("the stack did not say it seeded the secrets")
+	}
+	db, _ := emu.Clients()
 	waitFor(t, 30*time.Second, "the processor to write the order to the table", func() bool {
 		out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(s.Table), Limit: aws.Int32(1)})
 		return err == nil && out.Count > 0
@@ -104,6 +117,11 @@ func TestStackEndToEnd(t *testing.T) {
 	pids := s.Pids()
 	s.Close()
 	closed = true
+	// Close stops each bootstrap with SIGTERM first; the bootstrap's
+	// shutdown hook (lambda.WithEnableSIGTERM) gets to run.
+	if !strings.Contains(log.String(), `"msg":"shutting down"`) {
+		t.Error("no function logged its SIGTERM shutdown")
+	}
 	for _, pid := range pids {
 		if err := processGone(pid); err != nil {
 			t.Errorf("after Close: %v", err)

@@ -22,6 +22,7 @@ type Template struct {
 	Parameters map[string]Parameter
 	Resources  map[string]Resource
 	Globals    map[string]any // Globals.Function
+	Outputs    map[string]any // Outputs, each {"Value": ..., "Description": ...}
 }
 
 // Parameter is a template parameter.
@@ -79,6 +80,7 @@ func ParseTemplate(b []byte) (*Template, error) {
 		t.Resources[name] = Resource{Type: asString(r["Type"]), Properties: asMap(r["Properties"])}
 	}
 	t.Globals = asMap(asMap(m["Globals"])["Function"])
+	t.Outputs = asMap(m["Outputs"])
 	return t, nil
 }
 

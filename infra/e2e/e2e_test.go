@@ -29,17 +29,32 @@ import (
 	"github.com/aftercare/aftercare/internal/delivery"
 	"github.com/aftercare/aftercare/internal/dynamo"
 	"github.com/aftercare/aftercare/internal/signature"
+	"github.com/aftercare/aftercare/internal/sources"
 	"github.com/aftercare/aftercare/internal/testenv"
 )
 
-// Secrets of infra/local/env.json, which the stack loads like `make dev`.
+// Secrets of infra/local/env.json, which the stack loads like `make dev`
+// (and seeds into the local SSM, where the functions read them).
 const (
-	shopifySecret   = "local-shopify-secret"
-	easypostSecret  = "local-easypost-secret"
-	aftershipSecret = "local-aftership-secret"
-	shippoToken     = "local-shippo-token"
-	deliverySecret  = "local-delivery-secret"
+	shopifySecret  = "local-shopify-secret"
+	deliverySecret = "local-delivery-secret"
 )
+
+// localSecret reads a secret variable from infra/local/env.json.
+func localSecret(t *testing.T, variable string) string {
+	t.Helper()
+	f, err := devstack.LoadEnvFile(filepath.Join(root, "infra/local/env.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sec := range f {
+		if v := sec[variable]; v != "" {
+			return v
+		}
+	}
+	t.Fatalf("infra/local/env.json sets no %s", variable)
+	return ""
+}
 
 var (
 	once     sync.Once
@@ -222,15 +237,21 @@ func shopifyHook(shop, topic, eventID string, body []byte) hook {
 	}}
 }
 
-func carrierHook(carrier string, body []byte) hook {
+// carrierHook signs a body the way the carrier does, with env.json's secret,
+// as the source registry describes it.
+func carrierHook(t *testing.T, carrier string, body []byte) hook {
+	t.Helper()
 	h := hook{path: "/webhooks/carriers/" + carrier, body: body, headers: map[string]string{"Content-Type": "application/json"}}
-	switch carrier {
-	case "easypost":
-		h.headers["X-Hmac-Signature"] = "hmac-sha256-hex=" + signature.Hex([]byte(easypostSecret), body)
-	case "aftership":
-		h.headers["aftership-hmac-sha256"] = signature.Base64([]byte(aftershipSecret), body)
-	case "shippo":
-		h.path += "?token=" + shippoToken
+	src, ok := sources.ByName(carrier)
+	if !ok {
+		return h // an unknown carrier goes out unsigned
+	}
+	hdr, q := src.Sign(localSecret(t, src.Secret), body)
+	for k := range hdr {
+		h.headers[k] = hdr.Get(k)
+	}
+	if len(q) > 0 {
+		h.path += "?" + q.Encode()
 	}
 	return h
 }

@@ -14,28 +14,34 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
-	"github.com/aftercare/aftercare/internal/aftership"
-	"github.com/aftercare/aftercare/internal/easypost"
-	"github.com/aftercare/aftercare/internal/shippo"
-	"github.com/aftercare/aftercare/internal/shopify"
+	"github.com/aftercare/aftercare/internal/lifecycle"
 	"github.com/aftercare/aftercare/internal/signature"
+	"github.com/aftercare/aftercare/internal/sources"
 )
 
 // parser is each source's own Parse, to know which goldens are ignored topics.
-func parser(source string) func([]byte, http.Header) (aftercare.Event, error) {
+func parser(t *testing.T, source string) func([]byte, http.Header) (aftercare.Event, error) {
 	now := time.Now()
-	switch source {
-	case "easypost":
-		return func(b []byte, h http.Header) (aftercare.Event, error) { return easypost.Source{}.Parse(b, h, now) }
-	case "aftership":
-		return func(b []byte, h http.Header) (aftercare.Event, error) { return aftership.Source{}.Parse(b, h, now) }
-	case "shippo":
-		return func(b []byte, h http.Header) (aftercare.Event, error) { return shippo.Source{}.Parse(b, h, now) }
+	src, ok := sources.ByName(source)
+	if !ok {
+		t.Fatalf("no source %s in the registry", source)
 	}
-	return func(b []byte, h http.Header) (aftercare.Event, error) { return shopify.Source{}.Parse(b, h, now) }
+	p := src.New("")
+	return func(b []byte, h http.Header) (aftercare.Event, error) { return p.Parse(b, h, now) }
+}
+
+// goldenShop is the shop the golden privacy webhooks name in their body.
+const goldenShop = "aftercare-demo.myshopify.com"
+
+// asShop makes a golden body name shop instead of the golden shop, as that
+// shop's own webhook would (privacy bodies must name the header's shop).
+func asShop(body []byte, shop string) []byte {
+	return bytes.ReplaceAll(body, []byte(`"`+goldenShop+`"`), []byte(`"`+shop+`"`))
 }
 
 // Issue 3: every golden webhook, correctly signed, is accepted (or, for topics
@@ -48,25 +54,28 @@ func TestGoldenWebhooksReachTheProcessor(t *testing.T) {
 	type sent struct{ file, id string }
 	var accepted []sent
 	ignored := 0
-	for _, source := range []string{"shopify", "easypost", "aftership", "shippo"} {
-		files, _ := filepath.Glob(filepath.Join(root, "events/webhooks", source, "*.json"))
+	for _, src := range sources.All {
+		source := src.Name
+		files, _ := filepath.Glob(filepath.Join(root, src.Goldens(), "*.json"))
 		if len(files) < 10 {
 			t.Fatalf("%s: only %d golden webhooks", source, len(files))
 		}
 		for i, f := range files {
 			body := readFile(t, strings.TrimPrefix(f, root+"/"))
 			var h hook
-			if source == "shopify" {
+			if source == aftercare.SourceShopify {
 				topic := strings.ReplaceAll(strings.TrimSuffix(strings.TrimSuffix(filepath.Base(f), ".json"), "_30_items"), "__", "/")
+				// Privacy bodies name their shop, which must be the header's.
+				body = asShop(body, shop)
 				h = shopifyHook(shop, topic, fmt.Sprintf("golden-%d", i), body)
 			} else {
-				h = carrierHook(source, body)
+				h = carrierHook(t, source, body)
 			}
 			hdr := http.Header{}
 			for k, v := range h.headers {
 				hdr.Set(k, v)
 			}
-			want, err := parser(source)(body, hdr)
+			want, err := parser(t, source)(body, hdr)
 			if err != nil {
 				t.Fatalf("%s does not parse: %v", f, err)
 			}
@@ -135,10 +144,33 @@ func TestBadInputsLeaveNothingBehind(t *testing.T) {
 		{"JSON of the wrong shape", signed([]byte(`{"id":1,"line_items":"lots"}`)), 400},
 		{"wrong content type", with(signed(order), "Content-Type", "text/xml"), 400},
 		{"over the size cap", signed(big), 413},
-		{"unknown carrier", carrierHook("pigeon", []byte(`{}`)), 404},
-		{"easypost unsigned", with(carrierHook("easypost", []byte(`{"id":"evt_1","description":"tracker.updated"}`)), "X-Hmac-Signature", ""), 401},
-		{"aftership wrong signature", with(carrierHook("aftership", []byte(`{"event_id":"e"}`)), "aftership-hmac-sha256", "AAAA"), 401},
-		{"shippo wrong token", hook{path: "/webhooks/carriers/shippo?token=nope", body: []byte(`{"event":"track_updated"}`), headers: map[string]string{"Content-Type": "application/json"}}, 401},
+		{"unknown carrier", carrierHook(t, "pigeon", []byte(`{}`)), 404},
+	}
+	// Every carrier of the registry: unsigned, and signed with another secret.
+	for _, src := range sources.All {
+		if !src.Carrier() {
+			continue
+		}
+		body := readFile(t, src.Goldens()+"/"+src.Sample)
+		unsigned := hook{path: src.Path, body: body, headers: map[string]string{"Content-Type": "application/json"}}
+		wrong := unsigned
+		hdr, q := src.Sign("not-the-secret", body)
+		wrong.headers = map[string]string{"Content-Type": "application/json"}
+		for k := range hdr {
+			wrong.headers[k] = hdr.Get(k)
+		}
+		if len(q) > 0 {
+			wrong.path += "?" + q.Encode()
+		}
+		cases = append(cases, struct {
+			name   string
+			h      hook
+			status int
+		}{src.Name + " unsigned", unsigned, 401}, struct {
+			name   string
+			h      hook
+			status int
+		}{src.Name + " signed with another secret", wrong, 401})
 	}
 	for _, c := range cases {
 		a := send(t, c.h)
@@ -236,11 +268,11 @@ func newScenario(t *testing.T, prefix string) *scenario {
 		shopifyHook(sc.shop, "orders/paid", "e-paid", edit(t, paid, setOrder)),
 		shopifyHook(sc.shop, "fulfillments/create", "e-f1", fulfill(f1, sc.parcels[0], "USPS")),
 		shopifyHook(sc.shop, "fulfillments/create", "e-f2", fulfill(f2, sc.parcels[1], "UPS")),
-		carrierHook("easypost", tracker(transit, "evt_transit_"+sc.order)),
+		carrierHook(t, "easypost", tracker(transit, "evt_transit_"+sc.order)),
 		shopifyHook(sc.shop, "fulfillment_events/create", "e-ev1", event(fmt.Sprint(2e12+n), "in_transit", placedAt.Add(3*24*time.Hour).Format(time.RFC3339))),
 	}
 	sc.delivered = []hook{
-		carrierHook("easypost", tracker(deliv, "evt_delivered_"+sc.order)),
+		carrierHook(t, "easypost", tracker(deliv, "evt_delivered_"+sc.order)),
 		shopifyHook(sc.shop, "fulfillment_events/create", "e-ev2", event(fmt.Sprint(2e12+n+1), "delivered", placedAt.Add(6*24*time.Hour).Format(time.RFC3339))),
 	}
 	return sc
@@ -303,7 +335,7 @@ func (sc *scenario) deliveries() []delivered { return snk.forShop(sc.shop) }
 // message (the export for the merchant's team).
 func dataRequest(t *testing.T, shop string) {
 	t.Helper()
-	body := readFile(t, "events/webhooks/shopify/customers__data_request.json")
+	body := asShop(readFile(t, "events/webhooks/shopify/customers__data_request.json"), shop)
 	if a := send(t, shopifyHook(shop, "customers/data_request", "dr-1", body)); a.Status != http.StatusOK {
 		t.Fatalf("data request: %d %s", a.Status, a.Raw)
 	}
@@ -376,7 +408,7 @@ func TestInvokeLifecycleChecks(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("X-Amz-Function-Error") != "" || json.Unmarshal(raw, &res) != nil {
 		t.Fatalf("invoke: %d %s %s", resp.StatusCode, resp.Header.Get("X-Amz-Function-Error"), raw)
 	}
-	if res.Check != "all" || !res.ScheduledTime.Equal(now) || !res.Complete || len(res.Checks) != 5 {
+	if res.Check != "all" || !res.ScheduledTime.Equal(now) || !res.Complete || len(res.Checks) != len(lifecycle.Names) {
 		t.Fatalf("result %s", raw)
 	}
 }
@@ -468,4 +500,65 @@ func TestFollowUpsSkipCancelledOrders(t *testing.T) {
 		t.Errorf("after a second run: %v", k)
 	}
 	t.Logf("before the check %v; check result %s", before, raw)
+}
+
+// Issue 10 item 1 (SPEC 16): the HMAC covers the body but not
+// X-Shopify-Shop-Domain. A signed privacy body of one shop replayed under
+// another shop's header is refused with a JSON 400 and changes nothing; the
+// same request bound to its own shop does act, so the refusal is the binding.
+func TestPrivacyReplayUnderAnotherShopChangesNothing(t *testing.T) {
+	stack(t)
+	victim := uniq("victim") + ".myshopify.com"
+	order := readFile(t, "events/webhooks/shopify/orders__create.json")
+	if a := send(t, shopifyHook(victim, "orders/create", "victim-order", order)); a.Status != http.StatusOK {
+		t.Fatalf("the victim's order: %d %s", a.Status, a.Raw)
+	}
+	orderEvent := "shopify:" + victim + ":orders/create:victim-order"
+	eventually(t, 60*time.Second, "the victim's order to be processed", func() bool { return eventRecorded(t, orderEvent) })
+	before := shopItems(t, victim)
+	if before == 0 {
+		t.Fatal("the victim shop has no items to protect")
+	}
+	for _, topic := range []string{"shop/redact", "customers/redact", "customers/data_request"} {
+		// Signed exactly as Shopify signed it for the golden shop.
+		body := readFile(t, "events/webhooks/shopify/"+strings.ReplaceAll(topic, "/", "__")+".json")
+		a := send(t, shopifyHook(victim, topic, "replay-"+topic, body))
+		if a.Status != http.StatusBadRequest {
+			t.Errorf("%s replayed under the victim's header: %d %s, want 400", topic, a.Status, a.Raw)
+		}
+		if e, _ := a.Body["error"].(map[string]any); e == nil || !strings.Contains(fmt.Sprint(e["message"]), "shop_domain") {
+			t.Errorf("%s: no JSON error naming shop_domain: %s", topic, a.Raw)
+		}
+	}
+	settle(t)
+	if got := eventsOfShop(t, "shopify", victim); len(got) != 1 || got[0] != "EVENT#"+orderEvent {
+		t.Errorf("events recorded for the victim: %v, want only its order", got)
+	}
+	if after := shopItems(t, victim); after != before {
+		t.Errorf("the victim shop had %d items, now %d", before, after)
+	}
+
+	// The shop's own shop/redact, bound to its header, is applied.
+	own := asShop(readFile(t, "events/webhooks/shopify/shop__redact.json"), victim)
+	if a := send(t, shopifyHook(victim, "shop/redact", "own-redact", own)); a.Status != http.StatusOK {
+		t.Fatalf("the shop's own shop/redact: %d %s", a.Status, a.Raw)
+	}
+	eventually(t, 60*time.Second, "the shop's own redaction to remove its items", func() bool { return shopItems(t, victim) < before })
+}
+
+// shopItems counts the items under the shop's partition (README, data model).
+func shopItems(t *testing.T, shop string) int {
+	t.Helper()
+	out, err := ddb.Query(context.Background(), &dynamodb.QueryInput{
+		TableName:              aws.String(stack(t).Table),
+		KeyConditionExpression: aws.String("pk = :p"),
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
+			":p": &ddbtypes.AttributeValueMemberS{Value: "SHOP#" + shop},
+		},
+		Select: ddbtypes.SelectCount,
+	})
+	if err != nil {
+		t.Fatalf("Query: %v", err)
+	}
+	return int(out.Count)
 }

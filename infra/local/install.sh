@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, on first run, what the local stack and the tests need, all under
 # .local/: a Python venv with moto (SQS), SAM CLI, cfn-lint and the AWS CLI;
-# AWS's DynamoDB Local from Maven Central; staticcheck. Later runs are no-ops
+# AWS's DynamoDB Local from Maven Central; staticcheck; and, system-wide,
+# Debian's chromium for the dashboard tests. Later runs are no-ops
 # unless one of the pinned inputs changed (each part keeps a stamp of them).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -50,6 +51,16 @@ if ! fresh "$dir/bin/.staticcheck" "$staticcheck_version"; then
   echo "install: staticcheck $staticcheck_version into .local/bin"
   GOBIN="$dir/bin" go install "honnef.co/go/tools/cmd/staticcheck@$staticcheck_version"
   echo "$staticcheck_version" > "$dir/bin/.staticcheck"
+fi
+
+# Headless Chromium for the dashboard tests: Debian's package, only when missing.
+if ! command -v chromium >/dev/null 2>&1; then
+  command -v apt-get >/dev/null 2>&1 || { echo "install.sh: 'chromium' is missing: install Debian's chromium package" >&2; exit 1; }
+  echo "install: chromium (apt-get)"
+  as_root=""
+  [ "$(id -u)" -eq 0 ] || as_root=sudo
+  $as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq chromium >/dev/null
 fi
 
 took=$(( $(date +%s) - started ))

@@ -17,10 +17,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
-	"github.com/aftercare/aftercare/internal/easypost"
 	"github.com/aftercare/aftercare/internal/lifecycle"
 	"github.com/aftercare/aftercare/internal/shopify"
-	"github.com/aftercare/aftercare/internal/signature"
+	"github.com/aftercare/aftercare/internal/sources"
 )
 
 // At is the fixed moment the samples pretend to be sent, so they are stable.
@@ -44,10 +43,6 @@ func Generate(root string) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	tracker, err := read("events/webhooks/easypost/tracker-updated-in-transit.json")
-	if err != nil {
-		return nil, err
-	}
 	out := map[string][]byte{}
 	put := func(path string, v any) error {
 		b, err := json.MarshalIndent(v, "", "  ")
@@ -58,27 +53,44 @@ func Generate(root string) (map[string][]byte, error) {
 		return nil
 	}
 
-	// WebhookFunction: API Gateway HTTP API (payload 2.0) requests.
-	sh := map[string]string{
-		"content-type":                      "application/json",
-		"x-shopify-topic":                   "orders/create",
-		"x-shopify-shop-domain":             Shop,
-		"x-shopify-event-id":                "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
-		"x-shopify-webhook-id":              "4cbb7d47-3d8a-4d3c-9c1f-4b2a2b51f0a1",
-		"x-shopify-api-version":             "2026-10",
-		"x-shopify-triggered-at":            "2026-11-02T14:15:41.123Z",
-		strings.ToLower(shopify.HeaderHmac): signature.Base64([]byte(secrets["SHOPIFY_WEBHOOK_SECRET"]), order),
-	}
-	if err := put("events/api/shopify-orders-create.json", apiRequest("POST", "/webhooks/shopify", "POST /webhooks/shopify", nil, sh, string(order))); err != nil {
-		return nil, err
-	}
-	eh := map[string]string{
-		"content-type":                   "application/json",
-		strings.ToLower(easypost.Header): "hmac-sha256-hex=" + signature.Hex([]byte(secrets["EASYPOST_WEBHOOK_SECRET"]), tracker),
-	}
-	if err := put("events/api/easypost-tracker-updated.json", apiRequest("POST", "/webhooks/carriers/easypost", "POST /webhooks/carriers/{carrier}",
-		map[string]string{"carrier": "easypost"}, eh, string(tracker))); err != nil {
-		return nil, err
+	// WebhookFunction: API Gateway HTTP API (payload 2.0) requests, one per
+	// source of the registry, signed as its sender signs.
+	for _, src := range sources.All {
+		body, err := read(src.Goldens() + "/" + src.Sample)
+		if err != nil {
+			return nil, err
+		}
+		hdr, q := src.Sign(secrets[src.Secret], body)
+		h := map[string]string{"content-type": "application/json"}
+		for k := range hdr {
+			h[strings.ToLower(k)] = hdr.Get(k)
+		}
+		route, params := "POST "+src.Path, map[string]string(nil)
+		if src.Carrier() {
+			route, params = "POST "+sources.CarrierRoute, map[string]string{"carrier": src.Name}
+		} else {
+			for k, v := range map[string]string{
+				"x-shopify-topic":        "orders/create",
+				"x-shopify-shop-domain":  Shop,
+				"x-shopify-event-id":     "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+				"x-shopify-webhook-id":   "4cbb7d47-3d8a-4d3c-9c1f-4b2a2b51f0a1",
+				"x-shopify-api-version":  "2026-10",
+				"x-shopify-triggered-at": "2026-11-02T14:15:41.123Z",
+			} {
+				h[k] = v
+			}
+		}
+		req := apiRequest("POST", src.Path, route, params, h, string(body))
+		if len(q) > 0 {
+			req.RawQueryString = q.Encode()
+			req.QueryStringParameters = map[string]string{}
+			for k := range q {
+				req.QueryStringParameters[k] = q.Get(k)
+			}
+		}
+		if err := put(APISample(src), req); err != nil {
+			return nil, err
+		}
 	}
 	if err := put("events/api/healthz.json", apiRequest("GET", "/healthz", "GET /healthz", nil, map[string]string{}, "")); err != nil {
 		return nil, err
@@ -127,6 +139,12 @@ func Generate(root string) (map[string][]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// APISample is the path of a source's API Gateway sample request.
+func APISample(src sources.Source) string {
+	base := strings.TrimSuffix(src.Sample, ".json")
+	return "events/api/" + src.Name + "-" + strings.ReplaceAll(strings.ReplaceAll(base, "__", "-"), "_", "-") + ".json"
 }
 
 // localSecrets reads the WebhookFunction section of env.json.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,8 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/aftercare/aftercare/infra/devstack"
-	"github.com/aftercare/aftercare/internal/easypost"
-	"github.com/aftercare/aftercare/internal/shopify"
+	"github.com/aftercare/aftercare/internal/sources"
 	"github.com/aftercare/aftercare/internal/webhook"
 )
 
@@ -54,13 +54,11 @@ func TestSignedRequestsVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := &queue{}
-	svc := &webhook.Service{
-		Shopify:  shopify.Source{Secret: secrets["SHOPIFY_WEBHOOK_SECRET"]},
-		Carriers: map[string]webhook.Source{"easypost": easypost.Source{Secret: secrets["EASYPOST_WEBHOOK_SECRET"]}},
-		Queue:    q,
-	}
-	for _, name := range []string{"shopify-orders-create.json", "easypost-tracker-updated.json"} {
-		b, err := os.ReadFile(filepath.Join(r, "events/api", name))
+	shop, carriers := sources.Service(func(v string) string { return secrets[v] })
+	svc := &webhook.Service{Shopify: shop, Carriers: carriers, Queue: q}
+	for _, src := range sources.All {
+		name := APISample(src)
+		b, err := os.ReadFile(filepath.Join(r, name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,17 +70,24 @@ func TestSignedRequestsVerify(t *testing.T) {
 		for k, v := range req.Headers {
 			h.Set(k, v)
 		}
+		query, err := url.ParseQuery(req.RawQueryString)
+		if err != nil {
+			t.Fatal(err)
+		}
 		source := "shopify"
 		if c := req.PathParameters["carrier"]; c != "" {
 			source = c
 		}
-		out, err := svc.Handle(context.Background(), source, []byte(req.Body), h, nil)
+		if source != src.Name {
+			t.Errorf("%s routes to %s", name, source)
+		}
+		out, err := svc.Handle(context.Background(), source, []byte(req.Body), h, query)
 		if err != nil || out.Status != "accepted" {
 			t.Errorf("%s: %+v %v", name, out, err)
 		}
 	}
-	if q.n != 2 {
-		t.Fatalf("%d events queued, want 2", q.n)
+	if q.n != len(sources.All) {
+		t.Fatalf("%d events queued, want %d", q.n, len(sources.All))
 	}
 }
 

@@ -22,6 +22,10 @@ type Customer struct {
 	EmailConsent Consent   `json:"email_consent,omitzero"`
 	SMSConsent   Consent   `json:"sms_consent,omitzero"`
 	ProfileAt    time.Time `json:"profile_at,omitzero"` // updated_at of the newest profile applied
+	// Bounces and complaints SES reported for EmailFeedbackAddress (ApplyEmailFeedback).
+	EmailBouncedAt       time.Time `json:"email_bounced_at,omitzero"`
+	EmailComplainedAt    time.Time `json:"email_complained_at,omitzero"`
+	EmailFeedbackAddress string    `json:"email_feedback_address,omitempty"`
 
 	Orders        []OrderRef `json:"orders,omitempty"` // oldest first, at most MaxOrderRefs
 	EarlierOrders int        `json:"earlier_orders,omitempty"`

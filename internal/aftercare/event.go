@@ -25,6 +25,7 @@ const (
 	EventCustomerRedact EventKind = "customer_redact"
 	EventShopRedact     EventKind = "shop_redact"
 	EventDataRequest    EventKind = "data_request"
+	EventEmailFeedback  EventKind = "email_feedback" // EmailFeedback: SES bounces and complaints
 
 	// Internal events, queued by aftercare itself on the inbox.
 	EventOverdue       EventKind = "overdue"        // a check found a parcel without scans or an order unshipped
@@ -46,6 +47,9 @@ type Event struct {
 	Shop     string    `json:"shop,omitempty"`
 	At       time.Time `json:"at"`       // when it happened upstream (updated_at, scan time)
 	Received time.Time `json:"received"` // when the webhook reached us
+	// History marks an event imported from the shop's past (backfill): it
+	// becomes state and lifecycle scheduling, never a message about itself.
+	History bool `json:"history,omitempty"`
 
 	Order       *OrderSnapshot  `json:"order,omitempty"`
 	Fulfillment *Fulfillment    `json:"fulfillment,omitempty"`
@@ -58,6 +62,15 @@ type Event struct {
 	Privacy     *PrivacyRequest `json:"privacy,omitempty"`
 	Overdue     *Overdue        `json:"overdue,omitempty"`
 	Restock     *Restock        `json:"restock,omitempty"`
+	// EmailFeedback is what SES reported about an email to one customer.
+	EmailFeedback *EmailFeedbackReport `json:"email_feedback,omitempty"`
+}
+
+// EmailFeedbackReport is one SES event about the email aftercare sent to a
+// customer (found by the X-Aftercare-* headers SES echoes back).
+type EmailFeedbackReport struct {
+	CustomerID string          `json:"customer_id"`
+	Feedback   []EmailFeedback `json:"feedback"`
 }
 
 // OrderSnapshot is an order as the storefront sends it.
@@ -95,13 +108,15 @@ type LineItem struct {
 
 // Fulfillment is one shipment the storefront created for an order.
 type Fulfillment struct {
-	ID              string         `json:"id"`
-	OrderID         string         `json:"order_id"`
-	Status          string         `json:"status,omitempty"` // Shopify fulfillment status: success, cancelled, ...
-	TrackingNumbers []string       `json:"tracking_numbers,omitempty"`
-	TrackingCompany string         `json:"tracking_company,omitempty"`
-	Shipment        ShipmentStatus `json:"shipment_status,omitempty"` // normalized shipment_status, "" when absent
-	ShipmentDetail  string         `json:"shipment_detail,omitempty"` // raw shipment_status
+	ID              string   `json:"id"`
+	OrderID         string   `json:"order_id"`
+	Status          string   `json:"status,omitempty"` // Shopify fulfillment status: success, cancelled, ...
+	TrackingNumbers []string `json:"tracking_numbers,omitempty"`
+	TrackingCompany string   `json:"tracking_company,omitempty"`
+	// TrackingURLs are the carrier's pages, in TrackingNumbers' order (TrackingLink-checked).
+	TrackingURLs   []string       `json:"tracking_urls,omitempty"`
+	Shipment       ShipmentStatus `json:"shipment_status,omitempty"` // normalized shipment_status, "" when absent
+	ShipmentDetail string         `json:"shipment_detail,omitempty"` // raw shipment_status
 	// ShipmentException is the playbook shipment_status calls for, if any.
 	ShipmentException ExceptionKind `json:"shipment_exception,omitempty"`
 	CreatedAt         time.Time     `json:"created_at,omitzero"`
@@ -120,6 +135,7 @@ type TrackingUpdate struct {
 	Exception         ExceptionKind  `json:"exception,omitempty"` // which playbook a problem status calls for
 	EstimatedDelivery time.Time      `json:"estimated_delivery,omitzero"`
 	EventTime         time.Time      `json:"event_time"`
+	TrackingURL       string         `json:"tracking_url,omitempty"` // the provider's public page (TrackingLink-checked)
 	// Set for Shopify fulfillment events, which name the fulfillment, not the parcel.
 	FulfillmentID string `json:"fulfillment_id,omitempty"`
 	OrderID       string `json:"order_id,omitempty"`
@@ -153,6 +169,7 @@ const (
 type Consent struct {
 	State     string    `json:"state,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	Source    string    `json:"source,omitempty"` // who changed it when not Shopify (e.g. one_click unsubscribe)
 }
 
 // Channels.
@@ -207,6 +224,7 @@ type Refund struct {
 
 // PrivacyRequest is one of the mandatory privacy webhooks.
 type PrivacyRequest struct {
+	ShopID        string   `json:"shop_id,omitempty"` // as the body sent it, bound to the shop domain
 	CustomerID    string   `json:"customer_id,omitempty"`
 	Email         string   `json:"email,omitempty"`
 	Phone         string   `json:"phone,omitempty"`

@@ -30,6 +30,7 @@ const (
 	KindLapseNote               Kind = "lapse_note"
 	KindReplenishment           Kind = "replenishment"
 	KindBackInStock             Kind = "back_in_stock"
+	KindWeeklyReport            Kind = "weekly_report"
 )
 
 // Category decides which consent a message needs.
@@ -53,7 +54,7 @@ var Kinds = []Kind{
 	KindOrderShipped, KindDeliveredSetup, KindExceptionDelay, KindExceptionFailedDelivery,
 	KindExceptionDamaged, KindExceptionLost, KindExceptionReturned, KindExceptionBackorder,
 	KindExceptionResolved, KindSupportTask, KindDataRequest, KindCareTips, KindReviewRequest,
-	KindCheckIn, KindWinBack, KindLapseNote, KindReplenishment, KindBackInStock,
+	KindCheckIn, KindWinBack, KindLapseNote, KindReplenishment, KindBackInStock, KindWeeklyReport,
 }
 
 // Category of the kind: lifecycle kinds are marketing, the rest transactional.
@@ -68,7 +69,7 @@ func (k Kind) Category() Category {
 
 // Audience of the kind.
 func (k Kind) Audience() Audience {
-	if k == KindSupportTask || k == KindDataRequest {
+	if k == KindSupportTask || k == KindDataRequest || k == KindWeeklyReport {
 		return AudienceTeam
 	}
 	return AudienceCustomer
@@ -87,25 +88,28 @@ func (k Kind) Valid() bool {
 // Message is one thing to tell someone, queued for DispatchFunction. It carries
 // ids and the cause, not contact data: dispatch reads fresh state at send time.
 type Message struct {
-	ID         string          `json:"id"`
-	Kind       Kind            `json:"kind"`
-	Shop       string          `json:"shop"`
-	CustomerID string          `json:"customer_id,omitempty"`
-	OrderID    string          `json:"order_id,omitempty"`
-	Shipment   string          `json:"shipment,omitempty"`  // tracking key
-	Exception  ExceptionKind   `json:"exception,omitempty"` // the playbook (support_task, exception_resolved)
-	Episode    string          `json:"episode,omitempty"`   // which opening of that exception
-	What       string          `json:"what,omitempty"`      // what happened, in the source's words
-	Detail     string          `json:"detail,omitempty"`    // the carrier's raw status detail
-	Carrier    string          `json:"carrier,omitempty"`
-	Tracking   string          `json:"tracking,omitempty"` // tracking number as printed
-	ProductID  string          `json:"product_id,omitempty"`
-	VariantID  string          `json:"variant_id,omitempty"`
-	Mark       string          `json:"mark,omitempty"` // lifecycle mark on the customer this message settles
-	DueAt      time.Time       `json:"due_at,omitzero"`
-	CreatedAt  time.Time       `json:"created_at"`
-	NotBefore  time.Time       `json:"not_before,omitzero"` // deferred (quiet hours, cap) until then
-	Export     json.RawMessage `json:"export,omitempty"`    // data_request payload for the merchant
+	ID         string        `json:"id"`
+	Kind       Kind          `json:"kind"`
+	Shop       string        `json:"shop"`
+	CustomerID string        `json:"customer_id,omitempty"`
+	OrderID    string        `json:"order_id,omitempty"`
+	Shipment   string        `json:"shipment,omitempty"`  // tracking key
+	Exception  ExceptionKind `json:"exception,omitempty"` // the playbook (support_task, exception_resolved)
+	Episode    string        `json:"episode,omitempty"`   // which opening of that exception
+	What       string        `json:"what,omitempty"`      // what happened, in the source's words
+	Detail     string        `json:"detail,omitempty"`    // the carrier's raw status detail
+	Carrier    string        `json:"carrier,omitempty"`
+	Tracking   string        `json:"tracking,omitempty"` // tracking number as printed
+	// TrackingURL and EstimatedDelivery come from the parcel when known.
+	TrackingURL       string          `json:"tracking_url,omitempty"`
+	EstimatedDelivery time.Time       `json:"estimated_delivery,omitzero"`
+	ProductID         string          `json:"product_id,omitempty"`
+	VariantID         string          `json:"variant_id,omitempty"`
+	Mark              string          `json:"mark,omitempty"` // lifecycle mark on the customer this message settles
+	DueAt             time.Time       `json:"due_at,omitzero"`
+	CreatedAt         time.Time       `json:"created_at"`
+	NotBefore         time.Time       `json:"not_before,omitzero"` // deferred (quiet hours, cap) until then
+	Export            json.RawMessage `json:"export,omitempty"`    // data_request payload for the merchant
 }
 
 // MessageID derives a message id from its cause, so that every repeat of the same

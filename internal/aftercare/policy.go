@@ -45,6 +45,9 @@ const (
 	ReasonNoContact       Reason = "no_contact"
 	ReasonNoConsent       Reason = "no_consent"
 	ReasonCannotRender    Reason = "cannot_render"
+	ReasonTestOrder       Reason = "test_order" // Shopify "test": true: never a customer message
+	ReasonBounced         Reason = "bounced"    // the address hard-bounced: no email at all
+	ReasonComplained      Reason = "complained" // a spam complaint: no marketing email
 )
 
 // Stage is when the policy is asked.
@@ -120,6 +123,12 @@ func (r Ruling) Why() string {
 		return "no " + string(r.Channel) + " marketing consent (" + r.Detail + ")"
 	case ReasonCannotRender:
 		return "cannot render: " + r.Detail
+	case ReasonTestOrder:
+		return "test order"
+	case ReasonBounced:
+		return "email address hard-bounced"
+	case ReasonComplained:
+		return "spam complaint from this address"
 	}
 	return string(r.Reason)
 }
@@ -170,6 +179,8 @@ func Judge(q Question) Ruling {
 		return Ruling{Verdict: VerdictSuppressed, Reason: ReasonRedacted}
 	case c.Deleted:
 		return Ruling{Verdict: VerdictSuppressed, Reason: ReasonDeleted}
+	case q.Order != nil && q.Order.Test:
+		return Ruling{Verdict: VerdictSuppressed, Reason: ReasonTestOrder}
 	case q.Stage == AtSchedule && q.DueAt.After(now):
 		return Ruling{Verdict: VerdictWait, Reason: ReasonNotDue, Until: q.DueAt}
 	case cat == Marketing && orderCancelled(q):
@@ -183,6 +194,11 @@ func Judge(q Question) Ruling {
 		ch = c.PreferredChannel(cat)
 		if !c.CanReach(ch) {
 			return Ruling{Verdict: VerdictSuppressed, Reason: ReasonNoContact, Channel: ch}
+		}
+		if ch == ChannelEmail {
+			if r := c.emailBlock(cat); r != ReasonNone {
+				return Ruling{Verdict: VerdictSuppressed, Reason: r, Channel: ch}
+			}
 		}
 	}
 	if cat == Marketing {

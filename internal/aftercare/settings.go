@@ -25,6 +25,13 @@ type Settings struct {
 	DiscountCodes map[string]string `json:"discount_codes"`
 	TimeZone      string            `json:"time_zone"`
 
+	// EmailFrom is the shop's verified SES sender ("Shop <news@shop.example>");
+	// empty uses support_email. TeamEmail gets team messages (support tasks,
+	// data requests, the weekly report); empty uses support_email.
+	EmailFrom string   `json:"email_from"`
+	TeamEmail string   `json:"team_email"`
+	Channels  Channels `json:"channels"`
+
 	FollowUps FollowUps `json:"follow_ups"`
 	Stall     Stall     `json:"stall"`
 	Holds     Holds     `json:"holds"`
@@ -64,6 +71,29 @@ type Caps struct {
 	MarketingPerHours int    `json:"marketing_per_hours"` // at most one marketing message per this many hours
 	QuietStart        string `json:"quiet_hours_start"`   // "21:00" in the shop's time zone
 	QuietEnd          string `json:"quiet_hours_end"`     // "08:00"
+}
+
+// Channels choose a provider per channel for this shop; empty keeps the
+// deployment's default (EMAIL_PROVIDER, SMS_PROVIDER).
+type Channels struct {
+	EmailProvider string `json:"email_provider"` // ses | webhook | log
+	SMSProvider   string `json:"sms_provider"`   // sns | webhook | log
+}
+
+// Sender is the From of the shop's emails.
+func (s Settings) Sender() string {
+	if s.EmailFrom != "" {
+		return s.EmailFrom
+	}
+	return s.SupportEmail
+}
+
+// TeamAddress is where the shop's team messages go.
+func (s Settings) TeamAddress() string {
+	if s.TeamEmail != "" {
+		return s.TeamEmail
+	}
+	return s.SupportEmail
 }
 
 // HelpIssues are the issue types help links are kept for.
@@ -138,6 +168,19 @@ func (s *Settings) Validate() error {
 		if _, err := mail.ParseAddress(s.SupportEmail); err != nil {
 			return bad("support_email", "%q is not an email address", s.SupportEmail)
 		}
+	}
+	for _, a := range []struct{ field, v string }{{"email_from", s.EmailFrom}, {"team_email", s.TeamEmail}} {
+		if a.v != "" {
+			if _, err := mail.ParseAddress(a.v); err != nil {
+				return bad(a.field, "%q is not an email address", a.v)
+			}
+		}
+	}
+	if p := s.Channels.EmailProvider; p != "" && p != "ses" && p != "webhook" && p != "log" {
+		return bad("channels.email_provider", "%q is not one of ses, webhook, log", p)
+	}
+	if p := s.Channels.SMSProvider; p != "" && p != "sns" && p != "webhook" && p != "log" {
+		return bad("channels.sms_provider", "%q is not one of sns, webhook, log", p)
 	}
 	for _, k := range sortedKeys(s.HelpURLs) {
 		u, err := url.Parse(s.HelpURLs[k])

@@ -8,10 +8,12 @@ type Shipment struct {
 	Key               string         `json:"key"` // TrackingKey(TrackingNumber)
 	TrackingNumber    string         `json:"tracking_number"`
 	Carrier           string         `json:"carrier,omitempty"`
-	Shop              string         `json:"shop,omitempty"` // empty until linked to an order
+	TrackingURL       string         `json:"tracking_url,omitempty"` // newest link any source gave
+	Shop              string         `json:"shop,omitempty"`         // empty until linked to an order
 	OrderID           string         `json:"order_id,omitempty"`
 	CustomerID        string         `json:"customer_id,omitempty"`
 	FulfillmentID     string         `json:"fulfillment_id,omitempty"`
+	Test              bool           `json:"test,omitempty"` // its order is a test order: counts nowhere in the report
 	Status            ShipmentStatus `json:"status,omitempty"`
 	Detail            string         `json:"detail,omitempty"`
 	What              string         `json:"what,omitempty"`

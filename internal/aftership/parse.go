@@ -24,6 +24,7 @@ type webhook struct {
 type tracking struct {
 	TrackingNumber   string       `json:"tracking_number"`
 	Slug             string       `json:"slug"`
+	TrackingLink     string       `json:"courier_tracking_link"`
 	Tag              string       `json:"tag"`
 	Subtag           string       `json:"subtag"`
 	UpdatedAt        string       `json:"updated_at"`
@@ -81,6 +82,7 @@ func (s Source) Parse(body []byte, _ http.Header, received time.Time) (aftercare
 	out.Tracking = &aftercare.TrackingUpdate{
 		TrackingNumber:    m.TrackingNumber,
 		Carrier:           m.Slug,
+		TrackingURL:       aftercare.TrackingLink(m.TrackingLink),
 		Status:            o.status,
 		Detail:            strings.Trim(m.Tag+"/"+m.Subtag, "/"), // AfterShip's own words
 		Message:           message,

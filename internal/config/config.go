@@ -16,7 +16,27 @@ import (
 
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/settings"
+	"github.com/aftercare/aftercare/internal/sources"
 )
+
+// Secrets other than the webhook sources' (those are in the source
+// registry). Each is a variable holding the value; in AWS the function's
+// environment holds only <variable>_PARAM, the name of an SSM SecureString
+// parameter, and the bootstrap reads the value at init (SPEC 16).
+const (
+	DeliverySigningSecret = "DELIVERY_SIGNING_SECRET" // X-Aftercare-Signature key
+	ReportToken           = "REPORT_TOKEN"            // bearer token of GET /report
+	UnsubscribeSecret     = "UNSUBSCRIBE_SECRET"      // HMAC key of unsubscribe tokens
+)
+
+// ParamSuffix turns a secret variable into the variable naming its SSM
+// parameter: SHOPIFY_WEBHOOK_SECRET_PARAM.
+const ParamSuffix = "_PARAM"
+
+// SecretVars is every secret variable: the webhook sources', then the rest.
+func SecretVars() []string {
+	return append(sources.Secrets(), DeliverySigningSecret, ReportToken, UnsubscribeSecret)
+}
 
 // Getenv reads one variable (os.Getenv in production).
 type Getenv func(string) string
@@ -31,13 +51,10 @@ type Common struct {
 
 // Webhook is WebhookFunction's configuration.
 type Webhook struct {
-	InboxURL        string
-	ShopifySecret   string
-	EasyPostSecret  string
-	AfterShipSecret string
-	ShippoToken     string
-	MaxBody         int64
-	LogLevel        string
+	InboxURL string
+	Secrets  map[string]string // by variable, one per source of the registry
+	MaxBody  int64
+	LogLevel string
 }
 
 // Processor is EventProcessorFunction's configuration.
@@ -60,8 +77,14 @@ type Dispatch struct {
 	OutboundURL   string
 	DeliveryURL   string // empty: log messages instead of sending
 	SigningSecret []byte
-	Timeout       time.Duration
-	RetryBase     time.Duration
+	// UnsubscribeSecret signs unsubscribe tokens; ReportToken is the
+	// report's bearer token, whose key also signs the digest's links.
+	// Both optional here: the features that need them check.
+	UnsubscribeSecret []byte
+	ReportToken       string
+	PublicAPIURL      string // PUBLIC_API_URL: where the digest's dashboard link points
+	Timeout           time.Duration
+	RetryBase         time.Duration
 }
 
 type reader struct {
@@ -73,6 +96,16 @@ func (r *reader) required(name string) string {
 	v := r.get(name)
 	if v == "" && r.err == nil {
 		r.err = fmt.Errorf("config: %s is not set", name)
+	}
+	return v
+}
+
+// secret reads a secret variable; its error also names the variable that
+// names its SSM parameter, which is where the value lives in AWS.
+func (r *reader) secret(name string, required bool) string {
+	v := r.get(name)
+	if v == "" && required && r.err == nil {
+		r.err = fmt.Errorf("config: %s is not set (neither in the environment nor in the SSM parameter %s%s names)", name, name, ParamSuffix)
 	}
 	return v
 }
@@ -109,18 +142,19 @@ func (r *reader) common() Common {
 	return c
 }
 
-// LoadWebhook reads WebhookFunction's environment. Carrier secrets may be
-// empty: that carrier's route then answers 401.
+// LoadWebhook reads WebhookFunction's environment: one secret per source of
+// the registry. Optional (carrier) secrets may be empty: that carrier's
+// route then answers 401.
 func LoadWebhook(get Getenv) (Webhook, error) {
 	r := &reader{get: get}
 	w := Webhook{
-		InboxURL:        r.url("INBOX_QUEUE_URL"),
-		ShopifySecret:   r.required("SHOPIFY_WEBHOOK_SECRET"),
-		EasyPostSecret:  get("EASYPOST_WEBHOOK_SECRET"),
-		AfterShipSecret: get("AFTERSHIP_WEBHOOK_SECRET"),
-		ShippoToken:     get("SHIPPO_WEBHOOK_TOKEN"),
-		MaxBody:         int64(r.int("WEBHOOK_MAX_BODY_BYTES", 5<<20, 5<<20)),
-		LogLevel:        get("LOG_LEVEL"),
+		InboxURL: r.url("INBOX_QUEUE_URL"),
+		Secrets:  map[string]string{},
+		MaxBody:  int64(r.int("WEBHOOK_MAX_BODY_BYTES", 5<<20, 5<<20)),
+		LogLevel: get("LOG_LEVEL"),
+	}
+	for _, s := range sources.All {
+		w.Secrets[s.Secret] = r.secret(s.Secret, s.Required)
 	}
 	return w, r.err
 }
@@ -143,25 +177,34 @@ func LoadChecks(get Getenv) (Checks, error) {
 func LoadDispatch(get Getenv) (Dispatch, error) {
 	r := &reader{get: get}
 	d := Dispatch{
-		Common:        r.common(),
-		OutboundURL:   r.url("OUTBOUND_QUEUE_URL"),
-		DeliveryURL:   get("DELIVERY_URL"),
-		SigningSecret: []byte(get("DELIVERY_SIGNING_SECRET")),
-		Timeout:       time.Duration(r.int("DELIVERY_TIMEOUT_SECONDS", 10, 1)) * time.Second,
-		RetryBase:     time.Duration(r.int("DELIVERY_RETRY_BASE_SECONDS", 30, 1)) * time.Second,
+		Common:            r.common(),
+		OutboundURL:       r.url("OUTBOUND_QUEUE_URL"),
+		DeliveryURL:       get("DELIVERY_URL"),
+		SigningSecret:     []byte(get(DeliverySigningSecret)),
+		UnsubscribeSecret: []byte(get(UnsubscribeSecret)),
+		ReportToken:       get(ReportToken),
+		PublicAPIURL:      get("PUBLIC_API_URL"),
+		Timeout:           time.Duration(r.int("DELIVERY_TIMEOUT_SECONDS", 10, 1)) * time.Second,
+		RetryBase:         time.Duration(r.int("DELIVERY_RETRY_BASE_SECONDS", 30, 1)) * time.Second,
 	}
 	if d.DeliveryURL != "" && r.err == nil {
 		if u, err := url.Parse(d.DeliveryURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			r.err = fmt.Errorf("config: DELIVERY_URL=%q is not an http(s) URL", d.DeliveryURL)
 		} else if len(d.SigningSecret) == 0 {
-			r.err = fmt.Errorf("config: DELIVERY_SIGNING_SECRET is not set (every delivery is signed)")
+			r.err = fmt.Errorf("config: %s is not set (every delivery is signed; in AWS it is read from the SSM parameter %s%s names)", DeliverySigningSecret, DeliverySigningSecret, ParamSuffix)
+		}
+	}
+	if d.PublicAPIURL != "" && r.err == nil {
+		if u, err := url.Parse(d.PublicAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			r.err = fmt.Errorf("config: PUBLIC_API_URL=%q is not an http(s) URL", d.PublicAPIURL)
 		}
 	}
 	return d, r.err
 }
 
 // AWS loads the SDK configuration. Local runs point it at the emulators with
-// AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS; no code path differs.
+// AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL_SSM; no
+// code path differs.
 // Throttling and transient errors are retried (with jittered backoff) before
 // they reach the handlers, which then report the item as failed.
 func AWS(ctx context.Context) (aws.Config, error) {

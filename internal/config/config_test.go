@@ -1,8 +1,11 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aftercare/aftercare/internal/sources"
 )
 
 func env(m map[string]string) Getenv { return func(k string) string { return m[k] } }
@@ -40,5 +43,45 @@ func TestErrorsNameTheVariable(t *testing.T) {
 	}
 	if _, err := LoadDispatch(env(base)); err != nil {
 		t.Fatalf("without DELIVERY_URL dispatch logs messages: %v", err)
+	}
+}
+
+// WebhookFunction's configuration ranges over the source registry: each
+// source's secret variable lands in Secrets, and only required ones stop the
+// start when missing.
+func TestWebhookSecretsFollowTheRegistry(t *testing.T) {
+	e := map[string]string{"INBOX_QUEUE_URL": "http://q/in"}
+	for _, s := range sources.All {
+		e[s.Secret] = "secret-of-" + s.Name
+	}
+	w, err := LoadWebhook(env(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.Secrets) != len(sources.All) {
+		t.Errorf("%d secrets for %d sources", len(w.Secrets), len(sources.All))
+	}
+	for _, s := range sources.All {
+		if w.Secrets[s.Secret] != "secret-of-"+s.Name {
+			t.Errorf("%s: %q", s.Secret, w.Secrets[s.Secret])
+		}
+		without := map[string]string{}
+		for k, v := range e {
+			without[k] = v
+		}
+		delete(without, s.Secret)
+		_, err := LoadWebhook(env(without))
+		if s.Required != (err != nil) {
+			t.Errorf("%s missing: err %v, required %v", s.Secret, err, s.Required)
+		}
+		if err != nil && !strings.Contains(err.Error(), s.Secret+ParamSuffix) {
+			t.Errorf("error does not say where the secret lives: %v", err)
+		}
+	}
+	vars := SecretVars()
+	for _, v := range []string{"SHOPIFY_WEBHOOK_SECRET", "EASYPOST_WEBHOOK_SECRET", "AFTERSHIP_WEBHOOK_SECRET", "SHIPPO_WEBHOOK_TOKEN", DeliverySigningSecret, ReportToken, UnsubscribeSecret} {
+		if !slices.Contains(vars, v) {
+			t.Errorf("SecretVars lacks %s", v)
+		}
 	}
 }

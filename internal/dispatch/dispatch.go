@@ -14,6 +14,7 @@ import (
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/ledger"
 	"github.com/aftercare/aftercare/internal/obs"
+	"github.com/aftercare/aftercare/internal/report"
 )
 
 // Decisions, as the ledger records them.
@@ -35,15 +36,18 @@ type Store interface {
 	// customer's cap slot (capSince: the slot is free if last taken before it);
 	// on ErrCapped it returns when the slot was last taken.
 	Claim(ctx context.Context, c ledger.Claim) (capTakenAt time.Time, err error)
-	// Release gives a claim back after a failed delivery.
-	Release(ctx context.Context, shop, id, token, why string) error
+	// Release gives a claim back after a failed delivery (r.Token, r.Why,
+	// r.At; the report counts the message as failed).
+	Release(ctx context.Context, r ledger.Record) error
 	// Record writes a final decision to the ledger, and the customer when it
-	// changed (lifecycle mark, last marketing time). Customer writes are
-	// conditioned on its version; ErrConflict asks for a re-read.
+	// changed (lifecycle mark, last marketing time), with the report counters
+	// both add, exactly once. Customer writes are conditioned on its version;
+	// ErrConflict asks for a re-read.
 	Record(ctx context.Context, r ledger.Record) error
 }
 
-// Sender delivers a rendered message.
+// Sender delivers a rendered message's SPEC 6 JSON. A Sender that is also a
+// delivery.Provider (the provider router) gets the whole rendered message.
 type Sender interface {
 	Send(ctx context.Context, id string, body []byte) error
 }
@@ -70,6 +74,50 @@ type Dispatcher struct {
 	Now       func() time.Time
 	RetryBase time.Duration // first backoff after a failed delivery; doubles per attempt
 	NewToken  func() string
+	Digests   *Digests // renders weekly_report; nil: the digest goes out without numbers
+	// Links makes marketing messages' unsubscribe URLs; nil sends none.
+	Links Links
+}
+
+// Links makes the unsubscribe URL of a customer's channel (SPEC 12).
+type Links interface {
+	UnsubscribeURL(shop, customerID string, ch aftercare.Channel) string
+}
+
+// Digests renders the weekly_report team message: last week's headline
+// numbers against the week before, read from the shop's day items (one
+// Query of 14 days), and a signed, expiring link to the dashboard.
+type Digests struct {
+	Days interface {
+		ReportDays(ctx context.Context, shop, from, to string) (map[string]report.Counters, error)
+	}
+	Base  string // the public API's base URL (PUBLIC_API_URL)
+	Token string // REPORT_TOKEN, the key of the link's signature
+}
+
+// text words the digest of the week before the message's due time.
+func (g *Digests) text(ctx context.Context, m *aftercare.Message, st aftercare.Settings, now time.Time) (*report.DigestText, error) {
+	loc := st.Location()
+	at := m.DueAt
+	if at.IsZero() {
+		at = m.CreatedAt
+	}
+	week := report.LastWeek(at, loc)
+	before := report.Range{From: week.From.AddDate(0, 0, -7), To: week.From.AddDate(0, 0, -1)}
+	days, err := g.Days.ReportDays(ctx, m.Shop, before.From.Format(report.DayFormat), week.To.Format(report.DayFormat))
+	if err != nil {
+		return nil, aftercare.Wrap(aftercare.EUNAVAILABLE, err, "read report days")
+	}
+	cur, prev := map[string]report.Counters{}, map[string]report.Counters{}
+	for day, c := range days {
+		if day < week.From.Format(report.DayFormat) {
+			prev[day] = c
+		} else {
+			cur[day] = c
+		}
+	}
+	t := report.Digest(report.Compute(m.Shop, week, cur), report.Compute(m.Shop, before, prev), g.Base, g.Token, now)
+	return &t, nil
 }
 
 // Delivery is how the queue handed the message over.
@@ -131,19 +179,25 @@ func (d *Dispatcher) Handle(ctx context.Context, m *aftercare.Message, dv Delive
 	case err != nil:
 		return Result{}, err
 	}
-	body, err := render(m, c, o, st, v.Channel, now)
+	var digest *report.DigestText
+	if m.Kind == aftercare.KindWeeklyReport && d.Digests != nil {
+		if digest, err = d.Digests.text(ctx, m, st, now); err != nil {
+			return d.fail(ctx, m, st, token, dv, err, now)
+		}
+	}
+	out, err := render(m, c, o, st, v.Channel, digest, now, d.unsubscribeURL(m, v.Channel))
 	if err != nil {
 		// Retrying cannot fix a message that does not render: settle it,
 		// with the reason, instead of cycling it into the dead-letter queue.
 		v = aftercare.Ruling{Verdict: aftercare.VerdictSuppressed, Reason: aftercare.ReasonCannotRender, Channel: v.Channel, Detail: aftercare.ErrorMessage(err)}
 		return d.settle(ctx, m, c, st, v, token, now)
 	}
-	if err := d.Sender.Send(ctx, m.ID, body); err != nil {
-		return d.fail(ctx, m, token, dv, err)
+	if err := d.deliver(ctx, out); err != nil {
+		return d.fail(ctx, m, st, token, dv, err, now)
 	}
 	v = aftercare.Ruling{Verdict: aftercare.VerdictSend, Channel: v.Channel}
 	res, rerr := d.settle(ctx, m, c, st, v, token, now)
-	res.Body = body
+	res.Body = out.JSON
 	return res, rerr
 }
 
@@ -155,6 +209,11 @@ func (d *Dispatcher) settle(ctx context.Context, m *aftercare.Message, c *afterc
 		rec := ledger.Record{Shop: m.Shop, ID: m.ID, Kind: m.Kind, Decision: decision, Why: why, Channel: v.Channel,
 			Token: token, At: now, CustomerID: m.CustomerID, OrderID: m.OrderID}
 		rec.Customer = settleCustomer(m, c, st, v, now)
+		rec.Zone = st.Location()
+		if rec.Customer != nil {
+			// Recoveries follow from the marks this write sets.
+			rec.Adds = report.Change(c, rec.Customer, rec.Zone)
+		}
 		err := d.Store.Record(ctx, rec)
 		if err == nil {
 			break
@@ -214,8 +273,10 @@ func (d *Dispatcher) defer_(ctx context.Context, m *aftercare.Message, r afterca
 
 // fail releases the claim and backs the message off, then reports the failure
 // so the queue retries it and, after its redrive count, dead-letters it.
-func (d *Dispatcher) fail(ctx context.Context, m *aftercare.Message, token string, dv Delivery, cause error) (Result, error) {
-	if err := d.Store.Release(ctx, m.Shop, m.ID, token, cause.Error()); err != nil {
+func (d *Dispatcher) fail(ctx context.Context, m *aftercare.Message, st aftercare.Settings, token string, dv Delivery, cause error, now time.Time) (Result, error) {
+	rel := ledger.Record{Shop: m.Shop, ID: m.ID, Kind: m.Kind, Decision: Failed, Why: cause.Error(), Token: token,
+		At: now, CustomerID: m.CustomerID, OrderID: m.OrderID, Zone: st.Location()}
+	if err := d.Store.Release(ctx, rel); err != nil {
 		d.Log.Error("release claim", slog.String("message_id", m.ID), slog.String("error", err.Error()))
 	}
 	if dv.ReceiptHandle != "" {

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +24,7 @@ import (
 	"github.com/aftercare/aftercare/internal/ledger"
 	"github.com/aftercare/aftercare/internal/memstore"
 	"github.com/aftercare/aftercare/internal/obs"
+	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/settings"
 	"github.com/aftercare/aftercare/internal/sqs"
 	"github.com/aftercare/aftercare/internal/state"
@@ -488,4 +491,129 @@ func TestRoundTripsPerMessage(t *testing.T) {
 			t.Errorf("%s: %d round trips, budget 3", m.Kind, st.Total)
 		}
 	}
+}
+
+// days reads the shop's report counters around the clock.
+func (e *env) days(t *testing.T) map[string]report.Counters {
+	t.Helper()
+	got, err := e.store.(interface {
+		ReportDays(ctx context.Context, shop, from, to string) (map[string]report.Counters, error)
+	}).ReportDays(context.Background(), shop, clock.AddDate(0, 0, -5).Format(report.DayFormat), clock.AddDate(0, 0, 5).Format(report.DayFormat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// Every decision dispatch records counts in the shop's report once, with the
+// ledger write: a failed delivery counts as failed until its retry is sent;
+// a marketing message held run after run counts on the day it was first
+// held, and leaves that day when it is sent; the customer's change goes with
+// the record (a win-back followed by an order counts its recovery).
+func TestDecisionsCountInTheReport(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T, ...int) *env) {
+		e := newEnv(t, 503, 200)
+		ny, _ := time.LoadLocation("America/New_York")
+		day := func(tm time.Time) string { return tm.In(ny).Format(report.DayFormat) }
+		first := e.now
+
+		e.put(t, customer("c21"), order("1021", "c21"))
+		delay := msg(aftercare.KindExceptionDelay, "c21", "1021", "episode")
+		if res, err := e.d.Handle(context.Background(), delay, dispatch.Delivery{ReceiveCount: 1, Deadline: e.now.Add(time.Minute)}); err == nil || res.Decision != dispatch.Failed {
+			t.Fatalf("first attempt: %+v %v, want a failure", res, err)
+		}
+		if got := e.days(t)[day(first)]["m:exception_delay:failed"]; got != 1 {
+			t.Fatalf("after the failure: %v", e.days(t))
+		}
+		if r := e.handle(t, delay); r.Decision != dispatch.Sent {
+			t.Fatalf("retry: %+v", r)
+		}
+
+		c := customer("c20")
+		c.Holds = map[string]aftercare.Hold{"exception:1020:delay:order": {Reason: aftercare.HoldException, OrderID: "1020", Since: e.now.Add(-time.Hour)}}
+		e.put(t, c, order("1020", "c20"))
+		care := msg(aftercare.KindCareTips, "c20", "1020", "care")
+		care.Mark, care.DueAt = "care_tips:1020", e.now.Add(-time.Hour)
+		for i := 0; i < 2; i++ {
+			if r := e.handle(t, care); r.Decision != dispatch.Held {
+				t.Fatalf("run %d under a hold: %+v", i, r)
+			}
+			e.now = e.now.Add(time.Hour)
+		}
+		if got := e.days(t)[day(first)]["m:care_tips:held"]; got != 1 {
+			t.Fatalf("held twice: %v, want one held", e.days(t))
+		}
+		e.now = first.Add(24 * time.Hour)
+		got, _, err := e.store.State(context.Background(), shop, "c20", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.Holds = nil
+		e.put(t, got, nil)
+		if r := e.handle(t, care); r.Decision != dispatch.Sent {
+			t.Fatalf("after the hold lifted: %+v", r)
+		}
+
+		// The storefront's clock runs ahead: the order is stamped after the send.
+		w := customer("c22")
+		w.Orders = []aftercare.OrderRef{{ID: "1022", At: e.now.Add(10 * time.Minute), Cents: 4000}}
+		e.put(t, w, nil)
+		wb := msg(aftercare.KindWinBack, "c22", "", "w")
+		wb.Mark = "win_back:1"
+		if r := e.handle(t, wb); r.Decision != dispatch.Sent {
+			t.Fatalf("win_back: %+v", r)
+		}
+
+		want := map[string]report.Counters{
+			day(first):                     {"m:exception_delay:sent": 1},
+			day(first.Add(24 * time.Hour)): {"m:care_tips:sent": 1, "m:win_back:sent": 1, "rv:win_back": 1, "rc:win_back": 4000},
+		}
+		if got := e.days(t); !reflect.DeepEqual(got, want) {
+			t.Fatalf("report days:\n got %v\nwant %v", got, want)
+		}
+	})
+}
+
+// The weekly digest carries last week's headline numbers against the week
+// before, read from the shop's day items, and a signed, expiring link to the
+// dashboard; a repeat of the same week's message is not sent again.
+func TestWeeklyDigestRendersTheWeek(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T, ...int) *env) {
+		e := newEnv(t)
+		days := e.store.(interface {
+			ReportDays(ctx context.Context, shop, from, to string) (map[string]report.Counters, error)
+		})
+		e.d.Digests = &dispatch.Digests{Days: days, Base: "http://127.0.0.1:3000", Token: "test-report-token-0123"}
+		ny, _ := time.LoadLocation("America/New_York")
+		week, due := report.DigestAt(clock.AddDate(0, 0, -7), ny) // the week before the clock's
+		adds := report.Adds{}
+		adds.Add(week.From.AddDate(0, 0, 1).Format(report.DayFormat), "o", 3)
+		adds.Add(week.From.AddDate(0, 0, -3).Format(report.DayFormat), "o", 2) // the week before: 2
+		if err := e.store.Commit(context.Background(), &state.Commit{Adds: state.DayAdds(shop, adds)}); err != nil {
+			t.Fatal(err)
+		}
+		e.now = due.Add(10 * time.Minute)
+		m := report.DigestMessage(shop, week, due)
+		m.DueAt = due
+		r := e.handle(t, &m)
+		if r.Decision != dispatch.Sent {
+			t.Fatalf("digest: %+v", r)
+		}
+		var p struct {
+			Audience string            `json:"audience"`
+			Body     string            `json:"body"`
+			Fields   map[string]string `json:"fields"`
+		}
+		if err := json.Unmarshal(e.sink.got[0], &p); err != nil {
+			t.Fatal(err)
+		}
+		link := p.Fields["help_url"]
+		if p.Audience != "team" || !strings.Contains(p.Body, "Orders: 3 (") || !strings.HasPrefix(link, "http://127.0.0.1:3000/report") ||
+			!strings.Contains(link, "sig=") || !strings.Contains(link, "from="+week.From.Format(report.DayFormat)) {
+			t.Fatalf("digest body %q link %q", p.Body, link)
+		}
+		if r := e.handle(t, &m); r.Decision != dispatch.Duplicate {
+			t.Fatalf("the same week again: %+v", r)
+		}
+	})
 }

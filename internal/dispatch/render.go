@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/delivery"
+	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/templates"
 )
 
@@ -23,7 +25,9 @@ type payload struct {
 	Body         string            `json:"body"`
 	Fields       map[string]string `json:"fields"`
 	DiscountCode string            `json:"discount_code,omitempty"`
-	CreatedAt    string            `json:"created_at"`
+	// UnsubscribeURL is on marketing messages only (SPEC 12).
+	UnsubscribeURL string `json:"unsubscribe_url,omitempty"`
+	CreatedAt      string `json:"created_at"`
 }
 
 type customerOut struct {
@@ -38,23 +42,52 @@ type orderOut struct {
 	Name string `json:"name,omitempty"`
 }
 
-// render builds the delivered JSON from the message and fresh state.
-func render(m *aftercare.Message, c *aftercare.Customer, o *aftercare.Order, st aftercare.Settings, ch aftercare.Channel, now time.Time) ([]byte, error) {
+// render builds the rendered message from the message and fresh state: the
+// text, the HTML, the addresses and the SPEC 6 JSON, one value for whichever
+// provider delivers it.
+func render(m *aftercare.Message, c *aftercare.Customer, o *aftercare.Order, st aftercare.Settings, ch aftercare.Channel, digest *report.DigestText, now time.Time, unsubscribeURL string) (*delivery.Message, error) {
 	f := templates.Fields{
 		WhatHappened: m.What, Carrier: m.Carrier, TrackingNumber: m.Tracking, Playbook: string(m.Exception), Detail: m.Detail,
+		TrackingURL: m.TrackingURL, UnsubscribeURL: unsubscribeURL,
+	}
+	if !m.EstimatedDelivery.IsZero() {
+		day := m.EstimatedDelivery.In(st.Location())
+		f.EstimatedDate, f.EstimatedDelivery = day.Format(time.DateOnly), day.Format("Monday, January 2")
+	}
+	team := m.Kind.Audience() == aftercare.AudienceTeam
+	if team {
+		ch = aftercare.ChannelEmail
+	}
+	if digest != nil {
+		f.WhatHappened, f.NextAction, f.HelpURL = digest.WhatHappened, digest.NextAction, digest.Link
 	}
 	p := payload{
 		ID: m.ID, Kind: m.Kind, Category: string(m.Kind.Category()), Audience: string(m.Kind.Audience()),
-		Channel: ch, Shop: m.Shop, CreatedAt: m.CreatedAt.UTC().Format(time.RFC3339),
+		Channel: ch, Shop: m.Shop, CreatedAt: m.CreatedAt.UTC().Format(time.RFC3339), UnsubscribeURL: unsubscribeURL,
+	}
+	out := &delivery.Message{
+		ID: m.ID, Kind: m.Kind, Category: m.Kind.Category(), Audience: m.Kind.Audience(), Channel: ch, Shop: m.Shop,
+		OrderID: m.OrderID, From: st.Sender(), FromName: st.ShopName, ReplyTo: st.SupportEmail, UnsubscribeURL: unsubscribeURL,
+		EmailProvider: st.Channels.EmailProvider, SMSProvider: st.Channels.SMSProvider,
 	}
 	if c != nil && !c.Redacted {
 		f.FirstName = c.FirstName
 		p.Customer = &customerOut{ID: c.ID, Email: c.Email, Phone: c.Phone, FirstName: c.FirstName}
-		if m.Kind.Audience() == aftercare.AudienceTeam {
+		if team {
 			f.CustomerEmail, f.CustomerPhone = c.Email, c.Phone
+		} else {
+			out.CustomerID = c.ID
+			out.To, out.ToName = c.Email, strings.TrimSpace(c.FirstName+" "+c.LastName)
+			if ch == aftercare.ChannelSMS {
+				out.To, out.ToName = c.Phone, ""
+			}
 		}
 	} else if m.CustomerID != "" {
 		p.Customer = &customerOut{ID: m.CustomerID}
+	}
+	if team {
+		// Team messages go to the shop's team, never to the customer they name.
+		out.To, out.ToName = st.TeamAddress(), st.ShopName+" team"
 	}
 	if o != nil {
 		f.OrderNumber = o.Name
@@ -72,7 +105,14 @@ func render(m *aftercare.Message, c *aftercare.Customer, o *aftercare.Order, st 
 	if m.Kind == aftercare.KindDataRequest && len(m.Export) > 0 {
 		p.Body += "\n\n" + string(m.Export)
 	}
-	return json.Marshal(p)
+	out.Subject, out.Text = r.Subject, p.Body
+	if ch == aftercare.ChannelEmail {
+		out.HTML = templates.HTML(r, f)
+	}
+	if out.JSON, err = json.Marshal(p); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // items names what the message is about: the one product for stock and

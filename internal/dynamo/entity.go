@@ -3,6 +3,7 @@ package dynamo
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -71,6 +72,12 @@ func decode(item map[string]types.AttributeValue) (state.Entity, bool, error) {
 		return state.Entity{}, false, fmt.Errorf("decode %s %s/%s: %w", k.Kind, k.Shop, k.ID, err)
 	}
 	e.SetVersion(r.Version) // the attribute is the truth; the doc keeps the version it was written over
+	if e.Digest != nil && len(r.DueSK) >= len(dueTimeFormat) {
+		// A digest's due time lives only in the index (due_sk starts with it).
+		if at, err := time.Parse(dueTimeFormat, r.DueSK[:len(dueTimeFormat)]); err == nil {
+			e.Digest.DueAt = at
+		}
+	}
 	return e, true, nil
 }
 

@@ -13,7 +13,8 @@
 //	SHOP#<shop> / STOCKOUT              the shop's out-of-stock variants (string set)
 //	SHOP#<shop> / MESSAGE#<message id>  delivery ledger entry
 //	SHOP#<shop> / SETTINGS              per-shop settings overrides
-//	SHOP#<shop> / COUNTERS#<id>         counters kept up with events (c_<name> number attributes)
+//	SHOP#<shop> / DAY#<yyyy-mm-dd>      the shop's report counters of one day (c_<name> numbers, only ever ADDed)
+//	SHOP#<shop> / DIGEST#<monday>       the shop's weekly digest of that week, due Monday after 08:00 shop time
 //	SHIPMENT#<tracking key> / SHIPMENT  parcel (carriers do not know the shop)
 //	EVENT#<event id> / EVENT            dedupe record (expires)
 //	CHECK#<name> / CHECKPOINT           scheduled check progress
@@ -62,7 +63,9 @@ func keyOf(k state.Key) (pk, sk string) {
 	case state.ItemSettings:
 		return shop, "SETTINGS"
 	case state.ItemCounters:
-		return shop, "COUNTERS#" + k.ID
+		return shop, daySKPrefix + k.ID
+	case state.ItemDigest:
+		return shop, "DIGEST#" + k.ID
 	case state.ItemShipment:
 		return "SHIPMENT#" + k.ID, "SHIPMENT"
 	}
@@ -81,7 +84,7 @@ func keyFrom(pk, sk string) (state.Key, bool) {
 	}
 	prefixes := []struct{ prefix, kind string }{
 		{"ORDER#", state.ItemOrder}, {"CUSTOMER#", state.ItemCustomer}, {"INVENTORY#", state.ItemInventory},
-		{"WAIT#", state.ItemWait}, {"MESSAGE#", state.ItemLedger}, {"COUNTERS#", state.ItemCounters},
+		{"WAIT#", state.ItemWait}, {"MESSAGE#", state.ItemLedger}, {daySKPrefix, state.ItemCounters}, {"DIGEST#", state.ItemDigest},
 	}
 	for _, p := range prefixes {
 		if id, ok := strings.CutPrefix(sk, p.prefix); ok {

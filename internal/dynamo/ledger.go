@@ -3,17 +3,17 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/ledger"
+	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/state"
 )
 
@@ -50,32 +50,6 @@ func (s *Store) State(ctx context.Context, shop, customerID, orderID string) (*a
 	return loaded.Customers[ck], loaded.Orders[ok], nil
 }
 
-// update builds one UpdateItem's parts on an item: what to set and, when
-// given, the condition it must meet.
-func (s *Store) update(k map[string]types.AttributeValue, upd expression.UpdateBuilder, cond *expression.ConditionBuilder) (*types.Update, error) {
-	b := expression.NewBuilder().WithUpdate(upd)
-	if cond != nil {
-		b = b.WithCondition(*cond)
-	}
-	expr, err := b.Build()
-	if err != nil {
-		return nil, err
-	}
-	return &types.Update{TableName: aws.String(s.Table), Key: k, UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}, nil
-}
-
-// updateItem runs one update on its own.
-func (s *Store) updateItem(ctx context.Context, u *types.Update, ret types.ReturnValue) (*dynamodb.UpdateItemOutput, error) {
-	return s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: u.TableName, Key: u.Key,
-		UpdateExpression: u.UpdateExpression, ConditionExpression: u.ConditionExpression,
-		ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues,
-		ReturnValues: ret, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
-}
-
-func name(n string) expression.NameBuilder { return expression.Name(n) }
-func value(v any) expression.ValueBuilder  { return expression.Value(v) }
-
 // Claim takes a message id with a lease ending at the invocation's deadline:
 // a claim still in progress blocks other deliveries only until then, so the
 // retry of a timed-out invocation is not locked out until some TTL, while a
@@ -83,41 +57,43 @@ func value(v any) expression.ValueBuilder  { return expression.Value(v) }
 // the same transaction.
 func (s *Store) Claim(ctx context.Context, c ledger.Claim) (time.Time, error) {
 	pk, sk := keyOf(state.Key{Kind: state.ItemLedger, Shop: c.Shop, ID: c.ID})
-	upd := expression.Set(name("status"), value(statusClaimed)).
-		Set(name("token"), value(c.Token)).
-		Set(name("lease_until"), value(c.Lease.UnixMilli())).
-		Set(name("message_kind"), value(string(c.Kind))).
-		Set(name("customer_id"), value(c.CustomerID)).
-		Set(name("updated_at"), value(c.Now.UTC().Format(time.RFC3339Nano))).
-		Set(name(attrExpires), value(c.Now.Add(ledgerTTL).Unix())).
-		Set(name(attrKind), value(state.ItemLedger)).
-		Add(name("attempts"), value(1))
-	// Claimable: new, a claim whose lease ran out, or held or failed before.
-	cond := expression.AttributeNotExists(name(attrPK)).Or(
-		name("status").Equal(value(statusClaimed)).And(name("lease_until").LessThan(value(c.Now.UnixMilli()))),
-		name("status").In(value(ledger.Held), value(ledger.Failed)))
-	claim, err := s.update(key(pk, sk), upd, &cond)
-	if err != nil {
-		return time.Time{}, err
+	claim := &types.Update{
+		TableName: aws.String(s.Table),
+		Key:       key(pk, sk),
+		UpdateExpression: aws.String("SET #s = :claimed, #tok = :tok, lease_until = :lease, message_kind = :mk, customer_id = :cid, " +
+			"updated_at = :now, expires_at = :exp, #k = :kind ADD attempts :one"),
+		ConditionExpression:      aws.String("attribute_not_exists(pk) OR (#s = :claimed AND lease_until < :nowms) OR #s IN (:held, :failed)"),
+		ExpressionAttributeNames: map[string]string{"#s": "status", "#tok": "token", "#k": attrKind},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":claimed": str(statusClaimed), ":tok": str(c.Token), ":lease": num(c.Lease.UnixMilli()), ":nowms": num(c.Now.UnixMilli()),
+			":mk": str(string(c.Kind)), ":cid": str(c.CustomerID), ":now": str(c.Now.UTC().Format(time.RFC3339Nano)),
+			":exp": num(c.Now.Add(ledgerTTL).Unix()), ":kind": str(state.ItemLedger), ":one": num(1),
+			":held": str(ledger.Held), ":failed": str(ledger.Failed),
+		},
 	}
 	if c.CapSince.IsZero() || c.CustomerID == "" {
-		_, err := s.updateItem(ctx, claim, "")
+		_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: claim.TableName, Key: claim.Key,
+			UpdateExpression: claim.UpdateExpression, ConditionExpression: claim.ConditionExpression,
+			ExpressionAttributeNames: claim.ExpressionAttributeNames, ExpressionAttributeValues: claim.ExpressionAttributeValues,
+			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
 		var cc *types.ConditionalCheckFailedException
 		if errors.As(err, &cc) {
 			return time.Time{}, ledger.ErrClaimed
 		}
 		return time.Time{}, err
 	}
-	slotCond := expression.AttributeNotExists(name("taken_at")).Or(
-		name("taken_at").LessThan(value(c.CapSince.UnixMilli())), name("holder").Equal(value(c.ID)))
-	slot, err := s.update(capKey(c.Shop, c.CustomerID),
-		expression.Set(name("taken_at"), value(c.Now.UnixMilli())).Set(name("holder"), value(c.ID)).Set(name(attrKind), value("cap")),
-		&slotCond)
-	if err != nil {
-		return time.Time{}, err
+	slot := &types.Update{
+		TableName:                aws.String(s.Table),
+		Key:                      capKey(c.Shop, c.CustomerID),
+		UpdateExpression:         aws.String("SET taken_at = :nowms, holder = :id, #k = :cap"),
+		ConditionExpression:      aws.String("attribute_not_exists(taken_at) OR taken_at < :since OR holder = :id"),
+		ExpressionAttributeNames: map[string]string{"#k": attrKind},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":nowms": num(c.Now.UnixMilli()), ":id": str(c.ID), ":since": num(c.CapSince.UnixMilli()), ":cap": str("cap"),
+		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
-	slot.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems:          []types.TransactWriteItem{{Update: claim}, {Update: slot}},
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
 	})
@@ -137,37 +113,41 @@ func (s *Store) Claim(ctx context.Context, c ledger.Claim) (time.Time, error) {
 	return time.Time{}, err
 }
 
-// Release gives a claim back after a failed delivery (it becomes claimable),
-// and frees the cap slot this message took.
-func (s *Store) Release(ctx context.Context, shop, id, token, why string) error {
-	pk, sk := keyOf(state.Key{Kind: state.ItemLedger, Shop: shop, ID: id})
-	cond := name("token").Equal(value(token))
-	u, err := s.update(key(pk, sk),
-		expression.Set(name("status"), value(ledger.Failed)).Set(name("why"), value(truncate(why, 500))).
-			Remove(name("lease_until")).Remove(name("token")),
-		&cond)
-	if err != nil {
-		return err
-	}
-	out, err := s.updateItem(ctx, u, types.ReturnValueAllNew)
-	var cc *types.ConditionalCheckFailedException
-	if errors.As(err, &cc) {
+// Release gives a claim back after a failed delivery (it becomes claimable
+// and counts as failed in the report, on r.At's day), and frees the cap slot
+// this message took.
+func (s *Store) Release(ctx context.Context, r ledger.Record) error {
+	pk, sk := keyOf(state.Key{Kind: state.ItemLedger, Shop: r.Shop, ID: r.ID})
+	err := s.writeDecision(ctx, decisionWrite{
+		shop: r.Shop, kind: r.Kind, decision: ledger.Failed, at: r.At, zone: r.Zone,
+		entry: func() *types.Update {
+			return &types.Update{
+				TableName:                aws.String(s.Table),
+				Key:                      key(pk, sk),
+				UpdateExpression:         aws.String("SET #s = :failed, why = :why REMOVE lease_until, #tok"),
+				ConditionExpression:      aws.String("#tok = :tok"),
+				ExpressionAttributeNames: map[string]string{"#s": "status", "#tok": "token"},
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":failed": str(ledger.Failed), ":why": str(truncate(r.Why, 500)), ":tok": str(r.Token),
+				},
+			}
+		},
+		owns: func(old map[string]types.AttributeValue) bool { return getS(old, "token") == r.Token },
+	})
+	if errors.Is(err, ledger.ErrClaimed) {
 		return nil // the lease ran out and someone else holds it now
 	}
-	if err != nil {
+	if err != nil || r.CustomerID == "" {
 		return err
-	}
-	cid := getS(out.Attributes, "customer_id")
-	if cid == "" {
-		return nil
 	}
 	// A failed marketing delivery must not use up the customer's cap window.
-	held := name("holder").Equal(value(id))
-	u, err = s.update(capKey(shop, cid), expression.Remove(name("taken_at")).Remove(name("holder")), &held)
-	if err != nil {
-		return err
-	}
-	_, err = s.updateItem(ctx, u, "")
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.Table), Key: capKey(r.Shop, r.CustomerID),
+		UpdateExpression:          aws.String("REMOVE taken_at, holder"),
+		ConditionExpression:       aws.String("holder = :id"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(r.ID)},
+	})
+	var cc *types.ConditionalCheckFailedException
 	if errors.As(err, &cc) {
 		return nil
 	}
@@ -177,93 +157,180 @@ func (s *Store) Release(ctx context.Context, shop, id, token, why string) error 
 // Record writes a final decision, and the changed customer with it.
 func (s *Store) Record(ctx context.Context, r ledger.Record) error {
 	pk, sk := keyOf(state.Key{Kind: state.ItemLedger, Shop: r.Shop, ID: r.ID})
-	upd := expression.Set(name("status"), value(r.Decision)).
-		Set(name("why"), value(truncate(r.Why, 500))).
-		Set(name("channel"), value(string(r.Channel))).
-		Set(name("message_kind"), value(string(r.Kind))).
-		Set(name("customer_id"), value(r.CustomerID)).
-		Set(name("order_id"), value(r.OrderID)).
-		Set(name("updated_at"), value(r.At.UTC().Format(time.RFC3339Nano))).
-		Set(name(attrExpires), value(r.At.Add(ledgerTTL).Unix())).
-		Set(name(attrKind), value(state.ItemLedger)).
-		Remove(name("lease_until")).Remove(name("token"))
-	cond := name("token").Equal(value(r.Token))
-	if r.Token == "" {
-		// Not claimed: never overwrite a delivery or a live claim.
-		cond = expression.AttributeNotExists(name(attrPK)).Or(expression.Not(name("status").In(value(ledger.Sent), value(statusClaimed))))
+	entry := func() *types.Update {
+		names := map[string]string{"#s": "status", "#tok": "token", "#k": attrKind}
+		vals := map[string]types.AttributeValue{
+			":s": str(r.Decision), ":why": str(truncate(r.Why, 500)), ":ch": str(string(r.Channel)), ":mk": str(string(r.Kind)),
+			":cid": str(r.CustomerID), ":oid": str(r.OrderID), ":now": str(r.At.UTC().Format(time.RFC3339Nano)),
+			":exp": num(r.At.Add(ledgerTTL).Unix()), ":kind": str(state.ItemLedger),
+		}
+		cond := "#tok = :tok"
+		if r.Token != "" {
+			vals[":tok"] = str(r.Token)
+		} else {
+			// Not claimed: never overwrite a delivery or a live claim.
+			cond = "attribute_not_exists(pk) OR NOT (#s IN (:sent, :claimed))"
+			vals[":sent"], vals[":claimed"] = str(ledger.Sent), str(statusClaimed)
+		}
+		return &types.Update{
+			TableName: aws.String(s.Table), Key: key(pk, sk),
+			UpdateExpression: aws.String("SET #s = :s, why = :why, channel = :ch, message_kind = :mk, customer_id = :cid, order_id = :oid, " +
+				"updated_at = :now, expires_at = :exp, #k = :kind REMOVE lease_until, #tok"),
+			ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: vals,
+		}
 	}
-	entry, err := s.update(key(pk, sk), upd, &cond)
-	if err != nil {
-		return err
+	owns := func(old map[string]types.AttributeValue) bool {
+		if r.Token != "" {
+			return getS(old, "token") == r.Token
+		}
+		st := getS(old, "status")
+		return len(old) == 0 || (st != ledger.Sent && st != statusClaimed)
 	}
-	if r.Customer == nil {
-		_, err := s.updateItem(ctx, entry, "")
-		var cc *types.ConditionalCheckFailedException
-		if errors.As(err, &cc) {
+	w := decisionWrite{shop: r.Shop, kind: r.Kind, decision: r.Decision, at: r.At, zone: r.Zone, adds: r.Adds, entry: entry, owns: owns}
+	if r.Customer != nil {
+		put, err := s.put(state.Entity{Customer: r.Customer})
+		if err != nil {
+			return err
+		}
+		w.customer = put
+	}
+	return s.writeDecision(ctx, w)
+}
+
+// decisionWrite is one ledger decision: the entry's update, the customer put
+// that goes with it (if any), and the report counters both add.
+type decisionWrite struct {
+	shop     string
+	kind     aftercare.Kind
+	decision string
+	at       time.Time
+	zone     *time.Location
+	adds     report.Adds // beside the decision's own: the customer's change
+	entry    func() *types.Update
+	owns     func(old map[string]types.AttributeValue) bool // the entry's own condition, on the item as it was
+	customer *types.Put
+}
+
+// writeDecision commits a decision with its report counters in one
+// transaction (one UpdateItem when nothing else goes with it). The entry's
+// update is also conditioned on the decision it counted so far, which the
+// first try assumes is none (the common case: a new message); if another
+// decision was counted, the failed condition returns the entry as it is and
+// the write is retried once against it, so each decision moves the counters
+// exactly once.
+func (s *Store) writeDecision(ctx context.Context, w decisionWrite) error {
+	var prev ledger.Counted
+	for attempt := 0; ; attempt++ {
+		next, adds := ledger.Recount(w.kind, prev, w.decision, w.at, w.zone)
+		adds.Merge(w.adds)
+		u := w.entry()
+		u.ExpressionAttributeNames["#cd"], u.ExpressionAttributeNames["#ca"] = "counted", "counted_at"
+		u.ExpressionAttributeValues[":ncd"] = str(next.Decision)
+		u.ExpressionAttributeValues[":nca"] = str(next.At.UTC().Format(time.RFC3339Nano))
+		before, rest, _ := strings.Cut(aws.ToString(u.UpdateExpression), " REMOVE ")
+		expr := before + ", #cd = :ncd, #ca = :nca"
+		if rest != "" {
+			expr += " REMOVE " + rest
+		}
+		u.UpdateExpression = aws.String(expr)
+		counted := "attribute_not_exists(#cd)"
+		if prev.Decision != "" {
+			counted = "(#cd = :pcd AND #ca = :pca)"
+			u.ExpressionAttributeValues[":pcd"] = str(prev.Decision)
+			u.ExpressionAttributeValues[":pca"] = str(prev.At.UTC().Format(time.RFC3339Nano))
+		}
+		u.ConditionExpression = aws.String("(" + aws.ToString(u.ConditionExpression) + ") AND " + counted)
+		u.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+
+		tx := []types.TransactWriteItem{{Update: u}}
+		if w.customer != nil {
+			tx = append(tx, types.TransactWriteItem{Put: w.customer})
+		}
+		for _, a := range state.DayAdds(w.shop, adds) {
+			cu, err := s.counterUpdate(a)
+			if err != nil {
+				return err
+			}
+			tx = append(tx, types.TransactWriteItem{Update: cu})
+		}
+		old, err := s.writeAll(ctx, tx)
+		if err == nil || !errors.Is(err, errEntryCondition) {
+			return err
+		}
+		if !w.owns(old) {
 			return ledger.ErrClaimed
 		}
-		return err
+		now := ledger.Counted{Decision: getS(old, "counted")}
+		now.At, _ = time.Parse(time.RFC3339Nano, getS(old, "counted_at"))
+		if attempt >= 2 || now == prev {
+			return fmt.Errorf("ledger entry %s: counted decision keeps changing", getS(old, attrSK))
+		}
+		prev = now
 	}
-	put, err := s.put(state.Entity{Customer: r.Customer})
-	if err != nil {
-		return err
+}
+
+// errEntryCondition: the ledger entry's condition failed (the first item).
+var errEntryCondition = errors.New("ledger entry condition failed")
+
+// writeAll writes one update alone, or several in a transaction; when the
+// first item's condition fails it returns that item as it was.
+func (s *Store) writeAll(ctx context.Context, tx []types.TransactWriteItem) (map[string]types.AttributeValue, error) {
+	if len(tx) == 1 {
+		u := tx[0].Update
+		_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: u.TableName, Key: u.Key,
+			UpdateExpression: u.UpdateExpression, ConditionExpression: u.ConditionExpression,
+			ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues,
+			ReturnValuesOnConditionCheckFailure: u.ReturnValuesOnConditionCheckFailure,
+			ReturnConsumedCapacity:              types.ReturnConsumedCapacityTotal})
+		var cc *types.ConditionalCheckFailedException
+		if errors.As(err, &cc) {
+			return cc.Item, errEntryCondition
+		}
+		return nil, err
 	}
-	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems:          []types.TransactWriteItem{{Update: entry}, {Put: put}},
-		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-	})
+	if len(tx) > maxTransact {
+		return nil, fmt.Errorf("one decision touches %d items, over the %d a transaction allows", len(tx), maxTransact)
+	}
+	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
 	var tce *types.TransactionCanceledException
 	if errors.As(err, &tce) {
 		for i, r := range tce.CancellationReasons {
 			switch code := aws.ToString(r.Code); {
 			case code == "ConditionalCheckFailed" && i == 0:
-				return ledger.ErrClaimed
+				return r.Item, errEntryCondition
 			case code == "ConditionalCheckFailed", code == "TransactionConflict":
-				return ledger.ErrConflict
+				return nil, ledger.ErrConflict
 			}
 		}
 	}
-	return err
-}
-
-// ledgerRecord is a ledger item's attributes.
-type ledgerRecord struct {
-	SK         string `dynamodbav:"sk"`
-	Status     string `dynamodbav:"status"`
-	Kind       string `dynamodbav:"message_kind"`
-	Why        string `dynamodbav:"why"`
-	Channel    string `dynamodbav:"channel"`
-	CustomerID string `dynamodbav:"customer_id"`
-	OrderID    string `dynamodbav:"order_id"`
-	Attempts   int64  `dynamodbav:"attempts"`
+	return nil, err
 }
 
 // Ledger lists a shop's ledger entries.
 func (s *Store) Ledger(ctx context.Context, shop string) ([]ledger.Entry, error) {
-	expr, err := expression.NewBuilder().WithKeyCondition(
-		expression.Key(attrPK).Equal(value("SHOP#" + shop)).And(expression.Key(attrSK).BeginsWith("MESSAGE#"))).Build()
-	if err != nil {
-		return nil, err
-	}
 	var out []ledger.Entry
-	err = s.query(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.Table),
-		KeyConditionExpression:    expr.KeyCondition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ConsistentRead:            aws.Bool(true),
+	err := s.query(ctx, &dynamodb.QueryInput{
+		TableName:              aws.String(s.Table),
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str("SHOP#" + shop), ":p": str("MESSAGE#"),
+		},
+		ConsistentRead: aws.Bool(true),
 	}, func(it map[string]types.AttributeValue) error {
-		var r ledgerRecord
-		if err := attributevalue.UnmarshalMap(it, &r); err != nil {
-			return err
-		}
 		out = append(out, ledger.Entry{
-			ID: strings.TrimPrefix(r.SK, "MESSAGE#"), Status: r.Status, Kind: r.Kind, Why: r.Why, Channel: r.Channel,
-			CustomerID: r.CustomerID, OrderID: r.OrderID, Attempts: r.Attempts,
+			ID: getS(it, attrSK)[len("MESSAGE#"):], Status: getS(it, "status"), Kind: getS(it, "message_kind"),
+			Why: getS(it, "why"), Channel: getS(it, "channel"), CustomerID: getS(it, "customer_id"),
+			OrderID: getS(it, "order_id"), Attempts: getN(it, "attempts"),
+			Counted: ledger.Counted{Decision: getS(it, "counted"), At: parseTime(getS(it, "counted_at"))},
 		})
 		return nil
 	})
 	return out, err
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
 }
 
 func truncate(s string, n int) string {

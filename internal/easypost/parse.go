@@ -29,6 +29,7 @@ type tracker struct {
 	Status          string   `json:"status"`
 	StatusDetail    string   `json:"status_detail"`
 	EstDeliveryDate string   `json:"est_delivery_date"`
+	PublicURL       string   `json:"public_url"`
 	UpdatedAt       string   `json:"updated_at"`
 	Details         []detail `json:"tracking_details"`
 }
@@ -77,6 +78,7 @@ func (s Source) Parse(body []byte, _ http.Header, received time.Time) (aftercare
 	out.Tracking = &aftercare.TrackingUpdate{
 		TrackingNumber:    t.TrackingCode,
 		Carrier:           t.Carrier,
+		TrackingURL:       aftercare.TrackingLink(t.PublicURL),
 		Status:            o.status,
 		Detail:            strings.Trim(t.Status+"/"+t.StatusDetail, "/"), // EasyPost's own words
 		Message:           message,

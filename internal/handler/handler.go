@@ -6,7 +6,6 @@ package handler
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/lifecycle"
+	"github.com/aftercare/aftercare/internal/obs"
 	"github.com/aftercare/aftercare/internal/sqs"
 	"github.com/aftercare/aftercare/internal/state"
 )
@@ -44,10 +44,22 @@ func Processor(p *state.Processor, inbox *sqs.Queue, log *slog.Logger) func(cont
 				}
 			}()
 			start := time.Now()
-			var ev aftercare.Event
-			if err := json.Unmarshal(r.Body, &ev); err != nil {
-				log.Error("event", slog.String("message_id", r.MessageID), slog.String("outcome", "unreadable"), slog.String("error", err.Error()))
+			ev, ok, err := decodeInbox(r.Body, r.SentAt)
+			switch {
+			case err != nil:
+				// Parked in the dead-letter queue after the retries, where it
+				// can be read (and alarms), rather than dropped.
+				log.Error("event", slog.String("message_id", r.MessageID), slog.String("source", ev.Source), slog.String("outcome", "unreadable"), slog.String("error", err.Error()))
+				obs.Count(ctx, log, "UnreadableEvents", 1, map[string]string{"Source": ev.Source})
 				return err
+			case !ok:
+				log.Info("event", slog.String("message_id", r.MessageID), slog.String("source", ev.Source), slog.String("topic", ev.Topic), slog.String("outcome", "ignored"))
+				return nil
+			}
+			if ev.EmailFeedback != nil {
+				for _, f := range ev.EmailFeedback.Feedback {
+					obs.Count(ctx, log, "EmailFeedback", 1, map[string]string{"Shop": ev.Shop, "Type": f.Type})
+				}
 			}
 			res, err := p.Process(ctx, &ev, r.ReceiveCount > 1)
 			attrs := []any{

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/report"
 )
 
 // Decisions recorded per message: the send policy's final verdicts under
@@ -65,10 +66,47 @@ type Record struct {
 	CustomerID string
 	OrderID    string
 	Customer   *aftercare.Customer // changed customer to write, or nil
+	// Zone is the shop's time zone: the report counts the decision on its
+	// day there (nil: UTC).
+	Zone *time.Location
+	// Adds are further report counters to commit with the record: what the
+	// customer's change adds (report.Change of the customer as read and as
+	// written). The decision's own counters the store adds itself.
+	Adds report.Adds
 }
 
 // Entry is one message's delivery record.
 type Entry struct {
 	ID, Status, Kind, Why, Channel, CustomerID, OrderID string
 	Attempts                                            int64
+	Counted                                             Counted // what the report counts for it
+}
+
+// Counted is the decision a ledger entry counts in the merchant report, with
+// the time it was first taken; zero when the entry counts nothing yet.
+type Counted struct {
+	Decision string
+	At       time.Time
+}
+
+// Recount is what a new decision adds to the report's day counters when it
+// replaces prev: the message leaves its old decision's day and joins the new
+// one. Taking the same decision again keeps its first time and adds nothing,
+// so a message held run after run counts once, on the day it was first held.
+// The store writes next on the entry in the same transaction as the adds,
+// conditioned on the entry still counting prev: exactly once per decision.
+func Recount(kind aftercare.Kind, prev Counted, decision string, at time.Time, zone *time.Location) (next Counted, adds report.Adds) {
+	if zone == nil {
+		zone = time.UTC
+	}
+	next = Counted{Decision: decision, At: at.UTC()}
+	if prev.Decision == decision && !prev.At.IsZero() {
+		next = prev
+	}
+	var before *report.Decision
+	if prev.Decision != "" {
+		before = &report.Decision{Kind: kind, Decision: prev.Decision, At: prev.At}
+	}
+	adds = report.Change(before, &report.Decision{Kind: kind, Decision: next.Decision, At: next.At}, zone)
+	return next, adds
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/state"
 )
 
@@ -25,10 +26,11 @@ const (
 	CheckReplenishment = "replenishment" // replenishment
 	CheckBackInStock   = "back_in_stock" // back_in_stock
 	CheckStalled       = "stalled"       // parcels without scans, orders not shipped
+	CheckDigest        = "weekly_report" // the merchant's weekly digest, Monday 08:00 shop time
 )
 
 // Names lists the checks.
-var Names = []string{CheckFollowUps, CheckWinBack, CheckReplenishment, CheckBackInStock, CheckStalled}
+var Names = []string{CheckFollowUps, CheckWinBack, CheckReplenishment, CheckBackInStock, CheckStalled, CheckDigest}
 
 // checkOf names the check that sends a kind.
 func checkOf(k aftercare.Kind) string {
@@ -141,11 +143,14 @@ func (c *Checker) Run(ctx context.Context, in Input) (Result, error) {
 		}
 	}
 	kinds := []string{}
-	if check != CheckStalled {
+	if check != CheckStalled && check != CheckDigest {
 		kinds = append(kinds, state.ItemCustomer)
 	}
 	if check == CheckAll || check == CheckStalled {
 		kinds = append(kinds, state.ItemShipment, state.ItemOrder)
+	}
+	if check == CheckAll || check == CheckDigest {
+		kinds = append(kinds, state.ItemDigest)
 	}
 	complete, err := r.scan(ctx, kinds)
 	r.res.Complete = complete
@@ -279,16 +284,21 @@ func (r *run) page(ctx context.Context, items []state.Entity) error {
 	var evs []aftercare.Event
 	for _, it := range items {
 		var err error
-		var save *aftercare.Customer
+		var save *state.Entity
 		var m []aftercare.Message
 		var e []aftercare.Event
 		switch {
 		case it.Customer != nil:
-			m, save, err = r.customer(ctx, it.Customer)
+			var c *aftercare.Customer
+			if m, c, err = r.customer(ctx, it.Customer); c != nil {
+				save = &state.Entity{Customer: c}
+			}
 		case it.Shipment != nil:
 			e = r.shipment(it.Shipment)
 		case it.Order != nil:
 			e = r.order(it.Order)
+		case it.Digest != nil:
+			m, save, err = r.digest(it.Digest)
 		}
 		if err != nil {
 			return err
@@ -297,7 +307,7 @@ func (r *run) page(ctx context.Context, items []state.Entity) error {
 		r.pending = append(r.pending, m...)
 		r.queued += len(m)
 		if save != nil {
-			r.saves = append(r.saves, pendingSave{item: state.Entity{Customer: save}, after: r.queued})
+			r.saves = append(r.saves, pendingSave{item: *save, after: r.queued})
 		}
 	}
 	if len(evs) > 0 {
@@ -486,4 +496,24 @@ func contains(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// digest queues a shop's weekly_report for the week its due item names (the
+// item is due from the Monday after, 08:00 shop time) and takes the item off
+// the due index. The message id derives from shop and week, so a rerun, or a
+// run that crashed before the write-back, queues it once.
+func (r *run) digest(d *state.Digest) ([]aftercare.Message, *state.Entity, error) {
+	from, err := time.Parse(report.DayFormat, d.Week)
+	if err != nil {
+		return nil, nil, fmt.Errorf("digest %s/%s: week %q: %w", d.Shop, d.Week, d.Week, err)
+	}
+	counts := r.res.Checks[CheckDigest]
+	counts.Examined++
+	counts.Queued++
+	m := report.DigestMessage(d.Shop, report.Range{From: from, To: from.AddDate(0, 0, 6)}, r.now)
+	m.DueAt = d.DueAt
+	// Written back off the due index: queued once.
+	done := *d
+	done.DueAt = time.Time{}
+	return []aftercare.Message{m}, &state.Entity{Digest: &done}, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/aftercare/aftercare/internal/lifecycle"
 	"github.com/aftercare/aftercare/internal/memstore"
 	"github.com/aftercare/aftercare/internal/obs"
+	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/rules"
 	"github.com/aftercare/aftercare/internal/settings"
 	"github.com/aftercare/aftercare/internal/sqs"
@@ -341,7 +342,9 @@ func TestMonthlyBuyerGetsLapseNoteNotWinBack(t *testing.T) {
 			e2.order(t, "c-monthly", t0.Add(time.Duration(i*30)*day), false)
 		}
 		e2.run(t, lifecycle.CheckAll, last.Add(50*day))
-		if m := e2.queued(t); len(m) != 0 {
+		m := e2.queued(t)
+		delete(m, aftercare.KindWeeklyReport) // the shop's weekly digests are due too
+		if len(m) != 0 {
 			t.Fatalf("50 days quiet is not yet a lapse for a monthly buyer: %v", kinds(m))
 		}
 	})
@@ -444,4 +447,40 @@ func countKinds(msgs []aftercare.Message) map[aftercare.Kind]int {
 		out[m.Kind]++
 	}
 	return out
+}
+
+// A shop's weekly digest is queued once, by the run in Monday 08:00-08:59 of
+// the shop's zone after the week, found by key on the due index: not by the
+// 07:xx run, not again by another 08:xx run or the 09:xx one.
+func TestWeeklyDigestOnceMondayMorning(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(testing.TB) *env) {
+		e := newEnv(t)
+		if err := e.store.(interface {
+			PutShopSettings(ctx context.Context, shop string, doc []byte) error
+		}).PutShopSettings(context.Background(), shop, []byte(`{"time_zone": "Asia/Tokyo"}`)); err != nil {
+			t.Fatal(err)
+		}
+		e.order(t, "c-digest", t0, false) // Monday 2024-01-08 19:00 in Tokyo
+		tokyo, _ := time.LoadLocation("Asia/Tokyo")
+		monday := time.Date(2024, 1, 15, 0, 0, 0, 0, tokyo)
+		want := report.DigestMessage(shop, report.Range{From: time.Date(2024, 1, 8, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 1, 14, 0, 0, 0, 0, time.UTC)}, t0)
+		for _, step := range []struct {
+			at   time.Time
+			want int
+		}{
+			{monday.Add(7*time.Hour + 30*time.Minute), 0}, // 07:30: not yet
+			{monday.Add(8*time.Hour + 10*time.Minute), 1}, // 08:10: the digest run
+			{monday.Add(8*time.Hour + 40*time.Minute), 0}, // another run that hour
+			{monday.Add(9*time.Hour + 10*time.Minute), 0},
+		} {
+			res := e.run(t, lifecycle.CheckAll, step.at.UTC())
+			got := e.queued(t)[aftercare.KindWeeklyReport]
+			if len(got) != step.want || res.Checks[lifecycle.CheckDigest].Queued != step.want {
+				t.Fatalf("run at %s Tokyo: %d weekly_report (%+v), want %d", step.at.Format("Mon 15:04"), len(got), res.Checks[lifecycle.CheckDigest], step.want)
+			}
+			if step.want == 1 && (got[0].ID != want.ID || got[0].Shop != shop || got[0].Kind.Audience() != aftercare.AudienceTeam) {
+				t.Fatalf("digest %+v, want id %s (from shop and week)", got[0], want.ID)
+			}
+		}
+	})
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/ledger"
+	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/state"
 )
 
@@ -76,16 +77,18 @@ func (s *Store) Claim(_ context.Context, c ledger.Claim) (time.Time, error) {
 	return time.Time{}, nil
 }
 
-// Release gives a claim back after a failed delivery and frees the cap slot
-// the message took.
-func (s *Store) Release(_ context.Context, shop, id, token, why string) error {
+// Release gives a claim back after a failed delivery (counted as failed in
+// the report, on r.At's day) and frees the cap slot the message took.
+func (s *Store) Release(_ context.Context, r ledger.Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	shop, id := r.Shop, r.ID
 	e, ok := s.entries[state.Key{Kind: state.ItemLedger, Shop: shop, ID: id}]
-	if !ok || e.token != token {
+	if !ok || e.token != r.Token {
 		return nil // the lease ran out and someone else holds it now
 	}
-	e.Status, e.Why, e.token, e.lease = ledger.Failed, truncate(why, 500), "", time.Time{}
+	e.Status, e.Why, e.token, e.lease = ledger.Failed, truncate(r.Why, 500), "", time.Time{}
+	s.recount(shop, &e.Entry, aftercare.Kind(e.Kind), ledger.Failed, r.At, r.Zone, nil)
 	slotKey := shop + "/" + e.CustomerID
 	if slot, ok := s.caps[slotKey]; ok && e.CustomerID != "" && slot.holder == id {
 		delete(s.caps, slotKey)
@@ -121,7 +124,27 @@ func (s *Store) Record(_ context.Context, r ledger.Record) error {
 	if r.Customer != nil {
 		s.put(item)
 	}
+	s.recount(r.Shop, &e.Entry, r.Kind, r.Decision, r.At, r.Zone, r.Adds)
 	return nil
+}
+
+// recount moves the entry's report count to its new decision and adds that
+// (and extra, the customer's change) to the shop's day counters, under the
+// same lock as the entry: exactly once with the decision.
+func (s *Store) recount(shop string, e *ledger.Entry, kind aftercare.Kind, decision string, at time.Time, zone *time.Location, extra report.Adds) {
+	next, adds := ledger.Recount(kind, e.Counted, decision, at, zone)
+	e.Counted = next
+	adds.Merge(extra)
+	for _, a := range state.DayAdds(shop, adds) {
+		m := s.counters[a.Key]
+		if m == nil {
+			m = map[string]int64{}
+			s.counters[a.Key] = m
+		}
+		for n, v := range a.Counters {
+			m[n] += v
+		}
+	}
 }
 
 // Ledger lists a shop's ledger entries, by message id.

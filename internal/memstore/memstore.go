@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aftercare/aftercare/internal/ledger"
+	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/state"
 )
 
@@ -49,6 +50,9 @@ type stored struct {
 func (st stored) read() state.Entity {
 	e := copyEntity(st.e)
 	e.SetVersion(st.version)
+	if e.Digest != nil {
+		e.Digest.DueAt = st.due // a digest's due time lives only in the index
+	}
 	return e
 }
 
@@ -519,4 +523,25 @@ func (s *Store) Dedupes() []*state.Dedupe {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// ReportDays reads a shop's day counters from..to (report.DayFormat, inclusive),
+// as the DynamoDB store's Query on the sort-key range does.
+func (s *Store) ReportDays(_ context.Context, shop, from, to string) (map[string]report.Counters, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]report.Counters{}
+	for k, m := range s.counters {
+		if k.Shop != shop || k.ID < from || k.ID > to {
+			continue
+		}
+		c := report.Counters{}
+		for n, v := range m {
+			if v != 0 {
+				c[n] = v
+			}
+		}
+		out[k.ID] = c
+	}
+	return out, nil
 }

@@ -25,9 +25,13 @@ func (Rules) Messages(changes []state.Change, now time.Time) []aftercare.Message
 		out = append(out, m)
 	}
 	for _, ch := range changes {
+		if ch.History {
+			continue // imported history: nothing is sent about the past
+		}
 		base := aftercare.Message{
 			Shop: ch.Shop, CustomerID: ch.CustomerID, OrderID: ch.OrderID, Shipment: ch.Shipment,
 			Tracking: ch.Tracking, Carrier: ch.Carrier, What: ch.What,
+			TrackingURL: ch.TrackingURL, EstimatedDelivery: ch.ETA,
 		}
 		switch ch.Type {
 		case state.ShipmentShipped:

@@ -53,3 +53,24 @@ func TestQuietClosesAndNobodyToTell(t *testing.T) {
 		t.Fatalf("superseded closes are quiet and customer-less notices are dropped: %+v", msgs)
 	}
 }
+
+// Backfilled history changes state but never tells anyone about the past:
+// the same changes that send notices live send nothing when imported.
+func TestHistorySendsNothing(t *testing.T) {
+	e := &aftercare.Exception{Kind: aftercare.ExceptionDamaged, Source: aftercare.ExceptionFromMerchant, What: "tagged", Episode: "e"}
+	changes := []state.Change{
+		{Type: state.ShipmentShipped, Shop: "s", OrderID: "o", CustomerID: "c", Shipment: "p"},
+		{Type: state.ShipmentDelivered, Shop: "s", OrderID: "o", CustomerID: "c", Shipment: "p"},
+		{Type: state.ExceptionOpened, Shop: "s", OrderID: "o", CustomerID: "c", Exception: e},
+		{Type: state.ExceptionClosed, Shop: "s", OrderID: "o", CustomerID: "c", Exception: e, Resolved: true},
+	}
+	if live := (Rules{}).Messages(changes, now); len(live) != 5 {
+		t.Fatalf("live changes should send shipped, delivered, notice, task, resolved: %+v", live)
+	}
+	for i := range changes {
+		changes[i].History = true
+	}
+	if msgs := (Rules{}).Messages(changes, now); len(msgs) != 0 {
+		t.Fatalf("history sent %d messages: %+v", len(msgs), msgs)
+	}
+}

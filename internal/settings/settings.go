@@ -44,7 +44,7 @@ func Defaults(doc string) (aftercare.Settings, error) {
 
 // Settings returns the shop's settings. Overrides that do not validate are
 // logged and ignored, so one bad shop row cannot stop a batch; they are
-// validated when written (see infra/cmd/settings).
+// validated when written (see `aftercare settings`, infra/cmd/aftercare).
 func (c *Cache) Settings(ctx context.Context, shop string) (aftercare.Settings, error) {
 	now := time.Now()
 	if c.Now != nil {

@@ -25,6 +25,7 @@ type webhook struct {
 type track struct {
 	TrackingNumber string   `json:"tracking_number"`
 	Carrier        string   `json:"carrier"`
+	TrackingURL    string   `json:"tracking_url_provider"`
 	ETA            string   `json:"eta"`
 	Status         *status  `json:"tracking_status"`
 	History        []status `json:"tracking_history"`
@@ -87,6 +88,7 @@ func (s Source) Parse(body []byte, _ http.Header, received time.Time) (aftercare
 	out.Tracking = &aftercare.TrackingUpdate{
 		TrackingNumber:    d.TrackingNumber,
 		Carrier:           d.Carrier,
+		TrackingURL:       aftercare.TrackingLink(d.TrackingURL),
 		Status:            o.status,
 		Detail:            strings.Trim(cur.Status+"/"+code, "/"), // Shippo's own words
 		Message:           message,

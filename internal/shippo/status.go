@@ -64,3 +64,15 @@ func classify(status, code string) outcome {
 	}
 	return outcome{aftercare.StatusUnknown, ""}
 }
+
+// StatusTable is the documented status values this source maps and the
+// normalized status each means ("" when a value says nothing about where the
+// parcel is). The source registry publishes it so tests can range over every
+// source's table.
+func StatusTable() map[string]aftercare.ShipmentStatus {
+	out := make(map[string]aftercare.ShipmentStatus, len(table))
+	for k, o := range table {
+		out[k] = o.status
+	}
+	return out
+}

@@ -88,3 +88,59 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A bulk line and an EventBridge envelope are outside input: any bytes give an
+// order, a line item or an EINVALID error, never a panic.
+func FuzzBulkLine(f *testing.F) {
+	f.Add([]byte(`{"id":"gid://shopify/Order/1","name":"#1","createdAt":"2026-01-02T03:04:05Z","updatedAt":"2026-01-02T03:04:05Z","totalPriceSet":{"shopMoney":{"amount":"1.20","currencyCode":"USD"}},"customer":{"id":"gid://shopify/Customer/2","email":"a@example.com","emailMarketingConsent":{"marketingState":"SUBSCRIBED","consentUpdatedAt":null}},"fulfillments":[{"id":"gid://shopify/Fulfillment/3","status":"SUCCESS","trackingInfo":[{"company":"UPS","number":"1Z1","url":null}]}]}`))
+	f.Add([]byte(`{"id":"gid://shopify/LineItem/9","quantity":2,"variant":{"id":"gid://shopify/ProductVariant/4"},"product":null,"title":"Tea","__parentId":"gid://shopify/Order/1"}`))
+	f.Add([]byte(`{"id":"gid://shopify/Order/1","totalPriceSet":{"shopMoney":{"amount":1e400}}}`))
+	f.Add([]byte(`{"id":"gid://shopify/Order/"}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		l, err := ParseBulkLine(line)
+		if err != nil {
+			if aftercare.ErrorCode(err) != aftercare.EINVALID {
+				t.Fatalf("want EINVALID, got %v", err)
+			}
+			return
+		}
+		if (l.Order == nil) == (l.LineItem == nil) {
+			t.Fatalf("exactly one of order and line item: %+v", l)
+		}
+		if l.Order != nil {
+			ev, err := l.Order.Event("example.myshopify.com", TopicBackfill, true, time.Unix(0, 0))
+			if err == nil && (ev.ID == "" || ev.Order == nil || !ev.History) {
+				t.Fatalf("event without id or order: %+v", ev)
+			}
+		}
+		// The reader over the same bytes (as a file of lines) never panics either.
+		r := NewBulkReader(strings.NewReader(string(line)+"\n"+string(line)), 0, "example.myshopify.com", func() time.Time { return time.Unix(0, 0) })
+		for i := 0; i < 10; i++ {
+			if _, err := r.Next(); err != nil {
+				break
+			}
+		}
+	})
+}
+
+func FuzzEventBridge(f *testing.F) {
+	for topic, b := range goldenBodies(f) {
+		f.Add(envelopeFor(f, topic, testShop, testEvent, b))
+	}
+	f.Add([]byte(`{"detail-type":"shopifyWebhook","detail":{"metadata":{"X-Shopify-Event-Id":7,"X-Shopify-Topic":"orders/create"},"payload":{}}}`))
+	f.Add([]byte(`{"detail-type":"shopifyWebhook","detail":null}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		_ = IsEventBridge(body)
+		ev, err := ParseEventBridge(body, time.Unix(0, 0))
+		if err != nil {
+			if c := aftercare.ErrorCode(err); c != aftercare.EINVALID {
+				t.Fatalf("want EINVALID, got %s: %v", c, err)
+			}
+			return
+		}
+		if ev.Kind != "" && (ev.ID == "" || ev.Shop == "") {
+			t.Fatalf("an applied event needs an id and a shop: %+v", ev)
+		}
+	})
+}

@@ -395,10 +395,59 @@ func TestEventIDFallbacks(t *testing.T) {
 	if ev := mustParse(t, "orders/paid", body, h); len(ev.ID) > 100 || strings.Contains(ev.ID, " ") {
 		t.Errorf("odd event id kept raw: %q", ev.ID)
 	}
-	// The privacy topics name the shop in the body when the header is absent.
-	h = headers("shop/redact")
-	h.Del(HeaderShop)
-	if ev := mustParse(t, "shop/redact", `{"shop_id":1,"shop_domain":"Other.myshopify.com"}`, h); ev.Shop != "other.myshopify.com" {
-		t.Errorf("privacy shop from body: %q", ev.Shop)
+}
+
+// A signed privacy body replayed with another shop's header must not act on
+// that shop: the HMAC covers the body, never X-Shopify-Shop-Domain.
+func TestPrivacyBindsBodyShopToHeader(t *testing.T) {
+	for _, topic := range []string{"customers/data_request", "customers/redact", "shop/redact"} {
+		golden, err := os.ReadFile("../../events/webhooks/shopify/" + strings.ReplaceAll(topic, "/", "__") + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			ShopDomain string `json:"shop_domain"`
+		}
+		if err := json.Unmarshal(golden, &doc); err != nil || doc.ShopDomain == "" {
+			t.Fatalf("%s golden has no shop_domain: %v", topic, err)
+		}
+		own := headers(topic)
+		own.Set(HeaderShop, strings.ToUpper(doc.ShopDomain)) // case differs, shop is the same
+		ev := mustParse(t, topic, string(golden), own)
+		if ev.Shop != doc.ShopDomain || ev.Privacy == nil {
+			t.Fatalf("%s under its own shop: shop %q privacy %+v", topic, ev.Shop, ev.Privacy)
+		}
+		cases := []struct {
+			name, shop, body, says string
+		}{
+			{"another shop's header", "victim.myshopify.com", string(golden), "does not match"},
+			{"no header", "", string(golden), HeaderShop},
+			{"no shop_domain", doc.ShopDomain, `{"shop_id":1,"customer":{"id":2},"data_request":{"id":3}}`, "shop_domain is required"},
+			{"shop_domain not a domain", doc.ShopDomain, `{"shop_domain":"a b","customer":{"id":2}}`, "not a shop domain"},
+			{"shop_id not an id", doc.ShopDomain, `{"shop_id":"gid x","shop_domain":"` + doc.ShopDomain + `","customer":{"id":2}}`, "shop_id"},
+			{"null body", doc.ShopDomain, `null`, "object"},
+		}
+		for _, c := range cases {
+			h := headers(topic)
+			h.Set(HeaderShop, c.shop)
+			if c.shop == "" {
+				h.Del(HeaderShop)
+			}
+			ev, err := Source{}.Parse([]byte(c.body), h, received)
+			if aftercare.ErrorCode(err) != aftercare.EINVALID || !strings.Contains(aftercare.ErrorMessage(err), c.says) {
+				t.Errorf("%s, %s: got %v (kind %q), want an %s error mentioning %q", topic, c.name, err, ev.Kind, aftercare.EINVALID, c.says)
+			}
+		}
+	}
+}
+
+// Every handled topic refuses a body that is not a JSON object.
+func TestEveryTopicWantsAnObject(t *testing.T) {
+	for topic := range topics {
+		for _, body := range []string{`null`, `[]`, `"x"`, `7`, ` `} {
+			if _, err := (Source{}).Parse([]byte(body), headers(topic), received); aftercare.ErrorCode(err) != aftercare.EINVALID {
+				t.Errorf("%s %q: got %v, want %s", topic, body, err, aftercare.EINVALID)
+			}
+		}
 	}
 }

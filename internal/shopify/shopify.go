@@ -83,10 +83,14 @@ func (s Source) Parse(body []byte, h http.Header, received time.Time) (aftercare
 	if !ok {
 		return out, nil // ignored, and never decoded
 	}
+	if !jsonObject(body) {
+		return out, aftercare.Errorf(aftercare.EINVALID, "%s body is not the expected JSON: it must be an object", topic)
+	}
 	if err := parse(&out, body, received); err != nil {
 		return out, err
 	}
-	// The privacy topics name the shop in the body too; the header wins.
+	// The privacy topics name the shop in the body too and bindShop has
+	// made sure it is this header's shop.
 	if out.Shop == "" {
 		return out, aftercare.Errorf(aftercare.EINVALID, "missing %s header", HeaderShop)
 	}
@@ -114,6 +118,20 @@ func eventID(h http.Header, body []byte) string {
 	}
 	sum := sha256.Sum256(body)
 	return "sha256-" + hex.EncodeToString(sum[:16])
+}
+
+// jsonObject reports whether the body starts as a JSON object: every handled
+// topic's payload is one, so null, arrays and scalars are refused up front
+// (decoding null into a struct would otherwise succeed with every field empty).
+func jsonObject(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return c == '{'
+	}
+	return false
 }
 
 // keyPart accepts what may go into a key: short printable ASCII without spaces.

@@ -181,6 +181,8 @@ type fulfillment struct {
 	TrackingNumber  string   `json:"tracking_number"`
 	TrackingNumbers []string `json:"tracking_numbers"`
 	TrackingCompany string   `json:"tracking_company"`
+	TrackingURL     string   `json:"tracking_url"`
+	TrackingURLs    []string `json:"tracking_urls"` // in tracking_numbers' order
 	ShipmentStatus  string   `json:"shipment_status"`
 	CreatedAt       string   `json:"created_at"`
 	UpdatedAt       string   `json:"updated_at"`
@@ -204,7 +206,9 @@ func (f *fulfillment) normalize(orderID string) (*aftercare.Fulfillment, error) 
 		return nil, aftercare.Errorf(aftercare.EINVALID, "fulfillment %s has no order_id", f.ID)
 	}
 	seen := map[string]bool{}
-	for _, n := range append([]string{f.TrackingNumber}, f.TrackingNumbers...) {
+	urls := append([]string{f.TrackingURL}, f.TrackingURLs...)
+	anyURL := false
+	for i, n := range append([]string{f.TrackingNumber}, f.TrackingNumbers...) {
 		n = strings.TrimSpace(n)
 		k := aftercare.TrackingKey(n)
 		if k == "" || seen[k] || len(out.TrackingNumbers) >= maxTracking {
@@ -212,6 +216,15 @@ func (f *fulfillment) normalize(orderID string) (*aftercare.Fulfillment, error) 
 		}
 		seen[k] = true
 		out.TrackingNumbers = append(out.TrackingNumbers, truncate(n, maxKeyPart))
+		link := ""
+		if i < len(urls) {
+			link = aftercare.TrackingLink(urls[i])
+		}
+		out.TrackingURLs = append(out.TrackingURLs, link)
+		anyURL = anyURL || link != ""
+	}
+	if !anyURL {
+		out.TrackingURLs = nil
 	}
 	if f.ShipmentStatus != "" {
 		o := shipmentStatus(f.ShipmentStatus)
@@ -516,6 +529,7 @@ func parseRefund(ev *aftercare.Event, body []byte, _ time.Time) error {
 func parsePrivacy(kind aftercare.EventKind) func(*aftercare.Event, []byte, time.Time) error {
 	return func(ev *aftercare.Event, body []byte, _ time.Time) error {
 		var p struct {
+			ShopID     id     `json:"shop_id"`
 			ShopDomain string `json:"shop_domain"`
 			Customer   *struct {
 				ID    id     `json:"id"`
@@ -531,12 +545,10 @@ func parsePrivacy(kind aftercare.EventKind) func(*aftercare.Event, []byte, time.
 		if err := decode(ev, body, &p); err != nil {
 			return err
 		}
-		if ev.Shop == "" {
-			if d := strings.ToLower(strings.TrimSpace(p.ShopDomain)); shopDomain(d) {
-				ev.Shop = d
-			}
+		if err := bindShop(ev, p.ShopDomain, string(p.ShopID)); err != nil {
+			return err
 		}
-		req := &aftercare.PrivacyRequest{Orders: append(p.OrdersToRedact.strings(), p.OrdersRequested.strings()...)}
+		req := &aftercare.PrivacyRequest{ShopID: string(p.ShopID), Orders: append(p.OrdersToRedact.strings(), p.OrdersRequested.strings()...)}
 		if p.Customer != nil {
 			req.CustomerID, req.Email, req.Phone = string(p.Customer.ID), strings.TrimSpace(p.Customer.Email), strings.TrimSpace(p.Customer.Phone)
 		}
@@ -549,4 +561,40 @@ func parsePrivacy(kind aftercare.EventKind) func(*aftercare.Event, []byte, time.
 		ev.Kind, ev.Privacy = kind, req
 		return nil
 	}
+}
+
+// bindShop ties a privacy request to the shop that sent it. The HMAC covers
+// the body but not X-Shopify-Shop-Domain, so without this one signed body
+// could be replayed with another shop's header (shop/redact would then delete
+// that shop). The body's shop_domain must be present and equal to the header;
+// shop_id, when sent, must be a Shopify id and travels with the request so a
+// stored shop id can be compared too.
+func bindShop(ev *aftercare.Event, bodyDomain, shopID string) error {
+	d := strings.ToLower(strings.TrimSpace(bodyDomain))
+	switch {
+	case d == "":
+		return aftercare.Errorf(aftercare.EINVALID, "%s: shop_domain is required", ev.Topic)
+	case !shopDomain(d):
+		return aftercare.Errorf(aftercare.EINVALID, "%s: shop_domain %q is not a shop domain", ev.Topic, clip(d))
+	case ev.Shop == "":
+		return aftercare.Errorf(aftercare.EINVALID, "missing %s header", HeaderShop)
+	case d != ev.Shop:
+		return aftercare.Errorf(aftercare.EINVALID, "%s: the body's shop_domain does not match %s", ev.Topic, HeaderShop)
+	case shopID != "" && !numericID(shopID):
+		return aftercare.Errorf(aftercare.EINVALID, "%s: shop_id %q is not a Shopify id", ev.Topic, clip(shopID))
+	}
+	return nil
+}
+
+// numericID accepts Shopify's numeric ids.
+func numericID(s string) bool {
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

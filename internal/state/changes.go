@@ -32,11 +32,15 @@ type Change struct {
 	Shipment   string // tracking key
 	Tracking   string // tracking number as printed
 	Carrier    string
-	Exception  *aftercare.Exception // opened or closed
-	Resolved   bool                 // closed because things moved on (tell the customer)
-	VariantID  string
-	At         time.Time
-	What       string
-	Export     []byte // data_requested
-	RequestID  string
+	// TrackingURL and ETA are the parcel's link and estimated delivery, when known.
+	TrackingURL string
+	ETA         time.Time
+	Exception   *aftercare.Exception // opened or closed
+	Resolved    bool                 // closed because things moved on (tell the customer)
+	VariantID   string
+	At          time.Time
+	What        string
+	Export      []byte // data_requested
+	RequestID   string
+	History     bool // caused by an imported past event: state only, nothing sent about it
 }

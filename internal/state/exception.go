@@ -33,6 +33,7 @@ func openException(t *tx, o *aftercare.Order, c *aftercare.Customer, e *aftercar
 	ch := Change{Type: ExceptionOpened, Shop: o.Shop, OrderID: o.ID, CustomerID: o.CustomerID, Exception: copyException(e), At: e.OpenedAt, What: e.What}
 	if s != nil {
 		ch.Shipment, ch.Tracking, ch.Carrier = s.Key, s.TrackingNumber, s.Carrier
+		ch.TrackingURL, ch.ETA = s.TrackingURL, s.EstimatedDelivery
 		if ch.CustomerID == "" {
 			ch.CustomerID = s.CustomerID
 		}

@@ -60,7 +60,13 @@ func fulfill(t *tx, o *aftercare.Order, c *aftercare.Customer, f *aftercare.Fulf
 		if f.TrackingCompany != "" {
 			s.Carrier = f.TrackingCompany
 		}
+		if i < len(f.TrackingURLs) && f.TrackingURLs[i] != "" {
+			s.TrackingURL = f.TrackingURLs[i]
+		}
 		s.Shop, s.OrderID, s.FulfillmentID = o.Shop, o.ID, f.ID
+		if o.Seen {
+			s.Test = o.Test // a stub does not know yet; its snapshot tells (settleParcels)
+		}
 		if o.CustomerID != "" {
 			s.CustomerID = o.CustomerID
 		}
@@ -136,6 +142,10 @@ func applyTracking(t *tx, shop, source string, u *aftercare.TrackingUpdate) {
 	}
 	if s.Carrier == "" {
 		s.Carrier = u.Carrier
+	}
+	if s.TrackingURL == "" && u.TrackingURL != "" {
+		s.TrackingURL = u.TrackingURL // the storefront's link, when it gives one, wins
+		t.touchShipment(s)
 	}
 	applyScanTo(t, s, sc)
 }

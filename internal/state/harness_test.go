@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -169,6 +170,11 @@ func (e *env) dump(t *testing.T) map[string]map[string]any {
 			if v := attr(it, "due_sk"); v != "" {
 				doc["@due"] = v
 			}
+			for name, v := range it {
+				if n, ok := v.(*types.AttributeValueMemberN); ok && strings.HasPrefix(name, "c_") && n.Value != "0" {
+					doc["@"+name] = n.Value
+				}
+			}
 			out[key] = doc
 		}
 	}
@@ -200,6 +206,18 @@ func memDump(t *testing.T, s *memstore.Store) map[string]map[string]any {
 			doc["@due"] = it.DueAt.Format(time.RFC3339Nano)
 		}
 		out[k] = doc
+	}
+	// The report's day items, as the table holds them (c_<counter> numbers).
+	days, err := s.ReportDays(context.Background(), shop, "0000-00-00", "9999-99-99")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for day, cs := range days {
+		doc := map[string]any{}
+		for name, n := range cs {
+			doc["@c_"+name] = fmt.Sprint(n)
+		}
+		out["SHOP#"+shop+"|DAY#"+day] = doc
 	}
 	for _, d := range s.Dedupes() {
 		b, _ := json.Marshal(d)

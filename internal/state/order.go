@@ -212,7 +212,9 @@ func clearBackorders(t *tx, o *aftercare.Order, c *aftercare.Customer) {
 
 // addToHistory records the order in its customer's history and purchases.
 func addToHistory(t *tx, c *aftercare.Customer, o *aftercare.Order) {
-	if c.Suppressed() || !o.Seen {
+	// A test order (the merchant trying the checkout) is no purchase: it
+	// counts nowhere in the report and starts no lifecycle.
+	if c.Suppressed() || !o.Seen || o.Test {
 		return
 	}
 	ref := aftercare.OrderRef{ID: o.ID, At: o.CreatedAt, Cents: o.TotalCents, Cancelled: o.Cancelled()}

@@ -25,10 +25,6 @@ type Processor struct {
 	Rules    Rules
 	Log      *slog.Logger
 	Now      func() time.Time
-	// Counters, when set, turns what an event changed into counter increments
-	// (for example the merchant report's daily aggregates); they are committed
-	// in the event's own transaction, so each event counts exactly once.
-	Counters func(ev *aftercare.Event, changes []Change, now time.Time) []Add
 }
 
 // Outcomes of processing one event.
@@ -125,15 +121,18 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event, redelivere
 	if err != nil {
 		return Result{}, err
 	}
+	adds, digests, err := t.dayAdds(puts)
+	if err != nil {
+		return Result{}, err
+	}
+	puts = append(puts, digests...)
 	c := &Commit{
 		Dedupe:   &Dedupe{ID: ev.ID, Shop: ev.Shop, Topic: ev.Topic, At: now, Outbox: msgs, Internal: t.internal},
 		Puts:     puts,
 		Deletes:  sortedKeys(t.deletes),
 		StockOut: t.stockOut,
 		StockIn:  t.stockIn,
-	}
-	if p.Counters != nil {
-		c.Adds = p.Counters(ev, t.changes, now)
+		Adds:     adds,
 	}
 	switch err := p.Store.Commit(ctx, c); {
 	case errors.Is(err, ErrDuplicate):
@@ -205,7 +204,10 @@ func step(t *tx) {
 		applyOverdue(t, ev.Shop, ev.Overdue, ev.At)
 	case aftercare.EventRestocked:
 		applyRestocked(t, ev.Shop, ev.Restock)
+	case aftercare.EventEmailFeedback:
+		applyEmailFeedback(t, ev.Shop, ev.EmailFeedback)
 	}
+	wantZones(t)
 }
 
 // validate rejects events that cannot be applied; they fail every retry and
@@ -244,6 +246,8 @@ func validate(ev *aftercare.Event) error {
 		missing = ev.Overdue == nil
 	case aftercare.EventStockReturned, aftercare.EventRestocked:
 		missing = ev.Restock == nil || ev.Restock.VariantID == ""
+	case aftercare.EventEmailFeedback:
+		missing = ev.EmailFeedback == nil || ev.EmailFeedback.CustomerID == ""
 	default:
 		return bad("unknown kind")
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/state"
 	"github.com/aftercare/aftercare/internal/testenv"
 )
@@ -366,38 +367,106 @@ func containsAny(s string, subs []string) bool {
 	return false
 }
 
-// Counter increments derived from an event's changes commit with the event:
-// replays and redeliveries count nothing more.
-func TestCountersCommitWithTheEvent(t *testing.T) {
+// The report's day counters commit with the events that cause them: after
+// the history and its redelivered duplicates, the shop's days hold exactly
+// one order, its customer, two deliveries, and nothing twice.
+func TestDayCountersCommitWithTheEvent(t *testing.T) {
 	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
 		e := newEnv(t)
-		day := state.Key{Kind: state.ItemCounters, Shop: shop, ID: "day#" + at(0, 0).Format("2006-01-02")}
-		e.proc.Counters = func(ev *aftercare.Event, changes []state.Change, _ time.Time) []state.Add {
-			if ev.Shop == "" || len(changes) == 0 {
-				return nil
-			}
-			return []state.Add{{Key: day, Counters: map[string]int64{"events": 1, "changes": int64(len(changes))}}}
-		}
-		var events, changes int64
 		for _, ev := range history() {
-			res := e.process(t, ev, false)
-			if ev.Shop != "" && len(res.Changes) > 0 {
-				events++
-				changes += int64(len(res.Changes))
-			}
-		}
-		if events == 0 {
-			t.Fatal("the history changed nothing in a shop")
+			e.process(t, ev, false)
 		}
 		for _, ev := range history() {
 			e.process(t, ev, true) // redelivered: duplicates
 		}
-		got, err := e.store.(state.CounterReader).Counters(context.Background(), []state.Key{day})
+		from, to := at(-1, 0), at(10, 0)
+		days, err := e.store.(interface {
+			ReportDays(ctx context.Context, shop, from, to string) (map[string]report.Counters, error)
+		}).ReportDays(context.Background(), shop, from.Format(report.DayFormat), to.Format(report.DayFormat))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c := got[day]; c["events"] != events || c["changes"] != changes {
-			t.Fatalf("counters %v, want events=%d changes=%d, once each", c, events, changes)
+		r := report.Compute(shop, report.Range{From: from, To: to}, days)
+		if r.Orders.Count != 1 || r.Orders.Revenue != "129.00" || r.Customers.New != 1 || r.Customers.Returning != 0 {
+			t.Errorf("orders %+v customers %+v, want one order of 129.00 by one new customer", r.Orders, r.Customers)
+		}
+		if r.Deliveries.Count != 2 {
+			t.Errorf("deliveries %+v, want both parcels once", r.Deliveries)
+		}
+		if len(days) == 0 || days[at(0, 0).Format(report.DayFormat)]["o"] != 1 {
+			t.Errorf("day items %v: want the order on its creation day", days)
+		}
+	})
+}
+
+// shop/redact removes the shop's report days with everything else of the
+// shop: nothing keyed by the shop, and none of its parcels, is left.
+func TestShopRedactDeletesReportDays(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		for _, ev := range history() {
+			e.process(t, ev, false)
+		}
+		daysBefore := 0
+		for k := range e.dump(t) {
+			if strings.HasPrefix(k, "SHOP#"+shop+"|DAY#") {
+				daysBefore++
+			}
+		}
+		if daysBefore == 0 {
+			t.Fatal("the history left no report days to redact")
+		}
+		redact := shopifyEvent("shop/redact", "sr", aftercare.EventShopRedact, at(9, 0))
+		e.process(t, redact, false)
+		for k := range e.dump(t) {
+			if strings.HasPrefix(k, "SHOP#") || strings.HasPrefix(k, "SHIPMENT#") {
+				t.Errorf("left after shop/redact: %s", k)
+			}
+		}
+	})
+}
+
+// A test order placed by a real customer counts nowhere: not in the
+// customer's numbers, and its parcel not in the deliveries, whichever of
+// its order snapshot and fulfillment arrives first.
+func TestTestOrdersCountNowhere(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		trial := snapshot(at(3, 10), "paid", "", nil)
+		trial.ID, trial.Name, trial.Test, trial.CreatedAt = "5002", "#1002", true, at(3, 10)
+		ft := aftercare.Fulfillment{ID: "F9", OrderID: "5002", Status: "success", TrackingNumbers: []string{"1Z999AA10000000009"},
+			TrackingCompany: "UPS", CreatedAt: at(3, 12), UpdatedAt: at(3, 12)}
+		extra := []aftercare.Event{
+			orderEvent("orders/create", "oc-test", trial),
+			fulfillmentEvent("fulfillments/create", "fc-test", ft),
+			carrierEvent(aftercare.SourceEasyPost, "evt_t1", ft.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(3, 14), ""),
+			carrierEvent(aftercare.SourceEasyPost, "evt_t2", ft.TrackingNumbers[0], "UPS", aftercare.StatusDelivered, at(4, 12), ""),
+		}
+		for _, order := range [][]int{{0, 1, 2, 3}, {1, 2, 3, 0}, {3, 1, 0, 2}} {
+			e := newEnv(t)
+			for _, ev := range history() {
+				e.process(t, ev, false)
+			}
+			for _, i := range order {
+				e.process(t, extra[i], false)
+			}
+			from, to := at(-1, 0), at(10, 0)
+			days, err := e.store.(interface {
+				ReportDays(ctx context.Context, shop, from, to string) (map[string]report.Counters, error)
+			}).ReportDays(context.Background(), shop, from.Format(report.DayFormat), to.Format(report.DayFormat))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := report.Compute(shop, report.Range{From: from, To: to}, days)
+			if r.Orders.Count != 1 || r.Customers.New != 1 || r.Customers.Returning != 0 || r.Customers.RepeatPurchaseRate != 0 {
+				t.Errorf("arrival %v: orders %+v customers %+v, want the real order only", order, r.Orders, r.Customers)
+			}
+			if r.Deliveries.Count != 2 {
+				t.Errorf("arrival %v: deliveries %+v, want the real order's two parcels", order, r.Deliveries)
+			}
+			cust := e.dump(t)["SHOP#"+shop+"|CUSTOMER#"+buyer.ID]
+			if orders, _ := cust["orders"].([]any); len(orders) != 1 {
+				t.Errorf("arrival %v: customer history %v, want the real order only", order, cust["orders"])
+			}
 		}
 	})
 }

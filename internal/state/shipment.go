@@ -129,6 +129,10 @@ func settleParcels(t *tx, o *aftercare.Order) {
 		return
 	}
 	for _, s := range ships {
+		if s.Linked() && s.Test != o.Test {
+			s.Test = o.Test
+			t.touchShipment(s)
+		}
 		if s.CustomerID == "" && s.Linked() {
 			s.CustomerID = o.CustomerID
 			t.touchShipment(s)
@@ -166,7 +170,8 @@ func settleShipment(t *tx, s *aftercare.Shipment) (*aftercare.Order, *aftercare.
 		case aftercare.StatusInTransit, aftercare.StatusOutForDelivery:
 			s.ShippedAt = s.StatusAt
 			t.change(Change{Type: ShipmentShipped, Shop: s.Shop, OrderID: s.OrderID, CustomerID: s.CustomerID,
-				Shipment: s.Key, Tracking: s.TrackingNumber, Carrier: s.Carrier, At: s.StatusAt, What: s.What})
+				Shipment: s.Key, Tracking: s.TrackingNumber, Carrier: s.Carrier, At: s.StatusAt, What: s.What,
+				TrackingURL: s.TrackingURL, ETA: s.EstimatedDelivery})
 		case aftercare.StatusDelivered, aftercare.StatusReturned, aftercare.StatusAttemptedDelivery,
 			aftercare.StatusAvailableForPickup, aftercare.StatusException:
 			// The customer hears about this parcel another way; never "shipped" later.
@@ -194,7 +199,7 @@ func settleShipment(t *tx, s *aftercare.Shipment) (*aftercare.Order, *aftercare.
 	if delivered {
 		s.DeliveredAt = s.StatusAt
 		t.change(Change{Type: ShipmentDelivered, Shop: s.Shop, OrderID: s.OrderID, CustomerID: s.CustomerID,
-			Shipment: s.Key, Tracking: s.TrackingNumber, Carrier: s.Carrier, At: s.StatusAt})
+			Shipment: s.Key, Tracking: s.TrackingNumber, Carrier: s.Carrier, At: s.StatusAt, TrackingURL: s.TrackingURL})
 	}
 	if playbook {
 		if s.Exception != "" {

@@ -22,7 +22,8 @@ const (
 	ItemStock     = "stock"     // the shop's out-of-stock variant set (ID empty)
 	ItemLedger    = "ledger"    // a message's delivery record (ID = message id)
 	ItemSettings  = "settings"  // the shop's settings overrides (ID empty)
-	ItemCounters  = "counters"  // counters kept up with events (ID names the set, e.g. a shop's day)
+	ItemDigest    = "digest"    // a shop's weekly digest, on the due index (ID = the week's Monday; see digestPut)
+	ItemCounters  = "counters"  // a shop's report counters of one day (ID = yyyy-mm-dd in the shop's zone; see DayKey)
 )
 
 // Key names one stored item.
@@ -44,6 +45,7 @@ type Entity struct {
 	Shipment  *aftercare.Shipment
 	Inventory *Inventory
 	Wait      *Wait
+	Digest    *Digest
 }
 
 // Key names the entity's item.
@@ -59,6 +61,8 @@ func (e Entity) Key() Key {
 		return Key{ItemInventory, e.Inventory.Shop, e.Inventory.ID}
 	case e.Wait != nil:
 		return Key{ItemWait, e.Wait.Shop, e.Wait.VariantID + "#" + e.Wait.OrderID}
+	case e.Digest != nil:
+		return Key{ItemDigest, e.Digest.Shop, e.Digest.Week}
 	}
 	return Key{}
 }
@@ -76,6 +80,8 @@ func (e Entity) Version() int64 {
 		return e.Inventory.Version
 	case e.Wait != nil:
 		return e.Wait.Version
+	case e.Digest != nil:
+		return e.Digest.Version
 	}
 	return 0
 }
@@ -93,6 +99,8 @@ func (e Entity) SetVersion(v int64) {
 		e.Inventory.Version = v
 	case e.Wait != nil:
 		e.Wait.Version = v
+	case e.Digest != nil:
+		e.Digest.Version = v
 	}
 }
 
@@ -105,6 +113,8 @@ func (e Entity) DueAt() time.Time {
 		return e.Customer.ExamineAt
 	case e.Shipment != nil:
 		return e.Shipment.ExamineAt
+	case e.Digest != nil:
+		return e.Digest.DueAt
 	}
 	return time.Time{}
 }
@@ -130,6 +140,8 @@ func (e Entity) Body() any {
 		return e.Inventory
 	case e.Wait != nil:
 		return e.Wait
+	case e.Digest != nil:
+		return e.Digest
 	}
 	return nil
 }
@@ -148,6 +160,8 @@ func EntityOf(kind string) (Entity, bool) {
 		return Entity{Inventory: &Inventory{}}, true
 	case ItemWait:
 		return Entity{Wait: &Wait{}}, true
+	case ItemDigest:
+		return Entity{Digest: &Digest{}}, true
 	}
 	return Entity{}, false
 }
@@ -258,9 +272,9 @@ type Commit struct {
 	Adds     []Add               // counter increments, exactly once with the event
 }
 
-// Add increments counters of one counters item (Kind ItemCounters) in the
-// commit's transaction, so aggregates such as a shop's daily report numbers
-// count each event exactly once, whatever the duplicates or retries. Adds to
+// Add increments counters of one day item (Kind ItemCounters) in the
+// commit's transaction, so the merchant report counts each event exactly
+// once, whatever the duplicates or retries. Adds to
 // the same key in one commit are summed; a missing item or counter starts at 0.
 type Add struct {
 	Key      Key

@@ -181,7 +181,10 @@ func (t *tx) remove(k Key) {
 	delete(t.dirty, k)
 }
 
-func (t *tx) change(c Change) { t.changes = append(t.changes, c) }
+func (t *tx) change(c Change) {
+	c.History = t.ev.History
+	t.changes = append(t.changes, c)
+}
 
 func (t *tx) note(format string, args ...any) {
 	t.notes = append(t.notes, fmt.Sprintf(format, args...))

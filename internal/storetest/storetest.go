@@ -15,6 +15,7 @@ import (
 	"github.com/aftercare/aftercare/internal/dispatch"
 	"github.com/aftercare/aftercare/internal/ledger"
 	"github.com/aftercare/aftercare/internal/lifecycle"
+	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/state"
 )
 
@@ -26,6 +27,7 @@ type Store interface {
 	lifecycle.Store
 	dispatch.Store
 	Ledger(ctx context.Context, shop string) ([]ledger.Entry, error)
+	ReportDays(ctx context.Context, shop, from, to string) (map[string]report.Counters, error)
 	ShopSettings(ctx context.Context, shop string) ([]byte, error)
 	PutShopSettings(ctx context.Context, shop string, doc []byte) error
 	PutAll(ctx context.Context, items []state.Entity) error
@@ -56,6 +58,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"LedgerClaims", ledgerClaims},
 		{"MarketingCapSlot", capSlot},
 		{"RecordWithCustomer", recordWithCustomer},
+		{"DecisionsCountOnce", decisionsCount},
+		{"DayItemsByRange", dayItems},
 		{"Settings", settingsDocs},
 		{"TypedCopies", typedCopies},
 		{"UpdateCustomer", updateCustomer},
@@ -461,13 +465,13 @@ func ledgerClaims(t *testing.T, s Store) {
 	if err := claim("m1", "t3", Now.Add(2*time.Minute)); err != nil { // lease over: a timed-out attempt frees it
 		t.Fatalf("claim after the lease: %v", err)
 	}
-	if err := s.Release(ctx, shop, "m1", "t1", "stale token"); err != nil { // not the holder: no effect
+	if err := s.Release(ctx, ledger.Record{Shop: shop, ID: "m1", Kind: aftercare.KindOrderShipped, Token: "t1", Why: "stale token", At: Now}); err != nil { // not the holder: no effect
 		t.Fatal(err)
 	}
 	if e := entries(t, s)["m1"]; e.Status != "claimed" || e.Attempts != 2 {
 		t.Fatalf("after a stale release: %+v", e)
 	}
-	if err := s.Release(ctx, shop, "m1", "t3", "503 from sink"); err != nil {
+	if err := s.Release(ctx, ledger.Record{Shop: shop, ID: "m1", Kind: aftercare.KindOrderShipped, Token: "t3", Why: "503 from sink", At: Now}); err != nil {
 		t.Fatal(err)
 	}
 	if e := entries(t, s)["m1"]; e.Status != ledger.Failed || e.Why != "503 from sink" {
@@ -518,7 +522,7 @@ func capSlot(t *testing.T, s Store) {
 		t.Fatalf("a capped claim left a ledger entry: %+v", e)
 	}
 	// A failed delivery gives the slot back.
-	if err := s.Release(ctx, shop, "w1", "t1", "timeout"); err != nil {
+	if err := s.Release(ctx, ledger.Record{Shop: shop, ID: "w1", Kind: aftercare.KindWinBack, Token: "t1", Why: "timeout", At: Now, CustomerID: "c1"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := claim("w2", "t3", Now.Add(2*time.Hour)); err != nil {
@@ -645,5 +649,131 @@ func updateCustomer(t *testing.T, s Store) {
 	}
 	if !found {
 		t.Fatal("the updated customer left the due index")
+	}
+}
+
+// days reads the shop's day counters around Now.
+func days(t *testing.T, s Store) map[string]report.Counters {
+	t.Helper()
+	got, err := s.ReportDays(ctx, shop, Now.AddDate(0, 0, -10).Format(report.DayFormat), Now.AddDate(0, 0, 10).Format(report.DayFormat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d, c := range got {
+		if len(c) == 0 {
+			delete(got, d)
+		}
+	}
+	return got
+}
+
+// Every ledger decision moves the report's counters exactly once with the
+// entry: a held message counts on the day it was first held, and when it is
+// later sent it leaves that day; a failure counts until the retry succeeds;
+// a refused write counts nothing.
+func decisionsCount(t *testing.T, s Store) {
+	day := func(n int) time.Time { return Now.AddDate(0, 0, n) }
+	name := func(n int) string { return day(n).Format(report.DayFormat) }
+	claim := func(id, token string, at time.Time) {
+		t.Helper()
+		if _, err := s.Claim(ctx, ledger.Claim{Shop: shop, ID: id, Token: token, Kind: aftercare.KindWinBack, Lease: at.Add(time.Minute), Now: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held := ledger.Record{Shop: shop, ID: "h1", Kind: aftercare.KindWinBack, Decision: ledger.Held, Why: "hold"}
+	for i := 0; i < 3; i++ { // re-held run after run: still one, on the first day
+		held.At = day(i)
+		if err := s.Record(ctx, held); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := days(t, s), map[string]report.Counters{name(0): {"m:win_back:held": 1}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("held three times: %v, want %v", got, want)
+	}
+	claim("h1", "t1", day(3))
+	if err := s.Release(ctx, ledger.Record{Shop: shop, ID: "h1", Kind: aftercare.KindWinBack, Token: "t1", Why: "503", At: day(3)}); err != nil {
+		t.Fatal(err)
+	}
+	claim("h1", "t2", day(4))
+	if err := s.Release(ctx, ledger.Record{Shop: shop, ID: "h1", Kind: aftercare.KindWinBack, Token: "t2", Why: "503", At: day(4)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Release(ctx, ledger.Record{Shop: shop, ID: "h1", Kind: aftercare.KindWinBack, Token: "t1", Why: "late", At: day(4)}); err != nil {
+		t.Fatal(err) // a stale holder's release: no effect, nothing counted
+	}
+	if got, want := days(t, s), map[string]report.Counters{name(3): {"m:win_back:failed": 1}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("held then failed twice: %v, want %v", got, want)
+	}
+	claim("h1", "t3", day(5))
+	sent := ledger.Record{Shop: shop, ID: "h1", Kind: aftercare.KindWinBack, Decision: ledger.Sent, Token: "t3", At: day(5),
+		Adds: report.Adds{name(5): {"u": 1}}} // what a customer change adds rides along
+	if err := s.Record(ctx, sent); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record(ctx, sent); !errors.Is(err, ledger.ErrClaimed) { // the claim is spent: refused, nothing counted
+		t.Fatalf("second record with a spent token: %v", err)
+	}
+	if err := s.Record(ctx, ledger.Record{Shop: shop, ID: "h1", Kind: aftercare.KindWinBack, Decision: ledger.Suppressed, At: day(6)}); !errors.Is(err, ledger.ErrClaimed) {
+		t.Fatalf("unclaimed decision over a delivery: %v", err)
+	}
+	if got, want := days(t, s), map[string]report.Counters{name(5): {"m:win_back:sent": 1, "u": 1}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("finally sent: %v, want %v", got, want)
+	}
+	if e := entries(t, s)["h1"]; e.Counted.Decision != ledger.Sent || !e.Counted.At.Equal(day(5)) {
+		t.Fatalf("entry counts %+v, want sent at %s", e.Counted, day(5))
+	}
+	// A customer write that conflicts commits neither the entry nor its counters.
+	c := &aftercare.Customer{Shop: shop, ID: "c7"}
+	mustCommit(t, s, &state.Commit{Puts: []state.Entity{{Customer: c}}})
+	c.Version = 0 // stale: the stored one is at 1
+	err := s.Record(ctx, ledger.Record{Shop: shop, ID: "s1", Kind: aftercare.KindWinBack, Decision: ledger.Stale, At: day(6), Customer: c,
+		Adds: report.Adds{name(6): {"u": 1}}})
+	if !errors.Is(err, ledger.ErrConflict) {
+		t.Fatalf("record over a changed customer: %v", err)
+	}
+	if got := days(t, s); got[name(6)] != nil {
+		t.Fatalf("a refused record counted: %v", got[name(6)])
+	}
+	// Days are the shop's: 05:00 UTC is 19:00 the evening before in Honolulu.
+	hnl, _ := time.LoadLocation("Pacific/Honolulu")
+	if err := s.Record(ctx, ledger.Record{Shop: shop, ID: "z1", Kind: aftercare.KindWinBack, Decision: ledger.Stale, At: day(-3).Add(-5 * time.Hour), Zone: hnl}); err != nil {
+		t.Fatal(err)
+	}
+	if got := days(t, s)[day(-4).Format(report.DayFormat)]; got["m:win_back:stale"] != 1 {
+		t.Fatalf("a decision at 05:00 UTC counts on the Honolulu day before: %v", days(t, s))
+	}
+}
+
+// Day items are read by range, only the shop's, only the days asked for;
+// shop/redact's listing of the shop's items includes them.
+func dayItems(t *testing.T, s Store) {
+	for i, d := range []string{"2024-05-01", "2024-05-02", "2024-05-09"} {
+		mustCommit(t, s, &state.Commit{Adds: []state.Add{
+			{Key: state.DayKey(shop, d), Counters: map[string]int64{"o": int64(i + 1)}},
+			{Key: state.DayKey("other.myshopify.com", d), Counters: map[string]int64{"o": 9}},
+		}})
+	}
+	got, err := s.ReportDays(ctx, shop, "2024-05-02", "2024-05-09")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]report.Counters{"2024-05-02": {"o": 2}, "2024-05-09": {"o": 3}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("days: %v, want %v", got, want)
+	}
+	var listed []state.Key
+	if err := s.EachShopItem(ctx, shop, func(k state.Key, _ state.Entity) error {
+		listed = append(listed, k)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 3 || listed[0] != state.DayKey(shop, "2024-05-01") {
+		t.Fatalf("shop items: %v, want its three day items", listed)
+	}
+	if err := s.Delete(ctx, listed); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ReportDays(ctx, shop, "2024-01-01", "2024-12-31"); len(got) != 0 {
+		t.Fatalf("deleted days still read: %v", got)
 	}
 }

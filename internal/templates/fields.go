@@ -20,6 +20,13 @@ type Fields struct {
 	// and back_in_stock it should name only the product the message is about.
 	Items string
 
+	// TrackingURL is the carrier's tracking page (http(s) only); EstimatedDate
+	// the expected delivery day as an RFC 3339 date, for the contract fields
+	// (EstimatedDelivery is the same day in words, for people).
+	TrackingURL, EstimatedDate string
+	// UnsubscribeURL is the one-click link of a marketing message.
+	UnsubscribeURL string
+
 	Playbook string // for support_task and exception_resolved: which exception ("damaged", "delay", ...)
 	Detail   string // raw carrier detail, for the team
 
@@ -44,6 +51,13 @@ func (f Fields) contract() map[string]string {
 	}
 	if f.OrderNumber != "" {
 		m["order_number"] = f.OrderNumber
+	}
+	// SPEC 13: the parcel, when the message is about one and it is known.
+	for k, v := range map[string]string{"carrier": f.Carrier, "tracking_number": f.TrackingNumber,
+		"tracking_url": f.TrackingURL, "estimated_delivery": f.EstimatedDate} {
+		if v != "" {
+			m[k] = v
+		}
 	}
 	return m
 }
@@ -77,5 +91,6 @@ func (f *Fields) strings() []*string {
 		&f.OrderNumber, &f.WhatHappened, &f.NextAction, &f.SupportContact, &f.HelpURL,
 		&f.ShopName, &f.FirstName, &f.Carrier, &f.TrackingNumber, &f.EstimatedDelivery,
 		&f.DiscountCode, &f.Items, &f.Playbook, &f.Detail, &f.CustomerEmail, &f.CustomerPhone,
+		&f.TrackingURL, &f.EstimatedDate, &f.UnsubscribeURL,
 	}
 }

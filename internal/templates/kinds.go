@@ -42,6 +42,7 @@ var needs = map[aftercare.Kind]need{
 	aftercare.KindLapseNote:               {order: noOrder},
 	aftercare.KindReplenishment:           {order: maybeOrder},
 	aftercare.KindBackInStock:             {order: maybeOrder},
+	aftercare.KindWeeklyReport:            {order: noOrder},
 }
 
 // channels a kind is written for: team messages are email only.

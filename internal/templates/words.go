@@ -17,6 +17,7 @@ var facts = map[aftercare.Kind]string{
 	aftercare.KindLapseNote:               "You've ordered from us regularly, and we haven't seen you for a while.",
 	aftercare.KindReplenishment:           "By now you may be running low on what you bought last time.",
 	aftercare.KindBackInStock:             "An item you were waiting for is back in stock.",
+	aftercare.KindWeeklyReport:            "Last week's report is ready.", // report.Digest fills in the numbers
 }
 
 // actions are what the customer can do, per kind; the team's support task
@@ -36,6 +37,7 @@ var actions = map[aftercare.Kind]string{
 	aftercare.KindLapseNote:          "If anything put you off, we'd like to hear about it.",
 	aftercare.KindReplenishment:      "Order again in good time, so you don't run out.",
 	aftercare.KindBackInStock:        "If your order is still waiting for it, there's nothing to do: we'll send it on. If not, and you still want it, you can order it now.",
+	aftercare.KindWeeklyReport:       "Open the dashboard for the whole picture.", // report.Digest gives the signed link
 }
 
 // teamFacts are the support task's default WhatHappened per playbook.
