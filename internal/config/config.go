@@ -159,6 +159,14 @@ func LoadWebhook(get Getenv) (Webhook, error) {
 	return w, r.err
 }
 
+// LoadCommon reads what every function with the table needs (table, shards,
+// default settings), for functions with nothing more of their own.
+func LoadCommon(get Getenv) (Common, error) {
+	r := &reader{get: get}
+	c := r.common()
+	return c, r.err
+}
+
 // LoadProcessor reads EventProcessorFunction's environment.
 func LoadProcessor(get Getenv) (Processor, error) {
 	r := &reader{get: get}

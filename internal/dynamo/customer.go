@@ -24,8 +24,10 @@ const customerRetries = 5
 // doc and version only, conditioned on the version read, so an event
 // applied meanwhile is never overwritten (it reads again and retries). The
 // due-index keys stay as they are: the next event or check refreshes them.
-// A customer the shop does not have is ENOTFOUND. Two round trips.
-func (s *Store) UpdateCustomer(ctx context.Context, shop, id string, change func(*aftercare.Customer) bool) error {
+// A customer the shop does not have is ENOTFOUND. adds (may be nil) names the
+// counters the change moves (the report's), added in the same transaction.
+// Two round trips.
+func (s *Store) UpdateCustomer(ctx context.Context, shop, id string, change func(*aftercare.Customer) bool, adds func(before, after *aftercare.Customer) []state.Add) error {
 	pk, sk := keyOf(state.Key{Kind: state.ItemCustomer, Shop: shop, ID: id})
 	for attempt := 0; ; attempt++ {
 		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(pk, sk), ConsistentRead: aws.Bool(true),
@@ -41,8 +43,13 @@ func (s *Store) UpdateCustomer(ctx context.Context, shop, id string, change func
 			return aftercare.Wrap(aftercare.EINTERNAL, err, "customer %s/%s", shop, id)
 		}
 		c := e.Customer
+		before := *c // change sets fields; a shallow copy keeps what it replaced
 		if !change(c) {
 			return nil
+		}
+		var counted []state.Add
+		if adds != nil {
+			counted = state.MergeAdds(adds(&before, c))
 		}
 		read := c.Version
 		doc, err := json.Marshal(c)
@@ -56,12 +63,28 @@ func (s *Store) UpdateCustomer(ctx context.Context, shop, id string, change func
 		if err != nil {
 			return err
 		}
-		_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(pk, sk),
-			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+		if len(counted) == 0 {
+			_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(pk, sk),
+				UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+				ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+				ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+		} else {
+			items := []types.TransactWriteItem{{Update: &types.Update{TableName: aws.String(s.Table), Key: key(pk, sk),
+				UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+				ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}}
+			for _, a := range counted {
+				u, uerr := s.counterUpdate(a)
+				if uerr != nil {
+					return uerr
+				}
+				items = append(items, types.TransactWriteItem{Update: u})
+			}
+			_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items,
+				ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+			err = commitError(err, false)
+		}
 		var cc *types.ConditionalCheckFailedException
-		if !errors.As(err, &cc) {
+		if !errors.As(err, &cc) && !errors.Is(err, state.ErrConflict) {
 			return err
 		}
 		if attempt == customerRetries {

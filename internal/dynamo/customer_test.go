@@ -52,7 +52,7 @@ func TestUpdateCustomerRetriesOnARace(t *testing.T) {
 	err := store.UpdateCustomer(ctx, shop, "7", func(c *aftercare.Customer) bool {
 		c.EmailConsent = aftercare.Consent{State: aftercare.ConsentUnsubscribed, UpdatedAt: now}
 		return true
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

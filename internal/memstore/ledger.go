@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"time"
 
@@ -29,8 +30,9 @@ func (s *Store) State(_ context.Context, shop, customerID, orderID string) (*aft
 }
 
 // UpdateCustomer changes one customer outside an event, as the DynamoDB
-// store does: the version moves on, the due index stays as it was.
-func (s *Store) UpdateCustomer(_ context.Context, shop, id string, change func(*aftercare.Customer) bool) error {
+// store does: the version moves on, the due index stays as it was, and the
+// counters adds reports for the change are added with it.
+func (s *Store) UpdateCustomer(_ context.Context, shop, id string, change func(*aftercare.Customer) bool, adds func(before, after *aftercare.Customer) []state.Add) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st, ok := s.items[state.Key{Kind: state.ItemCustomer, Shop: shop, ID: id}]
@@ -38,11 +40,31 @@ func (s *Store) UpdateCustomer(_ context.Context, shop, id string, change func(*
 		return aftercare.Errorf(aftercare.ENOTFOUND, "no customer %s in %s", id, shop)
 	}
 	e := st.read()
+	before := st.read().Customer
 	if !change(e.Customer) {
 		return nil
 	}
+	var counted []state.Add
+	if adds != nil {
+		counted = state.MergeAdds(adds(before, e.Customer))
+	}
+	for _, a := range counted {
+		if a.Key.Kind != state.ItemCounters {
+			return fmt.Errorf("counters can only be added to a %s item, not %s", state.ItemCounters, a.Key.Kind)
+		}
+	}
 	st.e, st.version = copyEntity(e), st.version+1
 	s.items[e.Key()] = st
+	for _, a := range counted {
+		m := s.counters[a.Key]
+		if m == nil {
+			m = map[string]int64{}
+			s.counters[a.Key] = m
+		}
+		for name, v := range a.Counters {
+			m[name] += v
+		}
+	}
 	return nil
 }
 

@@ -31,7 +31,7 @@ type Store interface {
 	ShopSettings(ctx context.Context, shop string) ([]byte, error)
 	PutShopSettings(ctx context.Context, shop string, doc []byte) error
 	PutAll(ctx context.Context, items []state.Entity) error
-	UpdateCustomer(ctx context.Context, shop, id string, change func(*aftercare.Customer) bool) error
+	UpdateCustomer(ctx context.Context, shop, id string, change func(*aftercare.Customer) bool, adds func(before, after *aftercare.Customer) []state.Add) error
 }
 
 // Now is the clock the suite's data is dated by (a fixed day long past, so no
@@ -620,16 +620,27 @@ func updateCustomer(t *testing.T, s Store) {
 		c.EmailConsent = aftercare.Consent{State: aftercare.ConsentUnsubscribed, UpdatedAt: Now}
 		return true
 	}
-	if err := s.UpdateCustomer(ctx, shop, "nobody", unsubscribe); aftercare.ErrorCode(err) != aftercare.ENOTFOUND {
+	// adds counts each change, as the report counts an unsubscribe.
+	day := key(state.ItemCounters, "2015-06-01")
+	counted := func(before, after *aftercare.Customer) []state.Add {
+		if before.EmailConsent.State == after.EmailConsent.State {
+			return nil
+		}
+		return []state.Add{{Key: day, Counters: map[string]int64{"unsubscribes": 1}}}
+	}
+	if err := s.UpdateCustomer(ctx, shop, "nobody", unsubscribe, counted); aftercare.ErrorCode(err) != aftercare.ENOTFOUND {
 		t.Fatalf("unknown customer: %v, want ENOTFOUND", err)
 	}
 	c := customer("u1", Now.Add(-time.Hour))
 	c.Customer.EmailConsent = aftercare.Consent{State: aftercare.ConsentSubscribed, UpdatedAt: Now.Add(-48 * time.Hour)}
 	mustCommit(t, s, &state.Commit{Puts: []state.Entity{c}})
 	for range 2 { // the second is a no-op: nothing written
-		if err := s.UpdateCustomer(ctx, shop, "u1", unsubscribe); err != nil {
+		if err := s.UpdateCustomer(ctx, shop, "u1", unsubscribe, counted); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if c, err := s.Counters(ctx, []state.Key{day}); err != nil || c[day]["unsubscribes"] != 1 {
+		t.Fatalf("counted with the change, once: %v %v", c, err)
 	}
 	got, _, err := s.State(ctx, shop, "u1", "")
 	if err != nil || got.Version != 2 || got.EmailConsent.State != aftercare.ConsentUnsubscribed || got.Email != "u1@example.org" {

@@ -9,6 +9,7 @@ import (
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/dynamo"
 	"github.com/aftercare/aftercare/internal/dynamo/dynamotest"
+	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/state"
 	"github.com/aftercare/aftercare/internal/testenv"
 	"github.com/aftercare/aftercare/internal/unsubscribe"
@@ -31,7 +32,7 @@ func putCustomer(t *testing.T, store *dynamo.Store, c *aftercare.Customer, due t
 func TestDynamoUnsubscribe(t *testing.T) {
 	s := testenv.Fresh(t)
 	ctx := context.Background()
-	now := time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
+	now := time.Date(2015, 3, 4, 15, 6, 7, 0, time.UTC)
 	store := &dynamo.Store{DB: s.DB, Table: s.Table, Shards: 4, Now: func() time.Time { return now }}
 	counting := dynamotest.NewCounting(s.DB)
 	d := unsubscribe.StoreConsent{Customers: &dynamo.Store{DB: counting, Table: s.Table}}
@@ -54,7 +55,23 @@ func TestDynamoUnsubscribe(t *testing.T) {
 		t.Fatalf("the rest of the customer changed: %+v", got)
 	}
 	if n := counting.Stats().Total; n != 2 {
-		t.Errorf("round trips = %d, want 2 (GetItem, UpdateItem)", n)
+		t.Errorf("round trips = %d, want 2 (GetItem, TransactWriteItems with the report's day)", n)
+	}
+	// The shop's report counts it on the day, with the withdrawal.
+	day := now.In(aftercare.DefaultSettings().Location()).Format(time.DateOnly)
+	unsubscribes := func() int64 {
+		r, err := report.ParseRange(day, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		days, err := store.ReportDays(ctx, shop, day, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return report.Compute(shop, r, days).Unsubscribes
+	}
+	if n := unsubscribes(); n != 1 {
+		t.Fatalf("report for %s: %d unsubscribes, want 1", day, n)
 	}
 
 	// The due-index keys survive: the customer's lifecycle work is still found.
@@ -71,6 +88,9 @@ func TestDynamoUnsubscribe(t *testing.T) {
 	if again.Version != 2 || again.EmailConsent.UpdatedAt != now {
 		t.Fatalf("a repeat unsubscribe rewrote the customer: %+v", again.EmailConsent)
 	}
+	if n := unsubscribes(); n != 1 {
+		t.Fatalf("a repeat unsubscribe counted again: %d", n)
+	}
 
 	if err := d.Unsubscribe(ctx, shop, "nobody", aftercare.ChannelEmail, now, unsubscribe.SourceOneClick); aftercare.ErrorCode(err) != aftercare.ENOTFOUND {
 		t.Fatalf("unknown customer: %v", err)
@@ -82,7 +102,7 @@ func TestDynamoUnsubscribe(t *testing.T) {
 func TestDynamoUnsubscribeRace(t *testing.T) {
 	s := testenv.Fresh(t)
 	ctx := context.Background()
-	now := time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
+	now := time.Date(2015, 3, 4, 15, 6, 7, 0, time.UTC)
 	store := &dynamo.Store{DB: s.DB, Table: s.Table, Shards: 4, Now: func() time.Time { return now }}
 	c := &aftercare.Customer{Shop: shop, ID: "7", Email: "old@example.org",
 		EmailConsent: aftercare.Consent{State: aftercare.ConsentSubscribed}}

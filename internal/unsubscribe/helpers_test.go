@@ -27,3 +27,9 @@ func (r *racingDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput,
 	r.once.Do(r.before)
 	return r.API.UpdateItem(ctx, in, opts...)
 }
+
+// TransactWriteItems is the write when the unsubscribe is counted in the report.
+func (r *racingDB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	r.once.Do(r.before)
+	return r.API.TransactWriteItems(ctx, in, opts...)
+}
