@@ -37,7 +37,10 @@ staticcheck: install
 
 .PHONY: go-test
 go-test: install ## unit tests and integration tests (they start DynamoDB Local and moto) with -race
-	go test -race -count=1 -timeout 20m ./...
+	go test -race -count=1 -timeout 20m $$(go list ./... | grep -v '/infra/e2e$$')
+	@# The e2e runs the whole local stack (six functions, emulators): alone, so
+	@# that two cores are not shared with other packages' emulator tests.
+	go test -race -count=1 -timeout 20m ./infra/e2e/
 
 .PHONY: sam-check
 sam-check: install ## sam validate --lint, cfn-lint and sam build

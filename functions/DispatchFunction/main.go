@@ -31,6 +31,7 @@ func main() {
 		Settings:  a.Settings(cfg.Common, store),
 		Log:       a.Log,
 		RetryBase: cfg.RetryBase,
+		RetryMax:  cfg.RetryMax,
 		Digests:   &dispatch.Digests{Days: store, Base: cfg.PublicAPIURL, Token: cfg.ReportToken},
 	}
 	a.Start(outbound.Handler(d, a.Log))

@@ -89,7 +89,7 @@ func queueCount(t *testing.T, s *testenv.Stack, url string) int {
 
 // With ReportBatchItemFailures, succeeded messages are deleted and the failed
 // one returns after the visibility timeout until the queue's redrive policy
-// (maxReceiveCount 5 in template.yaml) parks it in the dead-letter queue. The
+// (maxReceiveCount 15 in template.yaml) parks it in the dead-letter queue. The
 // event is shaped as Lambda's.
 func TestPollerPartialFailureAndRedrive(t *testing.T) {
 	s := testenv.Fresh(t)
@@ -103,7 +103,7 @@ func TestPollerPartialFailureAndRedrive(t *testing.T) {
 	defer func() { cancel(); <-done }()
 
 	var dlq []sqstypes.Message
-	waitFor(t, 25*time.Second, "the failing message in the dead-letter queue", func() bool {
+	waitFor(t, 90*time.Second, "the failing message in the dead-letter queue", func() bool {
 		out, err := s.SQS.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(s.InboxDLQ), WaitTimeSeconds: 0})
 		if err != nil {
 			t.Fatal(err)
@@ -118,8 +118,8 @@ func TestPollerPartialFailureAndRedrive(t *testing.T) {
 		t.Errorf("inbox still holds %d messages", n)
 	}
 	fails := rec.deliveries("fail-1")
-	if len(fails) != 5 {
-		t.Errorf("the failing message was delivered %d times, want maxReceiveCount = 5", len(fails))
+	if len(fails) != 15 {
+		t.Errorf("the failing message was delivered %d times, want maxReceiveCount = 15", len(fails))
 	}
 	for i, f := range fails {
 		if f.Attributes["ApproximateReceiveCount"] != strconv.Itoa(i+1) {

@@ -52,7 +52,7 @@ func TestProvisionFollowsTemplate(t *testing.T) {
 	if err := json.Unmarshal([]byte(attrs["RedrivePolicy"]), &rp); err != nil {
 		t.Fatalf("redrive policy %q: %v", attrs["RedrivePolicy"], err)
 	}
-	if rp.Target != s.Attributes["InboxDeadLetterQueue"]["Arn"] || fmt.Sprint(rp.Max) != "5" {
-		t.Errorf("redrive policy = %+v, want the inbox DLQ after 5 receives", rp)
+	if rp.Target != s.Attributes["InboxDeadLetterQueue"]["Arn"] || fmt.Sprint(rp.Max) != "15" {
+		t.Errorf("redrive policy = %+v, want the inbox DLQ after 15 receives", rp)
 	}
 }

@@ -380,8 +380,8 @@ func TestFailingSinkDeadLetters(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &msg); err != nil || msg.Kind != aftercare.KindDataRequest {
 		t.Fatalf("dead letter %q: %v", body, err)
 	}
-	if n := snk.attemptsFor(msg.ID); n != 5 {
-		t.Errorf("%d delivery attempts before the DLQ, want the template's maxReceiveCount 5", n)
+	if n := snk.attemptsFor(msg.ID); n != 14 {
+		t.Errorf("%d delivery attempts before the DLQ, want the template's maxReceiveCount 14", n)
 	}
 	if len(snk.forShop(shop)) != 0 {
 		t.Errorf("a failing sink counted as delivered")

@@ -85,6 +85,7 @@ type Dispatch struct {
 	PublicAPIURL      string // PUBLIC_API_URL: where the digest's dashboard link points
 	Timeout           time.Duration
 	RetryBase         time.Duration
+	RetryMax          time.Duration // the longest wait between two delivery attempts
 }
 
 type reader struct {
@@ -194,6 +195,7 @@ func LoadDispatch(get Getenv) (Dispatch, error) {
 		PublicAPIURL:      get("PUBLIC_API_URL"),
 		Timeout:           time.Duration(r.int("DELIVERY_TIMEOUT_SECONDS", 10, 1)) * time.Second,
 		RetryBase:         time.Duration(r.int("DELIVERY_RETRY_BASE_SECONDS", 30, 1)) * time.Second,
+		RetryMax:          time.Duration(r.int("DELIVERY_RETRY_MAX_SECONDS", 3600, 1)) * time.Second,
 	}
 	if d.DeliveryURL != "" && r.err == nil {
 		if u, err := url.Parse(d.DeliveryURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

@@ -73,6 +73,7 @@ type Dispatcher struct {
 	Log       *slog.Logger
 	Now       func() time.Time
 	RetryBase time.Duration // first backoff after a failed delivery; doubles per attempt
+	RetryMax  time.Duration // longest backoff (0: 1 h); with the queue's receives it sets the outage budget
 	NewToken  func() string
 	Digests   *Digests // renders weekly_report; nil: the digest goes out without numbers
 	// Links makes marketing messages' unsubscribe URLs; nil sends none.
@@ -293,7 +294,12 @@ func (d *Dispatcher) backoff(receiveCount int) time.Duration {
 	if base <= 0 {
 		base = 30 * time.Second
 	}
-	return aftercare.RetryDelay(base, receiveCount, 12*time.Hour) // SQS's longest visibility timeout
+	longest := d.RetryMax
+	if longest <= 0 {
+		longest = time.Hour
+	}
+	// SQS moves a message's visibility by at most 12 hours.
+	return aftercare.RetryDelay(base, receiveCount, min(longest, 12*time.Hour))
 }
 
 func (d *Dispatcher) count(ctx context.Context, m *aftercare.Message, decision, why string) {
