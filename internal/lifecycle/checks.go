@@ -296,7 +296,7 @@ func (r *run) page(ctx context.Context, items []state.Entity) error {
 		case it.Shipment != nil:
 			e = r.shipment(it.Shipment)
 		case it.Order != nil:
-			e = r.order(it.Order)
+			e, save, err = r.order(ctx, it.Order)
 		case it.Digest != nil:
 			m, save, err = r.digest(it.Digest)
 		}
@@ -472,13 +472,26 @@ func (r *run) shipment(s *aftercare.Shipment) []aftercare.Event {
 }
 
 // order asks the processor to open a delay playbook for a paid order not
-// shipped by its promise.
-func (r *run) order(o *aftercare.Order) []aftercare.Event {
+// shipped by its promise. A promise broken more than the stale window ago
+// (history from a backfill or a reconcile, an order that never ships) gets
+// no playbook: its notice would tell the customer about the past. It is
+// counted stale and taken off the due index until its next change.
+func (r *run) order(ctx context.Context, o *aftercare.Order) ([]aftercare.Event, *state.Entity, error) {
 	counts := r.res.Checks[CheckStalled]
 	counts.Examined++
 	if o.PaidAt.IsZero() || o.Cancelled() || o.Shipped() {
 		counts.skip("order shipped or cancelled")
-		return nil
+		return nil, nil, nil
+	}
+	st, err := r.c.Settings.Settings(ctx, o.Shop)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.now.Sub(o.PromiseAt) > aftercare.Days(st.FollowUps.StaleAfterDays) {
+		counts.Stale++
+		off := *o
+		off.ExamineAt = time.Time{}
+		return nil, &state.Entity{Order: &off}, nil
 	}
 	counts.Queued++
 	return []aftercare.Event{{
@@ -486,7 +499,7 @@ func (r *run) order(o *aftercare.Order) []aftercare.Event {
 		Kind: aftercare.EventOverdue, Source: aftercare.SourceAftercare, Topic: "overdue", Shop: o.Shop,
 		At: r.now, Received: r.now,
 		Overdue: &aftercare.Overdue{OrderID: o.ID, Since: o.PaidAt, What: "paid but not shipped by " + o.PromiseAt.Format("Mon Jan 2")},
-	}}
+	}}, nil, nil
 }
 
 func contains(list []string, v string) bool {

@@ -432,6 +432,29 @@ func TestStalledParcelOpensDelayOnce(t *testing.T) {
 	})
 }
 
+// A paid order not shipped by its promise opens exception_delay; one whose
+// promise broke more than the stale window ago (a year-old unfulfilled order
+// from a backfill) opens nothing, is counted stale and leaves the due index.
+func TestUnshippedOrderDelayOnlyWhileRecent(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(testing.TB) *env) {
+		e := newEnv(t)
+		recent := e.order(t, "c-late", t0, false)
+		old := e.order(t, "c-old", t0.Add(-365*day), false)
+		res := e.run(t, lifecycle.CheckStalled, t0.Add(7*day))
+		evs := e.inbox(t)
+		if len(evs) != 1 || evs[0].Kind != aftercare.EventOverdue || evs[0].Overdue.OrderID != recent {
+			t.Fatalf("want one overdue event for the recent order %s, got %+v (%+v)", recent, evs, res.Checks)
+		}
+		if c := res.Checks[lifecycle.CheckStalled]; c.Stale != 1 {
+			t.Fatalf("the order %s broke its promise a year ago: want it counted stale, got %+v", old, c)
+		}
+		again := e.run(t, lifecycle.CheckStalled, t0.Add(8*day))
+		if c := again.Checks[lifecycle.CheckStalled]; c.Stale != 0 {
+			t.Fatalf("a stale order must leave the due index: %+v", c)
+		}
+	})
+}
+
 func kinds(m map[aftercare.Kind][]aftercare.Message) []string {
 	var out []string
 	for k, v := range m {
