@@ -136,6 +136,7 @@ func stack(t *testing.T) *devstack.Stack {
 		st, startErr = devstack.Start(ctx, devstack.Options{
 			Root: root, EnvFile: filepath.Join(root, "infra/local/env.json"), BuildDir: build, Prefix: "e2e-",
 			Env: map[string]string{
+				"AFTERCARE_SETTINGS":          noQuietHours(root),
 				"DELIVERY_URL":                sinkSrv.URL,
 				"DELIVERY_RETRY_BASE_SECONDS": "1",
 				"DELIVERY_RETRY_MAX_SECONDS":  "2", // the outage budget scaled down: 14 attempts in about 27 s
@@ -399,4 +400,28 @@ func kinds(ds []delivered) map[string]int {
 		out[d.Kind]++
 	}
 	return out
+}
+
+// noQuietHours is env.json's default settings without SMS quiet hours: the
+// tests run at any hour, and an SMS deferred to the shop's morning would sit
+// on the outbound queue past every drain. Quiet hours are tested in dispatch
+// against an injected clock.
+func noQuietHours(root string) string {
+	b, err := os.ReadFile(filepath.Join(root, "infra/local/env.json"))
+	if err != nil {
+		panic(err)
+	}
+	var env struct {
+		Parameters map[string]string
+	}
+	var settings map[string]any
+	if err := json.Unmarshal(b, &env); err != nil {
+		panic(err)
+	}
+	if err := json.Unmarshal([]byte(env.Parameters["AFTERCARE_SETTINGS"]), &settings); err != nil {
+		panic(err)
+	}
+	settings["caps"] = map[string]any{"marketing_per_hours": 24, "quiet_hours_start": "00:00", "quiet_hours_end": "00:00"}
+	out, _ := json.Marshal(settings)
+	return string(out)
 }
