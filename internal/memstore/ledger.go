@@ -2,7 +2,6 @@ package memstore
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"time"
 
@@ -48,23 +47,12 @@ func (s *Store) UpdateCustomer(_ context.Context, shop, id string, change func(*
 	if adds != nil {
 		counted = state.MergeAdds(adds(before, e.Customer))
 	}
-	for _, a := range counted {
-		if a.Key.Kind != state.ItemCounters {
-			return fmt.Errorf("counters can only be added to a %s item, not %s", state.ItemCounters, a.Key.Kind)
-		}
+	if err := checkCounters(counted); err != nil {
+		return err
 	}
 	st.e, st.version = copyEntity(e), st.version+1
 	s.items[e.Key()] = st
-	for _, a := range counted {
-		m := s.counters[a.Key]
-		if m == nil {
-			m = map[string]int64{}
-			s.counters[a.Key] = m
-		}
-		for name, v := range a.Counters {
-			m[name] += v
-		}
-	}
+	s.addCounters(counted)
 	return nil
 }
 
@@ -157,16 +145,7 @@ func (s *Store) recount(shop string, e *ledger.Entry, kind aftercare.Kind, decis
 	next, adds := ledger.Recount(kind, e.Counted, decision, at, zone)
 	e.Counted = next
 	adds.Merge(extra)
-	for _, a := range state.DayAdds(shop, adds) {
-		m := s.counters[a.Key]
-		if m == nil {
-			m = map[string]int64{}
-			s.counters[a.Key] = m
-		}
-		for n, v := range a.Counters {
-			m[n] += v
-		}
-	}
+	s.addCounters(state.DayAdds(shop, adds))
 }
 
 // Ledger lists a shop's ledger entries, by message id.

@@ -136,10 +136,8 @@ func (s *Store) Commit(_ context.Context, c *state.Commit) error {
 	if n > maxTransact {
 		return fmt.Errorf("one event touches %d items, over the %d a transaction allows", n, maxTransact)
 	}
-	for _, a := range adds {
-		if a.Key.Kind != state.ItemCounters {
-			return fmt.Errorf("counters can only be added to a %s item, not %s", state.ItemCounters, a.Key.Kind)
-		}
+	if err := checkCounters(adds); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -179,6 +177,23 @@ func (s *Store) Commit(_ context.Context, c *state.Commit) error {
 			delete(s.stock[shop], v)
 		}
 	}
+	s.addCounters(adds)
+	return nil
+}
+
+// checkCounters refuses adds to anything but a counters item, as the table
+// does (ADD only ever lands on counters items).
+func checkCounters(adds []state.Add) error {
+	for _, a := range adds {
+		if a.Key.Kind != state.ItemCounters {
+			return fmt.Errorf("counters can only be added to a %s item, not %s", state.ItemCounters, a.Key.Kind)
+		}
+	}
+	return nil
+}
+
+// addCounters applies adds (s.mu held); a missing item or counter starts at 0.
+func (s *Store) addCounters(adds []state.Add) {
 	for _, a := range adds {
 		m := s.counters[a.Key]
 		if m == nil {
@@ -189,7 +204,6 @@ func (s *Store) Commit(_ context.Context, c *state.Commit) error {
 			m[name] += v
 		}
 	}
-	return nil
 }
 
 // check is the optimistic condition: version 0 must not exist, a positive
