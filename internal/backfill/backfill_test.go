@@ -195,7 +195,7 @@ func (e *env) apply(t *testing.T, evs []aftercare.Event) []state.Result {
 	t.Helper()
 	var out []state.Result
 	for i := range evs {
-		res, err := e.proc.Process(context.Background(), &evs[i], false)
+		res, err := e.proc.Process(context.Background(), &evs[i])
 		if err != nil {
 			t.Fatalf("process %s: %v", evs[i].ID, err)
 		}

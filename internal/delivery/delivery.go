@@ -68,6 +68,26 @@ func CheckURL(raw string) error {
 // Sign is the X-Aftercare-Signature value for a body.
 func Sign(secret, body []byte) string { return "sha256=" + signature.Hex(secret, body) }
 
+// ErrUnknownOutcome marks a failed attempt that may have reached the
+// receiver all the same: a timeout or a connection lost after the request
+// left. Dispatch retries it for transactional messages (receivers dedupe on
+// the id) and not for marketing, which goes at most once.
+var ErrUnknownOutcome = errors.New("outcome unknown")
+
+// Transport classifies the error of sending a request: unknown outcome,
+// unless it shows the request never left (no connection could be made, the
+// host does not resolve) or the receiver answered (an API error, which has
+// an error code).
+func Transport(err error) error {
+	var dns *net.DNSError
+	var op *net.OpError
+	var api interface{ ErrorCode() string }
+	if err == nil || errors.As(err, &dns) || (errors.As(err, &op) && op.Op == "dial") || errors.As(err, &api) {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", err, ErrUnknownOutcome)
+}
+
 // Deliver posts the message's SPEC 6 JSON.
 func (h *HTTP) Deliver(ctx context.Context, m *Message) error {
 	if len(m.JSON) == 0 {
@@ -89,7 +109,7 @@ func (h *HTTP) Send(ctx context.Context, id string, body []byte) error {
 	req.Header.Set(HeaderSignature, Sign(h.Secret, body))
 	resp, err := h.Client.Do(req)
 	if err != nil {
-		return fmt.Errorf("post to delivery url: %w", err)
+		return Transport(fmt.Errorf("post to delivery url: %w", err))
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/delivery"
 	"github.com/aftercare/aftercare/internal/ledger"
 	"github.com/aftercare/aftercare/internal/obs"
 	"github.com/aftercare/aftercare/internal/report"
@@ -27,6 +28,13 @@ const (
 	Duplicate  = ledger.Duplicate
 	Failed     = ledger.Failed
 )
+
+// whyUnknown is recorded for a marketing attempt whose outcome is unknown.
+const whyUnknown = "outcome unknown; marketing is sent at most once"
+
+// recordRetry is the first wait before writing a delivered message's record
+// again; it doubles per try.
+var recordRetry = 50 * time.Millisecond
 
 // Store is the state dispatch reads and the ledger it writes.
 type Store interface {
@@ -172,8 +180,20 @@ func (d *Dispatcher) Handle(ctx context.Context, m *aftercare.Message, dv Delive
 		Lease: lease, Now: now, CapSince: capSince})
 	switch {
 	case errors.Is(err, ledger.ErrClaimed):
-		d.count(ctx, m, Duplicate, "already sent or in flight")
-		return Result{Decision: Duplicate, Why: "already sent or in flight"}, nil
+		d.count(ctx, m, Duplicate, "already settled")
+		return Result{Decision: Duplicate, Why: "already settled"}, nil
+	case errors.Is(err, ledger.ErrInFlight):
+		// The holder may die before it records: look again just after its
+		// lease ends rather than drop the message.
+		if dv.ReceiptHandle != "" {
+			if rerr := d.Queue.RetryAfter(ctx, dv.ReceiptHandle, taken.Sub(now)+time.Second); rerr != nil {
+				d.Log.Warn("backoff", slog.String("message_id", m.ID), slog.String("error", rerr.Error()))
+			}
+		}
+		return Result{Decision: Deferred, Why: "in flight elsewhere"}, aftercare.Wrap(aftercare.ECONFLICT, err, "claim %s", m.ID)
+	case errors.Is(err, ledger.ErrUnknownOutcome):
+		d.count(ctx, m, Failed, whyUnknown)
+		return Result{Decision: Failed, Why: whyUnknown}, nil
 	case errors.Is(err, ledger.ErrCapped):
 		until := taken.Add(aftercare.Hours(st.Caps.MarketingPerHours))
 		return d.defer_(ctx, m, aftercare.Ruling{Verdict: aftercare.VerdictWait, Reason: aftercare.ReasonCap, Until: until, Channel: v.Channel}, now)
@@ -194,6 +214,12 @@ func (d *Dispatcher) Handle(ctx context.Context, m *aftercare.Message, dv Delive
 		return d.settle(ctx, m, c, st, v, token, now)
 	}
 	if err := d.deliver(ctx, out); err != nil {
+		if errors.Is(err, delivery.ErrUnknownOutcome) && m.Kind.Category() == aftercare.Marketing {
+			// At most once: the claim stays taken, so no copy of this
+			// message is attempted again.
+			d.count(ctx, m, Failed, whyUnknown)
+			return Result{Decision: Failed, Why: whyUnknown}, nil
+		}
 		return d.fail(ctx, m, st, token, dv, err, now)
 	}
 	v = aftercare.Ruling{Verdict: aftercare.VerdictSend, Channel: v.Channel}
@@ -219,8 +245,27 @@ func (d *Dispatcher) settle(ctx context.Context, m *aftercare.Message, c *afterc
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, ledger.ErrConflict) || attempt >= 5 {
+		if errors.Is(err, ledger.ErrClaimed) {
+			// Another copy settled it first: this one is a duplicate, not
+			// a failure to retry into the dead-letter queue.
+			d.count(ctx, m, Duplicate, "already settled")
+			return Result{Decision: Duplicate, Why: "already settled"}, nil
+		}
+		if attempt >= 5 {
 			return Result{}, err
+		}
+		if !errors.Is(err, ledger.ErrConflict) {
+			if token == "" {
+				return Result{}, err
+			}
+			// Delivered but not yet recorded: if the claim ran out now,
+			// another copy would send again. Retry the write a few times.
+			select {
+			case <-time.After(recordRetry << attempt):
+				continue
+			case <-ctx.Done():
+				return Result{}, err
+			}
 		}
 		if c, _, err = d.Store.State(ctx, m.Shop, m.CustomerID, ""); err != nil {
 			return Result{}, err

@@ -2,6 +2,7 @@ package dispatch_test
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -109,6 +111,7 @@ type recordingQueue struct {
 	next     dispatch.Queue
 	mu       sync.Mutex
 	deferred []aftercare.Message
+	retries  []time.Duration
 }
 
 func (q *recordingQueue) SendMessages(ctx context.Context, msgs []aftercare.Message, now time.Time) error {
@@ -122,10 +125,20 @@ func (q *recordingQueue) SendMessages(ctx context.Context, msgs []aftercare.Mess
 }
 
 func (q *recordingQueue) RetryAfter(ctx context.Context, receiptHandle string, d time.Duration) error {
+	q.mu.Lock()
+	q.retries = append(q.retries, d)
+	q.mu.Unlock()
 	if q.next == nil {
 		return nil
 	}
 	return q.next.RetryAfter(ctx, receiptHandle, d)
+}
+
+// backoffs are the visibility moves asked for so far.
+func (q *recordingQueue) backoffs() []time.Duration {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([]time.Duration(nil), q.retries...)
 }
 
 func (q *recordingQueue) sent() []aftercare.Message {
@@ -314,8 +327,15 @@ func TestClaimLeaseEndsWithTheInvocation(t *testing.T) {
 		if _, err := e.store.Claim(context.Background(), ledger.Claim{Shop: shop, ID: m.ID, Token: "dead", Kind: m.Kind, Lease: e.now.Add(30 * time.Second), Now: e.now}); err != nil {
 			t.Fatal(err)
 		}
-		if r := e.handle(t, m); r.Decision != dispatch.Duplicate {
-			t.Fatalf("within the dead invocation's lease: %+v", r)
+		// Within its lease the holder may still record; it may also have died,
+		// so the copy is not acknowledged as a duplicate: it is retried after
+		// the lease, with its visibility moved past the lease's end.
+		r, err := e.d.Handle(context.Background(), m, dispatch.Delivery{ReceiveCount: 1, ReceiptHandle: "rh", Deadline: e.now.Add(time.Minute)})
+		if !errors.Is(err, ledger.ErrInFlight) || r.Decision == dispatch.Duplicate {
+			t.Fatalf("within the dead invocation's lease: %+v, %v", r, err)
+		}
+		if d := e.queue.backoffs(); len(d) != 1 || d[0] != 31*time.Second {
+			t.Fatalf("backoffs %v, want one of 31s (the lease's rest and a second)", d)
 		}
 		e.now = e.now.Add(31 * time.Second)
 		if r := e.handle(t, m); r.Decision != dispatch.Sent {
@@ -327,6 +347,79 @@ func TestClaimLeaseEndsWithTheInvocation(t *testing.T) {
 		}
 		if e.sink.delivered() != 1 {
 			t.Fatalf("delivered %d times", e.sink.delivered())
+		}
+	})
+}
+
+// Delivery semantics per category when the endpoint hangs past the client's
+// timeout (the outcome is unknown: it may have the message): a transactional
+// message is retried (at least once; receivers dedupe on the id), a
+// marketing message is recorded and never attempted again (at most once),
+// neither by a redelivered copy nor after its claim runs out.
+func TestUnknownOutcomeByCategory(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T, ...int) *env) {
+		e := newEnv(t)
+		var posts atomic.Int32
+		hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			posts.Add(1)
+			select {
+			case <-r.Context().Done():
+			case <-time.After(time.Second):
+			}
+		}))
+		t.Cleanup(hang.Close)
+		e.d.Sender = delivery.New(hang.URL, secret, 50*time.Millisecond)
+		e.put(t, customer("c30"), order("1030", "c30"))
+
+		tx := msg(aftercare.KindOrderShipped, "c30", "1030", "parcel-30")
+		if _, err := e.d.Handle(context.Background(), tx, dispatch.Delivery{ReceiveCount: 1, Deadline: e.now.Add(time.Minute)}); err == nil {
+			t.Fatal("transactional with an unknown outcome: want an error, so the queue retries")
+		}
+		if _, err := e.d.Handle(context.Background(), tx, dispatch.Delivery{ReceiveCount: 2, Deadline: e.now.Add(time.Minute)}); err == nil {
+			t.Fatal("transactional retry: want another attempt (and error)")
+		}
+		if n := posts.Load(); n != 2 {
+			t.Fatalf("transactional: %d posts, want 2 (retried)", n)
+		}
+
+		wb := msg(aftercare.KindWinBack, "c30", "", "lapsed")
+		r, err := e.d.Handle(context.Background(), wb, dispatch.Delivery{ReceiveCount: 1, Deadline: e.now.Add(time.Minute)})
+		if err != nil || r.Decision != dispatch.Failed {
+			t.Fatalf("marketing with an unknown outcome: %+v, %v; want failed and acknowledged", r, err)
+		}
+		e.now = e.now.Add(2 * time.Minute) // the claim's lease is over
+		r, err = e.d.Handle(context.Background(), wb, dispatch.Delivery{ReceiveCount: 1, Deadline: e.now.Add(time.Minute)})
+		if err != nil || r.Decision != dispatch.Failed {
+			t.Fatalf("a later copy of the marketing message: %+v, %v; want failed, not attempted", r, err)
+		}
+		if n := posts.Load(); n != 3 {
+			t.Fatalf("%d posts, want 3 (2 transactional, 1 marketing)", n)
+		}
+	})
+}
+
+// A copy whose decision another copy recorded first is a duplicate,
+// acknowledged: never an error that cycles it into the dead-letter queue.
+func TestSettledByAnotherCopyIsDuplicate(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T, ...int) *env) {
+		e := newEnv(t)
+		e.put(t, customer("c31"), order("1031", "c31"))
+		m := msg(aftercare.KindOrderShipped, "c31", "1031", "parcel-31")
+		if r := e.handle(t, m); r.Decision != dispatch.Sent {
+			t.Fatalf("first copy: %+v", r)
+		}
+		// The customer is gone by the time the second copy runs: its
+		// suppression (an unclaimed decision) meets the recorded delivery.
+		c, _, err := e.store.State(context.Background(), shop, "c31", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Redact(e.now)
+		if err := e.store.Commit(context.Background(), &state.Commit{Puts: []state.Entity{{Customer: c}}}); err != nil {
+			t.Fatal(err)
+		}
+		if r := e.handle(t, m); r.Decision != dispatch.Duplicate {
+			t.Fatalf("second copy: %+v, want duplicate", r)
 		}
 	})
 }

@@ -57,12 +57,18 @@ func (s *Store) State(ctx context.Context, shop, customerID, orderID string) (*a
 // the same transaction.
 func (s *Store) Claim(ctx context.Context, c ledger.Claim) (time.Time, error) {
 	pk, sk := keyOf(state.Key{Kind: state.ItemLedger, Shop: c.Shop, ID: c.ID})
+	// An expired claim is an attempt that died: transactional messages take
+	// it over (at least once); marketing does not (at most once).
+	cond := "attribute_not_exists(pk) OR (#s = :claimed AND lease_until < :nowms) OR #s IN (:held, :failed)"
+	if !c.CapSince.IsZero() {
+		cond = "attribute_not_exists(pk) OR #s IN (:held, :failed)"
+	}
 	claim := &types.Update{
 		TableName: aws.String(s.Table),
 		Key:       key(pk, sk),
 		UpdateExpression: aws.String("SET #s = :claimed, #tok = :tok, lease_until = :lease, message_kind = :mk, customer_id = :cid, " +
 			"updated_at = :now, expires_at = :exp, #k = :kind ADD attempts :one"),
-		ConditionExpression:      aws.String("attribute_not_exists(pk) OR (#s = :claimed AND lease_until < :nowms) OR #s IN (:held, :failed)"),
+		ConditionExpression:      aws.String(cond),
 		ExpressionAttributeNames: map[string]string{"#s": "status", "#tok": "token", "#k": attrKind},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":claimed": str(statusClaimed), ":tok": str(c.Token), ":lease": num(c.Lease.UnixMilli()), ":nowms": num(c.Now.UnixMilli()),
@@ -70,15 +76,20 @@ func (s *Store) Claim(ctx context.Context, c ledger.Claim) (time.Time, error) {
 			":exp": num(c.Now.Add(ledgerTTL).Unix()), ":kind": str(state.ItemLedger), ":one": num(1),
 			":held": str(ledger.Held), ":failed": str(ledger.Failed),
 		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	if !c.CapSince.IsZero() {
+		delete(claim.ExpressionAttributeValues, ":nowms")
 	}
 	if c.CapSince.IsZero() || c.CustomerID == "" {
 		_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: claim.TableName, Key: claim.Key,
 			UpdateExpression: claim.UpdateExpression, ConditionExpression: claim.ConditionExpression,
 			ExpressionAttributeNames: claim.ExpressionAttributeNames, ExpressionAttributeValues: claim.ExpressionAttributeValues,
-			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+			ReturnConsumedCapacity:              types.ReturnConsumedCapacityTotal})
 		var cc *types.ConditionalCheckFailedException
 		if errors.As(err, &cc) {
-			return time.Time{}, ledger.ErrClaimed
+			return claimRefused(cc.Item, c.Now)
 		}
 		return time.Time{}, err
 	}
@@ -104,13 +115,26 @@ func (s *Store) Claim(ctx context.Context, c ledger.Claim) (time.Time, error) {
 				continue
 			}
 			if i == 0 {
-				return time.Time{}, ledger.ErrClaimed
+				return claimRefused(r.Item, c.Now)
 			}
 			return time.UnixMilli(getN(r.Item, "taken_at")).UTC(), ledger.ErrCapped
 		}
 		return time.Time{}, state.ErrConflict
 	}
 	return time.Time{}, err
+}
+
+// claimRefused says why a claim's condition failed, from the entry as it was:
+// a live lease (with its end), an expired one refused to marketing, or a
+// final decision.
+func claimRefused(old map[string]types.AttributeValue, now time.Time) (time.Time, error) {
+	if getS(old, "status") != statusClaimed {
+		return time.Time{}, ledger.ErrClaimed
+	}
+	if lease := getN(old, "lease_until"); lease >= now.UnixMilli() {
+		return time.UnixMilli(lease).UTC(), ledger.ErrInFlight
+	}
+	return time.Time{}, ledger.ErrUnknownOutcome
 }
 
 // Release gives a claim back after a failed delivery (it becomes claimable

@@ -61,7 +61,7 @@ func Processor(p *state.Processor, inbox *sqs.Queue, log *slog.Logger) func(cont
 					obs.Count(ctx, log, "EmailFeedback", 1, map[string]string{"Shop": ev.Shop, "Type": f.Type})
 				}
 			}
-			res, err := p.Process(ctx, &ev, r.ReceiveCount > 1)
+			res, err := p.Process(ctx, &ev)
 			attrs := []any{
 				slog.String("event_id", ev.ID), slog.String("shop", ev.Shop), slog.String("kind", string(ev.Kind)),
 				slog.String("topic", ev.Topic), slog.String("order_id", orderOf(&ev)), slog.Int("receive_count", r.ReceiveCount),

@@ -36,8 +36,16 @@ func DecisionOf(v aftercare.Verdict) string {
 }
 
 var (
-	// ErrClaimed: the message is sent, or another delivery holds a live lease on it.
+	// ErrClaimed: the message has a final decision (sent, suppressed, ...).
 	ErrClaimed = errors.New("message already sent or being sent")
+	// ErrInFlight: another delivery holds a live lease on the message; Claim
+	// returns when the lease ends. The holder may still die, so the message
+	// is tried again after that, never acknowledged as a duplicate.
+	ErrInFlight = errors.New("message being sent by another delivery")
+	// ErrUnknownOutcome: an earlier attempt at a marketing message claimed it
+	// and never recorded what happened (it died or timed out mid-send). The
+	// customer may have it, and marketing goes at most once: it is not sent.
+	ErrUnknownOutcome = errors.New("earlier attempt's outcome unknown")
 	// ErrCapped: the customer got marketing within the cap window.
 	ErrCapped = errors.New("marketing cap reached")
 	// ErrConflict: the customer changed since it was read.

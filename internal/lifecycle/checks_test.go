@@ -136,7 +136,7 @@ func (o *memOutbox) SendEvents(_ context.Context, evs []aftercare.Event) error {
 func (e *env) apply(t testing.TB, ev aftercare.Event) {
 	t.Helper()
 	e.now = ev.At
-	if _, err := e.proc.Process(context.Background(), &ev, false); err != nil {
+	if _, err := e.proc.Process(context.Background(), &ev); err != nil {
 		t.Fatalf("process %s: %v", ev.ID, err)
 	}
 }
@@ -415,7 +415,7 @@ func TestStalledParcelOpensDelayOnce(t *testing.T) {
 		}
 		// The processor opens the playbook from it.
 		e.now = at
-		res, err := e.proc.Process(context.Background(), &evs[0], false)
+		res, err := e.proc.Process(context.Background(), &evs[0])
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -64,8 +64,12 @@ func (s *Store) Claim(_ context.Context, c ledger.Claim) (time.Time, error) {
 	k := state.Key{Kind: state.ItemLedger, Shop: c.Shop, ID: c.ID}
 	e, exists := s.entries[k]
 	if exists {
-		claimable := (e.Status == statusClaimed && e.lease.Before(c.Now)) || e.Status == ledger.Held || e.Status == ledger.Failed
-		if !claimable {
+		switch {
+		case e.Status == statusClaimed && !e.lease.Before(c.Now):
+			return e.lease, ledger.ErrInFlight
+		case e.Status == statusClaimed && !c.CapSince.IsZero():
+			return time.Time{}, ledger.ErrUnknownOutcome
+		case e.Status != statusClaimed && e.Status != ledger.Held && e.Status != ledger.Failed:
 			return time.Time{}, ledger.ErrClaimed
 		}
 	}

@@ -213,7 +213,7 @@ func (e *engine) run(steps []step) error {
 			continue
 		}
 		ev := *s.ev
-		if _, err := e.proc.Process(context.Background(), &ev, false); err != nil {
+		if _, err := e.proc.Process(context.Background(), &ev); err != nil {
 			return fmt.Errorf("%s: %w", s, err)
 		}
 	}

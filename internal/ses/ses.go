@@ -58,7 +58,7 @@ func (p *Provider) Deliver(ctx context.Context, m *delivery.Message) error {
 		if errors.As(err, &rejected) || errors.As(err, &notVerified) || errors.As(err, &paused) {
 			return aftercare.Wrap(aftercare.EINVALID, err, "ses refused %s", m.ID)
 		}
-		return fmt.Errorf("ses send %s: %w", m.ID, err)
+		return delivery.Transport(fmt.Errorf("ses send %s: %w", m.ID, err))
 	}
 	return nil
 }

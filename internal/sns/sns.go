@@ -45,7 +45,7 @@ func (p *Provider) Deliver(ctx context.Context, m *delivery.Message) error {
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("sns publish %s: %w", m.ID, err)
+		return delivery.Transport(fmt.Errorf("sns publish %s: %w", m.ID, err))
 	}
 	return nil
 }

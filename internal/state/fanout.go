@@ -14,13 +14,13 @@ import (
 // variant coming back in stock. Each step is idempotent (deletes, overwrites,
 // sends with ids derived from the cause), so the dedupe record is written
 // last: a crash part-way leaves the event to be redone, never half-applied.
-func (p *Processor) fanOut(ctx context.Context, ev *aftercare.Event, redelivered bool) (Result, error) {
+func (p *Processor) fanOut(ctx context.Context, ev *aftercare.Event) (Result, error) {
 	d, _, err := p.Store.Load(ctx, ev.ID, nil)
 	if err != nil {
 		return Result{}, err
 	}
 	if d != nil {
-		return p.duplicate(ctx, ev, d, redelivered)
+		return p.duplicate(ctx, ev, d)
 	}
 	var res Result
 	switch ev.Kind {

@@ -128,9 +128,9 @@ func (e *env) sent(t *testing.T) []string {
 	return drain(t, e.stack, e.stack.Outbound)
 }
 
-func (e *env) process(t *testing.T, ev aftercare.Event, redelivered bool) state.Result {
+func (e *env) process(t *testing.T, ev aftercare.Event) state.Result {
 	t.Helper()
-	res, err := e.proc.Process(context.Background(), &ev, redelivered)
+	res, err := e.proc.Process(context.Background(), &ev)
 	if err != nil {
 		t.Fatalf("process %s: %v", ev.ID, err)
 	}

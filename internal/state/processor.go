@@ -47,19 +47,18 @@ const maxAttempts = 8
 // maxRounds bounds the read rounds of one attempt (event, then what it names).
 const maxRounds = 4
 
-// Process applies one event exactly once. redelivered says the queue has
-// handed this message out before, so a previous attempt may have committed
-// and then failed to send: the outbox is sent again.
-func (p *Processor) Process(ctx context.Context, ev *aftercare.Event, redelivered bool) (Result, error) {
+// Process applies one event exactly once. A copy of an event applied before
+// sends its stored outbox again (see duplicate).
+func (p *Processor) Process(ctx context.Context, ev *aftercare.Event) (Result, error) {
 	if err := validate(ev); err != nil {
 		return Result{}, err
 	}
 	switch ev.Kind {
 	case aftercare.EventCustomerRedact, aftercare.EventShopRedact, aftercare.EventDataRequest, aftercare.EventStockReturned:
-		return p.fanOut(ctx, ev, redelivered)
+		return p.fanOut(ctx, ev)
 	}
 	for attempt := 1; ; attempt++ {
-		res, err := p.attempt(ctx, ev, redelivered)
+		res, err := p.attempt(ctx, ev)
 		if !errors.Is(err, ErrConflict) {
 			return res, err
 		}
@@ -77,7 +76,7 @@ func (p *Processor) Process(ctx context.Context, ev *aftercare.Event, redelivere
 	}
 }
 
-func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event, redelivered bool) (Result, error) {
+func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, error) {
 	now := p.now()
 	t := newTx(ev, now)
 	t.reset()
@@ -98,7 +97,7 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event, redelivere
 				return Result{}, err
 			}
 			if d != nil {
-				return p.duplicate(ctx, ev, d, redelivered)
+				return p.duplicate(ctx, ev, d)
 			}
 			dedupeID = ""
 			for _, k := range keys {
@@ -147,10 +146,14 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event, redelivere
 	return Result{Outcome: Applied, Changes: t.changes, Messages: msgs, Notes: t.notes}, nil
 }
 
-// duplicate acknowledges an event applied before, re-sending its outbox when
-// this is a redelivery (the earlier attempt may have died before sending).
-func (p *Processor) duplicate(ctx context.Context, ev *aftercare.Event, d *Dedupe, redelivered bool) (Result, error) {
-	if redelivered && (len(d.Outbox) > 0 || len(d.Internal) > 0) {
+// duplicate acknowledges an event applied before and sends its stored outbox
+// again, whatever the receive count: the attempt that committed may have died
+// before its send reached the queue, and a copy redriven from the dead-letter
+// queue arrives with receive count 1. Sending again never delivers twice:
+// dispatch claims each message id in its ledger, and internal events dedupe
+// on their own ids.
+func (p *Processor) duplicate(ctx context.Context, ev *aftercare.Event, d *Dedupe) (Result, error) {
+	if len(d.Outbox) > 0 || len(d.Internal) > 0 {
 		if err := p.send(ctx, d.Outbox, d.Internal, p.now()); err != nil {
 			return Result{}, err
 		}

@@ -2,12 +2,13 @@ package state_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync"
-
 	"reflect"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,13 +25,13 @@ func TestReplayTenTimesIsOnce(t *testing.T) {
 		e := newEnv(t)
 		evs := history()
 		for _, ev := range evs {
-			e.process(t, ev, false)
+			e.process(t, ev)
 		}
 		once := e.dump(t)
 		firstIDs := messageIDs(t, e.sent(t))
 		for i := 1; i < 10; i++ {
 			for _, ev := range evs {
-				res := e.process(t, ev, i%2 == 0)
+				res := e.process(t, ev)
 				if res.Outcome != state.Duplicate {
 					t.Fatalf("replay %d of %s: outcome %s, want duplicate", i, ev.ID, res.Outcome)
 				}
@@ -54,6 +55,62 @@ func TestReplayTenTimesIsOnce(t *testing.T) {
 	})
 }
 
+// An event whose transaction committed but whose outbound send failed every
+// time (until its copy was parked in the dead-letter queue) sends its
+// messages when the copy is redriven, though the redriven copy arrives with
+// receive count 1 and finds the event already applied. The message ids are
+// the ones the first apply made, so dispatch's ledger delivers each once.
+func TestRedriveSendsTheStoredOutbox(t *testing.T) {
+	e := newMemEnv(t)
+	evs := history()
+	for _, ev := range evs[:1] {
+		e.process(t, ev)
+	}
+	e.sent(t)
+	down := &failingOutbox{}
+	e.proc.Outbox = down
+	var failed *aftercare.Event
+	for i := 1; i < len(evs); i++ {
+		down.ids = nil
+		if _, err := e.proc.Process(context.Background(), &evs[i]); err != nil && len(down.ids) > 0 {
+			failed = &evs[i]
+			break
+		}
+	}
+	if failed == nil {
+		t.Fatal("no event of the history queued a message")
+	}
+	want := down.ids
+	e.proc.Outbox = e.out
+	res := e.process(t, *failed) // the redriven copy
+	if res.Outcome != state.Duplicate {
+		t.Fatalf("redriven copy: outcome %s, want duplicate", res.Outcome)
+	}
+	var got []string
+	for _, ids := range messageIDs(t, e.sent(t)) {
+		got = append(got, ids...)
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if len(want) == 0 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("redrive queued %v, want the failed send's %v", got, want)
+	}
+}
+
+// failingOutbox refuses every send, remembering the message ids it refused.
+type failingOutbox struct{ ids []string }
+
+func (o *failingOutbox) SendMessages(_ context.Context, msgs []aftercare.Message, _ time.Time) error {
+	for _, m := range msgs {
+		o.ids = append(o.ids, m.ID)
+	}
+	return errors.New("queue unavailable")
+}
+
+func (o *failingOutbox) SendEvents(context.Context, []aftercare.Event) error {
+	return errors.New("queue unavailable")
+}
+
 // The order's whole history applied in 20 random orders ends in identical
 // state. Only the record of what customers were told (and item versions,
 // which count writes) may differ: "shipped" is not said after "delivered".
@@ -61,7 +118,7 @@ func TestPermutationsGiveIdenticalState(t *testing.T) {
 	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
 		base := newEnv(t)
 		for _, ev := range history() {
-			base.process(t, ev, false)
+			base.process(t, ev)
 		}
 		want := project(base.dump(t))
 		checkHistoryOutcome(t, want)
@@ -72,7 +129,7 @@ func TestPermutationsGiveIdenticalState(t *testing.T) {
 			rng.Shuffle(len(evs), func(a, b int) { evs[a], evs[b] = evs[b], evs[a] })
 			e := newEnv(t)
 			for _, ev := range evs {
-				e.process(t, ev, false)
+				e.process(t, ev)
 			}
 			if got := project(e.dump(t)); !reflect.DeepEqual(want, got) {
 				var order []string
@@ -163,7 +220,7 @@ func TestRedactLeavesNoPersonalData(t *testing.T) {
 	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
 		e := newEnv(t)
 		for _, ev := range history() {
-			e.process(t, ev, false)
+			e.process(t, ev)
 		}
 		pii := []string{buyer.Email, buyer.Phone, "Lovelace", "Augusta", `"Ada"`}
 		if !containsAny(mustJSON(e.dump(t)), pii) {
@@ -171,11 +228,11 @@ func TestRedactLeavesNoPersonalData(t *testing.T) {
 		}
 		red := shopifyEvent("customers/redact", "red-1", aftercare.EventCustomerRedact, at(7, 0))
 		red.Privacy = &aftercare.PrivacyRequest{CustomerID: buyer.ID, Email: buyer.Email, Phone: buyer.Phone, Orders: []string{"5001"}}
-		e.process(t, red, false)
+		e.process(t, red)
 		assertNoPII(t, e.dump(t), pii)
 
 		late := orderEvent("orders/updated", "late", snapshot(at(8, 0), "paid", "fulfilled", []aftercare.Fulfillment{f1, f2}, "late"))
-		e.process(t, late, false)
+		e.process(t, late)
 		after := e.dump(t)
 		assertNoPII(t, after, pii)
 		cust := after["SHOP#"+shop+"|CUSTOMER#7001"]
@@ -203,11 +260,11 @@ func TestCarrierBeforeFulfillmentLinksLater(t *testing.T) {
 	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
 		e := newEnv(t)
 		scan := carrierEvent(aftercare.SourceEasyPost, "early", f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(2, 7), "")
-		if res := e.process(t, scan, false); len(res.Messages) != 0 {
+		if res := e.process(t, scan); len(res.Messages) != 0 {
 			t.Fatalf("an unlinked parcel must not message anyone: %v", res.Messages)
 		}
-		e.process(t, orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)), false)
-		res := e.process(t, fulfillmentEvent("fulfillments/create", "fc1", f1), false)
+		e.process(t, orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)))
+		res := e.process(t, fulfillmentEvent("fulfillments/create", "fc1", f1))
 		kinds := map[aftercare.Kind]int{}
 		for _, m := range res.Messages {
 			kinds[m.Kind]++
@@ -215,7 +272,7 @@ func TestCarrierBeforeFulfillmentLinksLater(t *testing.T) {
 		if kinds[aftercare.KindOrderShipped] != 1 || len(res.Messages) != 1 {
 			t.Fatalf("linking an in-transit parcel: want one order_shipped, got %v", kinds)
 		}
-		again := e.process(t, carrierEvent(aftercare.SourceEasyPost, "later", f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(3, 7), ""), false)
+		again := e.process(t, carrierEvent(aftercare.SourceEasyPost, "later", f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(3, 7), ""))
 		if len(again.Messages) != 0 {
 			t.Fatalf("a second in-transit scan must not repeat order_shipped: %v", again.Messages)
 		}
@@ -236,7 +293,7 @@ func TestShippedBeforeTheOrderIsKnown(t *testing.T) {
 			carrierEvent(aftercare.SourceEasyPost, "later", f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(3, 7), ""),
 			orderEvent("orders/updated", "ou", snapshot(at(1, 10), "paid", "partial", nil)),
 		} {
-			msgs = append(msgs, e.process(t, ev, false).Messages...)
+			msgs = append(msgs, e.process(t, ev).Messages...)
 		}
 		if k := kindsOf(msgs); k[aftercare.KindOrderShipped] != 1 || len(msgs) != 1 || msgs[0].CustomerID != buyer.ID {
 			t.Fatalf("want one order_shipped to the buyer once the snapshot names them, got %v", k)
@@ -249,8 +306,8 @@ func TestShippedBeforeTheOrderIsKnown(t *testing.T) {
 func TestParallelReportsOnOneParcel(t *testing.T) {
 	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
 		e := newEnv(t)
-		e.process(t, orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)), false)
-		e.process(t, fulfillmentEvent("fulfillments/create", "fc1", f1), false)
+		e.process(t, orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)))
+		e.process(t, fulfillmentEvent("fulfillments/create", "fc1", f1))
 		var wg sync.WaitGroup
 		errs := make(chan error, 10)
 		for i := 0; i < 10; i++ {
@@ -258,7 +315,7 @@ func TestParallelReportsOnOneParcel(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if _, err := e.proc.Process(context.Background(), &ev, false); err != nil {
+				if _, err := e.proc.Process(context.Background(), &ev); err != nil {
 					errs <- err
 				}
 			}()
@@ -285,9 +342,9 @@ func TestParallelReportsOnOneParcel(t *testing.T) {
 func TestExceptionOpensAndResolves(t *testing.T) {
 	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
 		e := newEnv(t)
-		e.process(t, orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)), false)
-		e.process(t, fulfillmentEvent("fulfillments/create", "fc1", f1), false)
-		res := e.process(t, carrierEvent(aftercare.SourceAfterShip, "x1", f1.TrackingNumbers[0], "ups", aftercare.StatusException, at(2, 7), aftercare.ExceptionDamaged), false)
+		e.process(t, orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)))
+		e.process(t, fulfillmentEvent("fulfillments/create", "fc1", f1))
+		res := e.process(t, carrierEvent(aftercare.SourceAfterShip, "x1", f1.TrackingNumbers[0], "ups", aftercare.StatusException, at(2, 7), aftercare.ExceptionDamaged))
 		kinds := kindsOf(res.Messages)
 		if kinds[aftercare.KindExceptionDamaged] != 1 || kinds[aftercare.KindSupportTask] != 1 {
 			t.Fatalf("damaged parcel: want a notice and a support task, got %v", kinds)
@@ -296,7 +353,7 @@ func TestExceptionOpensAndResolves(t *testing.T) {
 		if holds, _ := cust["holds"].(map[string]any); len(holds) != 1 {
 			t.Fatalf("want one hold while the exception is open, got %v", cust["holds"])
 		}
-		res = e.process(t, carrierEvent(aftercare.SourceAfterShip, "x2", f1.TrackingNumbers[0], "ups", aftercare.StatusInTransit, at(3, 7), ""), false)
+		res = e.process(t, carrierEvent(aftercare.SourceAfterShip, "x2", f1.TrackingNumbers[0], "ups", aftercare.StatusInTransit, at(3, 7), ""))
 		if k := kindsOf(res.Messages); k[aftercare.KindExceptionResolved] != 1 {
 			t.Fatalf("moving on must resolve: %v", k)
 		}
@@ -311,7 +368,7 @@ func TestExceptionOpensAndResolves(t *testing.T) {
 func TestRoundTripsPerEvent(t *testing.T) {
 	e := newEnv(t)
 	evs := history()
-	e.process(t, evs[0], false) // warms the shop's settings cache
+	e.process(t, evs[0]) // warms the shop's settings cache
 	steps := []struct {
 		name   string
 		ev     aftercare.Event
@@ -332,7 +389,7 @@ func TestRoundTripsPerEvent(t *testing.T) {
 	}
 	for _, s := range steps {
 		e.db.Reset()
-		e.process(t, s.ev, false)
+		e.process(t, s.ev)
 		st := e.db.Stats()
 		t.Logf("%-70s %d round trips %v, %.1f capacity units", s.name, st.Total, st.Calls, st.Capacity)
 		if st.Total > s.budget {
@@ -374,10 +431,10 @@ func TestDayCountersCommitWithTheEvent(t *testing.T) {
 	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
 		e := newEnv(t)
 		for _, ev := range history() {
-			e.process(t, ev, false)
+			e.process(t, ev)
 		}
 		for _, ev := range history() {
-			e.process(t, ev, true) // redelivered: duplicates
+			e.process(t, ev) // duplicates
 		}
 		from, to := at(-1, 0), at(10, 0)
 		days, err := e.store.(interface {
@@ -405,7 +462,7 @@ func TestShopRedactDeletesReportDays(t *testing.T) {
 	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
 		e := newEnv(t)
 		for _, ev := range history() {
-			e.process(t, ev, false)
+			e.process(t, ev)
 		}
 		daysBefore := 0
 		for k := range e.dump(t) {
@@ -417,7 +474,7 @@ func TestShopRedactDeletesReportDays(t *testing.T) {
 			t.Fatal("the history left no report days to redact")
 		}
 		redact := shopifyEvent("shop/redact", "sr", aftercare.EventShopRedact, at(9, 0))
-		e.process(t, redact, false)
+		e.process(t, redact)
 		for k := range e.dump(t) {
 			if strings.HasPrefix(k, "SHOP#") || strings.HasPrefix(k, "SHIPMENT#") {
 				t.Errorf("left after shop/redact: %s", k)
@@ -444,10 +501,10 @@ func TestTestOrdersCountNowhere(t *testing.T) {
 		for _, order := range [][]int{{0, 1, 2, 3}, {1, 2, 3, 0}, {3, 1, 0, 2}} {
 			e := newEnv(t)
 			for _, ev := range history() {
-				e.process(t, ev, false)
+				e.process(t, ev)
 			}
 			for _, i := range order {
-				e.process(t, extra[i], false)
+				e.process(t, extra[i])
 			}
 			from, to := at(-1, 0), at(10, 0)
 			days, err := e.store.(interface {

@@ -451,18 +451,17 @@ func entries(t *testing.T, s Store) map[string]ledger.Entry {
 }
 
 func ledgerClaims(t *testing.T, s Store) {
-	claim := func(id, token string, now time.Time) error {
-		_, err := s.Claim(ctx, ledger.Claim{Shop: shop, ID: id, Token: token, Kind: aftercare.KindOrderShipped, CustomerID: "c1",
+	claim := func(id, token string, now time.Time) (time.Time, error) {
+		return s.Claim(ctx, ledger.Claim{Shop: shop, ID: id, Token: token, Kind: aftercare.KindOrderShipped, CustomerID: "c1",
 			Lease: now.Add(time.Minute), Now: now})
-		return err
 	}
-	if err := claim("m1", "t1", Now); err != nil {
+	if _, err := claim("m1", "t1", Now); err != nil {
 		t.Fatal(err)
 	}
-	if err := claim("m1", "t2", Now.Add(30*time.Second)); !errors.Is(err, ledger.ErrClaimed) {
-		t.Fatalf("claim during a live lease: %v", err)
+	if until, err := claim("m1", "t2", Now.Add(30*time.Second)); !errors.Is(err, ledger.ErrInFlight) || !until.Equal(Now.Add(time.Minute)) {
+		t.Fatalf("claim during a live lease: %v (until %v)", err, until)
 	}
-	if err := claim("m1", "t3", Now.Add(2*time.Minute)); err != nil { // lease over: a timed-out attempt frees it
+	if _, err := claim("m1", "t3", Now.Add(2*time.Minute)); err != nil { // lease over: a timed-out attempt frees it
 		t.Fatalf("claim after the lease: %v", err)
 	}
 	if err := s.Release(ctx, ledger.Record{Shop: shop, ID: "m1", Kind: aftercare.KindOrderShipped, Token: "t1", Why: "stale token", At: Now}); err != nil { // not the holder: no effect
@@ -477,14 +476,14 @@ func ledgerClaims(t *testing.T, s Store) {
 	if e := entries(t, s)["m1"]; e.Status != ledger.Failed || e.Why != "503 from sink" {
 		t.Fatalf("released: %+v", e)
 	}
-	if err := claim("m1", "t4", Now.Add(3*time.Minute)); err != nil {
+	if _, err := claim("m1", "t4", Now.Add(3*time.Minute)); err != nil {
 		t.Fatalf("claim after a failure: %v", err)
 	}
 	if err := s.Record(ctx, ledger.Record{Shop: shop, ID: "m1", Kind: aftercare.KindOrderShipped, Decision: ledger.Sent, Token: "t4",
 		Channel: aftercare.ChannelEmail, At: Now, CustomerID: "c1", OrderID: "o1"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := claim("m1", "t5", Now.Add(time.Hour)); !errors.Is(err, ledger.ErrClaimed) {
+	if _, err := claim("m1", "t5", Now.Add(time.Hour)); !errors.Is(err, ledger.ErrClaimed) {
 		t.Fatalf("claim of a sent message: %v", err)
 	}
 	if err := s.Record(ctx, ledger.Record{Shop: shop, ID: "m1", Decision: ledger.Suppressed, At: Now}); !errors.Is(err, ledger.ErrClaimed) {
@@ -493,8 +492,23 @@ func ledgerClaims(t *testing.T, s Store) {
 	if err := s.Record(ctx, ledger.Record{Shop: shop, ID: "m2", Kind: aftercare.KindWinBack, Decision: ledger.Held, Why: "hold", At: Now}); err != nil {
 		t.Fatal(err)
 	}
-	if err := claim("m2", "t6", Now.Add(time.Hour)); err != nil { // held comes back
+	if _, err := claim("m2", "t6", Now.Add(time.Hour)); err != nil { // held comes back
 		t.Fatalf("claim of a held message: %v", err)
+	}
+	// Marketing goes at most once: an expired claim is an attempt whose
+	// outcome nobody knows, and no later copy takes it over.
+	market := func(token string, now time.Time) (time.Time, error) {
+		return s.Claim(ctx, ledger.Claim{Shop: shop, ID: "m3", Token: token, Kind: aftercare.KindWinBack, CustomerID: "c9",
+			Lease: now.Add(time.Minute), Now: now, CapSince: now.Add(-time.Hour)})
+	}
+	if _, err := market("t7", Now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := market("t8", Now.Add(30*time.Second)); !errors.Is(err, ledger.ErrInFlight) {
+		t.Fatalf("marketing claim during a live lease: %v", err)
+	}
+	if _, err := market("t9", Now.Add(2*time.Minute)); !errors.Is(err, ledger.ErrUnknownOutcome) {
+		t.Fatalf("marketing claim after an attempt that died: %v", err)
 	}
 	got := entries(t, s)
 	if e := got["m1"]; e.Status != ledger.Sent || e.Channel != "email" || e.OrderID != "o1" || e.CustomerID != "c1" || e.Attempts != 3 {
