@@ -97,6 +97,11 @@ distclean: clean ## remove the installed tools too
 	rm -rf .local
 
 N ?= 1000
+COST_N ?= 200
+.PHONY: cost
+cost: install ## a month of COST_N (200) order lives through the local stack, every billable unit, the AWS bill per 1,000 orders
+	go run ./infra/cost -n $(COST_N)
+
 .PHONY: soak
 soak: install ## replay N webhooks of order lives clean, then with faults, and compare what was delivered
 	go run ./infra/soak -n $(N) $(SOAK_FLAGS)

@@ -46,8 +46,8 @@ func TestPlanIsDeterministic(t *testing.T) {
 func TestPlanShape(t *testing.T) {
 	g := testGoldens(t)
 	p := newPlan(g, 1, 1000, testNow)
-	if p.count() != 1000 {
-		t.Fatalf("%d webhooks, want 1000", p.count())
+	if p.Count() != 1000 {
+		t.Fatalf("%d webhooks, want 1000", p.Count())
 	}
 	if p.Dups < 60 || p.Dups > 110 {
 		t.Errorf("%d duplicates, want about 10%%", p.Dups)

@@ -107,13 +107,13 @@ func soak(ctx context.Context, o options) (*report, error) {
 	}
 	clean := base
 	clean.Faults = newFaults(o.Seed, nil, nil)
-	fmt.Fprintf(os.Stderr, "soak: %d webhooks in %d order lives (%d duplicates, %d out of order); clean run\n", p.count(), p.Lives, p.Dups, p.Moved)
+	fmt.Fprintf(os.Stderr, "soak: %d webhooks in %d order lives (%d duplicates, %d out of order); clean run\n", p.Count(), p.Lives, p.Dups, p.Moved)
 	c, err := run(ctx, clean, p)
 	if err != nil {
 		return nil, fmt.Errorf("clean run: %w", err)
 	}
 	if o.CleanOnly {
-		return compare(p.count(), c, c, o, time.Since(t0)), nil
+		return compare(p.Count(), c, c, o, time.Since(t0)), nil
 	}
 	faulty := base
 	if o.Outage != "" {
@@ -128,5 +128,5 @@ func soak(ctx context.Context, o options) (*report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("faulty run: %w", err)
 	}
-	return compare(p.count(), c, f, o, time.Since(t0)), nil
+	return compare(p.Count(), c, f, o, time.Since(t0)), nil
 }
