@@ -34,7 +34,7 @@ const whyUnknown = "outcome unknown; marketing is sent at most once"
 
 // recordRetry is the first wait before writing a delivered message's record
 // again; it doubles per try.
-var recordRetry = 50 * time.Millisecond
+const recordRetry = 50 * time.Millisecond
 
 // Store is the state dispatch reads and the ledger it writes.
 type Store interface {

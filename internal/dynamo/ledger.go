@@ -57,18 +57,12 @@ func (s *Store) State(ctx context.Context, shop, customerID, orderID string) (*a
 // the same transaction.
 func (s *Store) Claim(ctx context.Context, c ledger.Claim) (time.Time, error) {
 	pk, sk := keyOf(state.Key{Kind: state.ItemLedger, Shop: c.Shop, ID: c.ID})
-	// An expired claim is an attempt that died: transactional messages take
-	// it over (at least once); marketing does not (at most once).
-	cond := "attribute_not_exists(pk) OR (#s = :claimed AND lease_until < :nowms) OR #s IN (:held, :failed)"
-	if !c.CapSince.IsZero() {
-		cond = "attribute_not_exists(pk) OR #s IN (:held, :failed)"
-	}
 	claim := &types.Update{
 		TableName: aws.String(s.Table),
 		Key:       key(pk, sk),
 		UpdateExpression: aws.String("SET #s = :claimed, #tok = :tok, lease_until = :lease, message_kind = :mk, customer_id = :cid, " +
 			"updated_at = :now, expires_at = :exp, #k = :kind ADD attempts :one"),
-		ConditionExpression:      aws.String(cond),
+		ConditionExpression:      aws.String("attribute_not_exists(pk) OR (#s = :claimed AND lease_until < :nowms) OR #s IN (:held, :failed)"),
 		ExpressionAttributeNames: map[string]string{"#s": "status", "#tok": "token", "#k": attrKind},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":claimed": str(statusClaimed), ":tok": str(c.Token), ":lease": num(c.Lease.UnixMilli()), ":nowms": num(c.Now.UnixMilli()),
@@ -79,6 +73,9 @@ func (s *Store) Claim(ctx context.Context, c ledger.Claim) (time.Time, error) {
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
 	if !c.CapSince.IsZero() {
+		// An expired claim is an attempt that died: transactional messages
+		// take it over (at least once); marketing does not (at most once).
+		claim.ConditionExpression = aws.String("attribute_not_exists(pk) OR #s IN (:held, :failed)")
 		delete(claim.ExpressionAttributeValues, ":nowms")
 	}
 	if c.CapSince.IsZero() || c.CustomerID == "" {
