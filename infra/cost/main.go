@@ -4,10 +4,13 @@
 //
 //	go run ./infra/cost -n 200
 //
-// The run is one month of a store taking n orders: the lives' webhooks, then
-// the lifecycle checks. Costs that do not scale with orders are added for the
-// month analytically: the hourly schedule (720 check runs at the measured
-// units of one) and the empty long polls of the event-source queues.
+// The bill has two parts, measured apart. The fixed part is what one
+// deployment pays a month whatever its orders: the hourly check runs with
+// nothing due (measured on the empty stack) and the event sources' empty long
+// polls (analytic). The per-order part is the rest: n order lives' webhooks,
+// then one check run that finds their due follow-ups, win-backs and lapse
+// notes, less that run's idle share. The last line is the per-order part per
+// 1,000 orders; the fixed part is printed beside it.
 package main
 
 import (
@@ -22,8 +25,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
+	"text/tabwriter"
 	"time"
 
 	"github.com/aftercare/aftercare/infra/devstack"
@@ -36,47 +41,80 @@ const (
 	// queue whether or not it holds messages: 5 x 30 d x 86,400 s / 20 s.
 	emptyPollsPerQueue = 5 * 30 * 86400 / 20
 	eventSourceQueues  = 2 // InboxQueue and OutboundQueue
-	checkSamples       = 3 // measured check runs; the month's 720 are priced at their mean
+	idleSamples        = 3 // idle check runs measured; the month's are priced at their mean
 )
 
 func main() {
-	n := flag.Int("n", 200, "orders (order lives) of the simulated month")
+	n := flag.Int("n", 200, "order lives of the simulated month")
 	seed := flag.Uint64("seed", 1, "seed of the order lives")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
-	u, orders, err := measure(ctx, *n, *seed)
+	b, err := measure(ctx, *n, *seed)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cost:", err)
 		os.Exit(2)
 	}
-	if err := print(os.Stdout, u, orders); err != nil {
+	byFunction(os.Stderr, b)
+	if err := print(os.Stdout, b); err != nil {
 		fmt.Fprintln(os.Stderr, "cost:", err)
 		os.Exit(2)
 	}
+}
+
+// Bill is a measured month: the fixed units of one deployment and the units
+// Orders order lives added.
+type Bill struct {
+	Fixed    Units
+	PerOrder Units // for Orders orders
+	Orders   int
+	ByFn     map[string]Units // per function, the per-order part's metered units (diagnostic)
+	Notes    map[string]Units // per function, the whole run's diagnostics (index units)
 }
 
 // meter sums what the functions' log and their AWS calls bill.
 type meter struct {
 	mu      sync.Mutex
 	u       Units
+	byFn    map[string]Units
+	notes   map[string]Units // per function, diagnostics that are not billed apart
 	partial []byte
 }
 
-func (m *meter) add(k string, v float64) {
+// note counts a diagnostic (already inside a billed unit) under a function.
+func (m *meter) note(fn, k string, v float64) {
 	m.mu.Lock()
-	m.u[k] += v
+	if m.notes[fn] == nil {
+		m.notes[fn] = Units{}
+	}
+	m.notes[fn][k] += v
 	m.mu.Unlock()
 }
 
-func (m *meter) snapshot() Units {
+func (m *meter) add(k string, v float64) { m.addFn("", k, v) }
+
+// addFn counts units, and under the function that spent them when known.
+func (m *meter) addFn(fn, k string, v float64) {
+	m.mu.Lock()
+	m.u[k] += v
+	if fn != "" {
+		if m.byFn[fn] == nil {
+			m.byFn[fn] = Units{}
+		}
+		m.byFn[fn][k] += v
+	}
+	m.mu.Unlock()
+}
+
+// snapshot copies the totals and the per-function units.
+func (m *meter) snapshot() (Units, map[string]Units) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	c := Units{}
-	for k, v := range m.u {
-		c[k] = v
+	by := map[string]Units{}
+	for fn, u := range m.byFn {
+		by[fn] = u.plus(nil, 1)
 	}
-	return c
+	return m.u.plus(nil, 1), by
 }
 
 // Write reads the stack's JSON log: a REPORT record is a Lambda request
@@ -107,43 +145,47 @@ func (m *meter) Write(p []byte) (int, error) {
 		if json.Unmarshal(sc.Bytes(), &rec) != nil || rec.Function == "" {
 			continue
 		}
-		m.add("LogBytes", float64(len(sc.Bytes())+1))
+		fn := rec.Function
+		m.addFn(fn, "LogBytes", float64(len(sc.Bytes())+1))
 		if rec.Type == "platform.report" {
-			m.add("LambdaRequests", 1)
-			m.add("LambdaGBSeconds", rec.Record.Metrics.Billed/1000*rec.Record.Metrics.Mem/1024)
+			m.addFn(fn, "LambdaRequests", 1)
+			m.addFn(fn, "LambdaGBSeconds", rec.Record.Metrics.Billed/1000*rec.Record.Metrics.Mem/1024)
 			// The event source's ReceiveMessage and DeleteMessageBatch per
 			// batch, made outside the functions and so not seen at the proxy.
-			if strings.Contains(rec.Function, "EventProcessor") || strings.Contains(rec.Function, "Dispatch") {
-				m.add("SQSRequests", 2)
+			if strings.Contains(fn, "EventProcessor") || strings.Contains(fn, "Dispatch") {
+				m.addFn(fn, "SQSRequests", 2)
 			}
 		}
 	}
 	return len(p), nil
 }
 
-func measure(ctx context.Context, n int, seed uint64) (Units, int, error) {
+func measure(ctx context.Context, n int, seed uint64) (Bill, error) {
 	root, err := devstack.ProjectRoot()
 	if err != nil {
-		return nil, 0, err
+		return Bill{}, err
 	}
+	tpl, err := devstack.LoadTemplate(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		return Bill{}, err
+	}
+	tracing := tracingActive(tpl)
 	g, err := lives.LoadGoldens(root)
 	if err != nil {
-		return nil, 0, err
+		return Bill{}, err
 	}
 	now := time.Now().UTC().Truncate(time.Second)
-	// The plan is sized in webhooks; about 6 per life, so ask for 6n and
-	// report the lives it made.
-	p := lives.NewPlan(g, seed, 6*n, now)
+	p := lives.NewLives(g, seed, n, now)
 	build, err := os.MkdirTemp("", "aftercare-cost-build-")
 	if err != nil {
-		return nil, 0, err
+		return Bill{}, err
 	}
 	defer os.RemoveAll(build)
 	snk := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 	}))
 	defer snk.Close()
-	m := &meter{u: Units{}}
+	m := &meter{u: Units{}, byFn: map[string]Units{}, notes: map[string]Units{}}
 	var proxies []*proxy
 	var pmu sync.Mutex
 	defer func() {
@@ -154,20 +196,37 @@ func measure(ctx context.Context, n int, seed uint64) (Units, int, error) {
 	endpoints := func(fn, dyn, sq string) (string, string) {
 		pmu.Lock()
 		defer pmu.Unlock()
-		d, s := startProxy("dynamodb", dyn, m), startProxy("sqs", sq, m)
+		d, s := startProxy(fn, "dynamodb", dyn, m), startProxy(fn, "sqs", sq, m)
 		proxies = append(proxies, d, s)
 		return d.URL, s.URL
 	}
 	st, err := devstack.Start(ctx, devstack.Options{
 		Root: root, EnvFile: filepath.Join(root, "infra/local/env.json"), BuildDir: build, Prefix: "cost-",
-		Env:         map[string]string{"DELIVERY_URL": snk.URL, "LOG_LEVEL": "INFO"},
+		Env:         map[string]string{"DELIVERY_URL": snk.URL, "LOG_LEVEL": tplDefault(tpl, "LogLevel", "INFO")},
 		NoSchedules: true, Log: m, FunctionEndpoints: endpoints,
 	})
 	if err != nil {
-		return nil, 0, err
+		return Bill{}, err
 	}
 	defer st.Close()
 	client := &http.Client{Timeout: 30 * time.Second}
+	check := func() {
+		in := fmt.Sprintf(`{"check": "all", "scheduled_time": %q}`, now.Format(time.RFC3339))
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, st.InvokeURL+"/2015-03-31/functions/LifecycleChecksFunction/invocations", strings.NewReader(in))
+		if resp, err := client.Do(req); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		settle(ctx, m)
+	}
+	// An hourly run with nothing due: the empty stack's.
+	settle(ctx, m)
+	start, _ := m.snapshot()
+	for range idleSamples {
+		check()
+	}
+	afterIdle, afterIdleFn := m.snapshot()
+	idle := afterIdle.minus(start).plus(nil, 1.0/idleSamples)
 	for i, phase := range p.Phases {
 		for _, h := range phase {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, st.HTTPURL+h.Path, bytes.NewReader(h.Body))
@@ -179,35 +238,48 @@ func measure(ctx context.Context, n int, seed uint64) (Units, int, error) {
 				resp.Body.Close()
 			}
 			m.add("HTTPRequests", 1)
-			m.add("XRayTraces", 1) // each API request starts a trace; SQS hops join it
+			if tracing {
+				m.add("XRayTraces", 1) // each API request starts a trace; SQS hops join it
+			}
 		}
 		settle(ctx, m)
 		fmt.Fprintf(os.Stderr, "cost: phase %d: %d webhooks\n", i+1, len(phase))
 	}
-	before := m.snapshot()
-	for range checkSamples {
-		in := fmt.Sprintf(`{"check": "all", "scheduled_time": %q}`, now.Format(time.RFC3339))
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, st.InvokeURL+"/2015-03-31/functions/LifecycleChecksFunction/invocations", strings.NewReader(in))
-		if resp, err := client.Do(req); err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-		settle(ctx, m)
+	// The run that finds the lives' due work; its idle share is in the fixed part.
+	check()
+	end, endFn := m.snapshot()
+	b := Bill{Orders: p.Lives, ByFn: map[string]Units{}, Notes: m.notes,
+		PerOrder: end.minus(afterIdle).minus(idle).floor(),
+		Fixed:    idle.plus(nil, hoursPerMonth)}
+	for fn, u := range endFn {
+		b.ByFn[fn] = u.minus(afterIdleFn[fn])
 	}
-	after := m.snapshot()
-	u := Units{}
-	for k, v := range before {
-		u[k] = v
+	b.Fixed["SchedulerInvocations"] += hoursPerMonth
+	if tracing {
+		b.Fixed["XRayTraces"] += hoursPerMonth
 	}
-	// The month's checks at the mean of the sampled runs (messages they
-	// queued and dispatched included).
-	for k, v := range after {
-		u[k] += (v - before[k]) / checkSamples * hoursPerMonth
+	b.Fixed["SQSRequests"] += emptyPollsPerQueue * eventSourceQueues
+	return b, nil
+}
+
+// tracingActive reports whether the template's functions record X-Ray
+// traces by default (Tracing: Active, directly or through a parameter).
+func tracingActive(t *devstack.Template) bool {
+	v := t.Globals["Tracing"]
+	if ref, ok := v.(map[string]any); ok {
+		name, _ := ref["Ref"].(string)
+		return tplDefault(t, name, "") == "Active"
 	}
-	u["SchedulerInvocations"] = hoursPerMonth
-	u["XRayTraces"] += hoursPerMonth
-	u["SQSRequests"] += emptyPollsPerQueue * eventSourceQueues
-	return u, p.Lives, nil
+	s, _ := v.(string)
+	return s == "Active"
+}
+
+// tplDefault is a template parameter's default.
+func tplDefault(t *devstack.Template, name, def string) string {
+	if p, ok := t.Parameters[name]; ok && p.Default != nil {
+		return *p.Default
+	}
+	return def
 }
 
 // settle waits until the meter stops moving: queues drained, messages sent.
@@ -215,7 +287,7 @@ func settle(ctx context.Context, m *meter) {
 	last, still := -1.0, 0
 	for still < 6 && ctx.Err() == nil {
 		time.Sleep(500 * time.Millisecond)
-		s := m.snapshot()
+		s, _ := m.snapshot()
 		v := s["LambdaRequests"] + s["DynamoWRU"]
 		if v == last {
 			still++
@@ -223,4 +295,22 @@ func settle(ctx context.Context, m *meter) {
 			still, last = 0, v
 		}
 	}
+}
+
+// byFunction writes, to stderr, which function spent the per-order part's
+// metered units: where to cut next.
+func byFunction(w io.Writer, b Bill) {
+	fns := make([]string, 0, len(b.ByFn))
+	for fn := range b.ByFn {
+		fns = append(fns, fn)
+	}
+	sort.Strings(fns)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "function (%d orders)\trequests\tGB-s\tWRU\tRRU\tSQS\tlog KB\tindex units (whole run)\t\n", b.Orders)
+	for _, fn := range fns {
+		u := b.ByFn[fn]
+		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t\n", fn, u["LambdaRequests"], u["LambdaGBSeconds"],
+			u["DynamoWRU"], u["DynamoRRU"], u["SQSRequests"], u["LogBytes"]/1024, b.Notes[fn]["index units"])
+	}
+	_ = tw.Flush()
 }

@@ -34,6 +34,36 @@ var prices = []price{
 // Units are the billable units of a run.
 type Units map[string]float64
 
+// plus returns u + k*o (o nil: k*u).
+func (u Units) plus(o Units, k float64) Units {
+	out := Units{}
+	if o == nil {
+		for n, v := range u {
+			out[n] = v * k
+		}
+		return out
+	}
+	for n, v := range u {
+		out[n] = v
+	}
+	for n, v := range o {
+		out[n] += v * k
+	}
+	return out
+}
+
+// minus returns u - o.
+func (u Units) minus(o Units) Units { return u.plus(o, -1) }
+
+// floor clamps negatives (an idle share larger than a noisy sample) to 0.
+func (u Units) floor() Units {
+	out := Units{}
+	for n, v := range u {
+		out[n] = max(v, 0)
+	}
+	return out
+}
+
 // line is one priced row of the bill.
 type line struct {
 	Unit    string
@@ -61,7 +91,7 @@ func bill(u Units) ([]line, float64, error) {
 	return out, total, nil
 }
 
-// perThousand scales a run's total over orders to 1,000 orders.
+// perThousand scales a cost over orders to 1,000 orders.
 func perThousand(total float64, orders int) float64 {
 	if orders <= 0 {
 		return 0
@@ -69,21 +99,31 @@ func perThousand(total float64, orders int) float64 {
 	return total * 1000 / float64(orders)
 }
 
-// print writes the bill table and the contract's last line.
-func print(w io.Writer, u Units, orders int) error {
-	lines, total, err := bill(u)
+// print writes the bill, fixed and per-order parts side by side, the whole
+// month at the measured volume, and the contract's last line: the per-order
+// part per 1,000 orders.
+func print(w io.Writer, b Bill) error {
+	fixed, fixedTotal, err := bill(b.Fixed)
+	if err != nil {
+		return err
+	}
+	per, perTotal, err := bill(b.PerOrder)
 	if err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "unit\tunits\tUSD\t\n")
-	for _, l := range lines {
-		fmt.Fprintf(tw, "%s\t%.1f\t%.6f\t\n", l.Unit, l.Units, l.Dollars)
+	fmt.Fprintf(tw, "unit\tfixed units/month\tfixed USD/month\tunits (%d orders)\tUSD per 1,000 orders\t\n", b.Orders)
+	for i := range per {
+		fmt.Fprintf(tw, "%s\t%.1f\t%.6f\t%.1f\t%.6f\t\n", per[i].Unit, fixed[i].Units, fixed[i].Dollars,
+			per[i].Units, perThousand(per[i].Dollars, b.Orders))
 	}
-	fmt.Fprintf(tw, "total (%d orders)\t\t%.6f\t\n", orders, total)
+	fmt.Fprintf(tw, "total\t\t%.6f\t\t%.6f\t\n", fixedTotal, perThousand(perTotal, b.Orders))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(w, "cost: $%.4f per 1,000 orders (infrastructure, excluding SES/SNS fees)\n", perThousand(total, orders))
+	fmt.Fprintf(w, "fixed: $%.4f a month per deployment, whatever the orders (hourly check runs with nothing due, the event sources' empty long polls)\n", fixedTotal)
+	fmt.Fprintf(w, "month at %d orders: $%.4f in all ($%.4f per 1,000 orders with the fixed part)\n",
+		b.Orders, fixedTotal+perTotal, perThousand(fixedTotal+perTotal, b.Orders))
+	_, err = fmt.Fprintf(w, "cost: $%.4f per 1,000 orders (infrastructure, excluding SES/SNS fees)\n", perThousand(perTotal, b.Orders))
 	return err
 }

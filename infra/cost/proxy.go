@@ -20,7 +20,7 @@ type proxy struct {
 
 func (p *proxy) Close() { _ = p.srv.Close() }
 
-func startProxy(service, upstream string, m *meter) *proxy {
+func startProxy(fn, service, upstream string, m *meter) *proxy {
 	target, _ := url.Parse(upstream)
 	rp := httputil.NewSingleHostReverseProxy(target)
 	if service == "dynamodb" {
@@ -31,12 +31,13 @@ func startProxy(service, upstream string, m *meter) *proxy {
 				return err
 			}
 			r.Body = io.NopCloser(bytes.NewReader(b))
-			units := consumed(b)
+			units, index := consumed(b)
+			m.note(fn, "index units", index)
 			switch t := r.Request.Header.Get("X-Amz-Target"); {
 			case strings.Contains(t, "Get") || strings.HasSuffix(t, "Query") || strings.HasSuffix(t, "Scan"):
-				m.add("DynamoRRU", units)
+				m.addFn(fn, "DynamoRRU", units)
 			default:
-				m.add("DynamoWRU", units)
+				m.addFn(fn, "DynamoWRU", units)
 			}
 			return nil
 		}
@@ -45,7 +46,7 @@ func startProxy(service, upstream string, m *meter) *proxy {
 		body, _ := io.ReadAll(r.Body)
 		r.Body.Close()
 		if service == "sqs" {
-			m.add("SQSRequests", 1)
+			m.addFn(fn, "SQSRequests", 1)
 		} else {
 			body = askCapacity(r.Header.Get("X-Amz-Target"), body)
 		}
@@ -83,24 +84,29 @@ func askCapacity(target string, body []byte) []byte {
 
 // consumed sums the capacity units a response reports (one entry, or one
 // per table for batches and transactions); with INDEXES, CapacityUnits
-// includes the index writes.
-func consumed(b []byte) float64 {
-	type cc struct{ CapacityUnits float64 }
+// includes the index units, which index also gives apart.
+func consumed(b []byte) (total, index float64) {
+	type cc struct {
+		CapacityUnits          float64
+		GlobalSecondaryIndexes map[string]struct{ CapacityUnits float64 }
+	}
 	var one struct{ ConsumedCapacity json.RawMessage }
 	if json.Unmarshal(b, &one) != nil || len(one.ConsumedCapacity) == 0 {
-		return 0
+		return 0, 0
 	}
 	var list []cc
 	if json.Unmarshal(one.ConsumedCapacity, &list) != nil {
 		var c cc
 		if json.Unmarshal(one.ConsumedCapacity, &c) != nil {
-			return 0
+			return 0, 0
 		}
 		list = []cc{c}
 	}
-	total := 0.0
 	for _, c := range list {
 		total += c.CapacityUnits
+		for _, g := range c.GlobalSecondaryIndexes {
+			index += g.CapacityUnits
+		}
 	}
-	return total
+	return total, index
 }

@@ -107,6 +107,19 @@ var carriers = []string{"easypost", "aftership", "shippo"}
 // NewPlan generates order lives from seed until n webhooks (duplicates
 // included, about 10%) are planned; every date derives from now.
 func NewPlan(g Goldens, seed uint64, n int, now time.Time) *Plan {
+	return plan(g, seed, now, func(hooks, _ int) bool { return float64(hooks)*1.1 >= float64(n) },
+		func(hooks int) int { return n - hooks })
+}
+
+// NewLives generates exactly n order lives from seed, with about 10% of
+// their webhooks delivered twice; every date derives from now.
+func NewLives(g Goldens, seed uint64, n int, now time.Time) *Plan {
+	return plan(g, seed, now, func(_, lives int) bool { return lives >= n },
+		func(hooks int) int { return hooks / 10 })
+}
+
+// plan adds lives until enough says stop, then copies(webhooks) duplicates.
+func plan(g Goldens, seed uint64, now time.Time, enough func(hooks, lives int) bool, copies func(hooks int) int) *Plan {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	shops := []string{"soak-a.myshopify.com", "soak-b.myshopify.com", "soak-c.myshopify.com"}
 	phases := make([][]Hook, 4)
@@ -122,7 +135,7 @@ func NewPlan(g Goldens, seed uint64, n int, now time.Time) *Plan {
 		return c
 	}
 	lives := 0
-	for float64(base())*1.1 < float64(n) {
+	for !enough(base(), lives) {
 		lives++
 		life := lives
 		var c cust
@@ -232,7 +245,7 @@ func NewPlan(g Goldens, seed uint64, n int, now time.Time) *Plan {
 	p := &Plan{Lives: lives}
 	// Duplicates: Shopify and carriers redeliver; each copy lands later in
 	// its phase. Then a fifth of each phase moves to a random later place.
-	dups := n - base()
+	dups := copies(base())
 	for range dups {
 		ph := rng.IntN(len(phases))
 		for len(phases[ph]) == 0 {

@@ -57,7 +57,8 @@ func (s *Store) UpdateCustomer(ctx context.Context, shop, id string, change func
 			return err
 		}
 		expr, err := expression.NewBuilder().
-			WithUpdate(expression.Set(expression.Name(attrDoc), expression.Value(string(doc))).Set(expression.Name(attrVersion), expression.Value(read+1))).
+			WithUpdate(expression.Set(expression.Name(attrDocZ), expression.Value(pack(doc))).Remove(expression.Name(attrDoc)).
+				Set(expression.Name(attrVersion), expression.Value(read+1))).
 			WithCondition(expression.Name(attrVersion).Equal(expression.Value(read))).
 			Build()
 		if err != nil {

@@ -13,14 +13,16 @@ import (
 	"github.com/aftercare/aftercare/internal/state"
 )
 
-// record is an entity's item as stored: the entity's JSON in doc beside its
-// key, version, due-index keys and expiry. This is the format the README
-// documents; the typed store reads and writes it unchanged (no migration).
+// record is an entity's item as stored: the entity's JSON, deflated, in docz
+// beside its key, version, due-index keys and expiry; items written before
+// docz have the JSON in doc, and are read as they are (no migration). This is
+// the format the README documents.
 type record struct {
 	PK      string `dynamodbav:"pk"`
 	SK      string `dynamodbav:"sk"`
 	Kind    string `dynamodbav:"kind"`
-	Doc     string `dynamodbav:"doc"`
+	Doc     string `dynamodbav:"doc,omitempty"`
+	DocZ    []byte `dynamodbav:"docz,omitempty"`
 	Version int64  `dynamodbav:"version"`
 	DuePK   string `dynamodbav:"due_pk,omitempty"`
 	DueSK   string `dynamodbav:"due_sk,omitempty"`
@@ -44,7 +46,7 @@ func (s *Store) encode(e state.Entity) (map[string]types.AttributeValue, error) 
 		return nil, fmt.Errorf("encode %s %s/%s: %w", k.Kind, k.Shop, k.ID, err)
 	}
 	pk, sk := keyOf(k)
-	r := record{PK: pk, SK: sk, Kind: k.Kind, Doc: string(doc), Version: max(e.Version(), 0) + 1}
+	r := record{PK: pk, SK: sk, Kind: k.Kind, DocZ: pack(doc), Version: max(e.Version(), 0) + 1}
 	if at := e.DueAt(); !at.IsZero() {
 		r.DuePK, r.DueSK = dueKeys(k.Kind, pk, sk, at, s.Shards)
 	}
@@ -68,7 +70,14 @@ func decode(item map[string]types.AttributeValue) (state.Entity, bool, error) {
 	if !ok {
 		return state.Entity{}, false, nil
 	}
-	if err := json.Unmarshal([]byte(r.Doc), e.Body()); err != nil {
+	doc := []byte(r.Doc)
+	if len(r.DocZ) > 0 {
+		var err error
+		if doc, err = unpack(r.DocZ); err != nil {
+			return state.Entity{}, false, fmt.Errorf("decode %s %s/%s: %w", k.Kind, k.Shop, k.ID, err)
+		}
+	}
+	if err := json.Unmarshal(doc, e.Body()); err != nil {
 		return state.Entity{}, false, fmt.Errorf("decode %s %s/%s: %w", k.Kind, k.Shop, k.ID, err)
 	}
 	e.SetVersion(r.Version) // the attribute is the truth; the doc keeps the version it was written over

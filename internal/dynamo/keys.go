@@ -37,6 +37,7 @@ const (
 	attrSK      = "sk"
 	attrKind    = "kind"
 	attrDoc     = "doc"
+	attrDocZ    = "docz" // the deflated doc (pack.go)
 	attrVersion = "version"
 	attrDuePK   = "due_pk"
 	attrDueSK   = "due_sk"

@@ -93,7 +93,11 @@ func (s *Store) Load(ctx context.Context, dedupeID string, keys []state.Key) (*s
 		pk, sk := getS(it, attrPK), getS(it, attrSK)
 		if dpk, dsk := eventKey(dedupeID); dedupeID != "" && pk == dpk && sk == dsk {
 			dedupe = &state.Dedupe{}
-			if err := json.Unmarshal([]byte(getS(it, attrDoc)), dedupe); err != nil {
+			doc, err := Doc(it)
+			if err != nil {
+				return fmt.Errorf("dedupe record %s: %w", dedupeID, err)
+			}
+			if err := json.Unmarshal(doc, dedupe); err != nil {
 				return fmt.Errorf("dedupe record %s: %w", dedupeID, err)
 			}
 			return nil
@@ -144,7 +148,7 @@ func (s *Store) Commit(ctx context.Context, c *state.Commit) error {
 		tx = append(tx, types.TransactWriteItem{Put: &types.Put{
 			TableName: aws.String(s.Table),
 			Item: map[string]types.AttributeValue{
-				attrPK: str(pk), attrSK: str(sk), attrKind: str("dedupe"), attrDoc: str(string(doc)),
+				attrPK: str(pk), attrSK: str(sk), attrKind: str("dedupe"), attrDocZ: &types.AttributeValueMemberB{Value: pack(doc)},
 				attrExpires: num(s.now().Add(s.dedupeTTL()).Unix()),
 			},
 			ConditionExpression: fresh.Condition(), ExpressionAttributeNames: fresh.Names(),

@@ -2,6 +2,7 @@ package state
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
@@ -119,4 +120,42 @@ func (t *tx) dayAdds(puts []Entity) ([]Add, []Entity, error) {
 		digests = append(digests, digestPut(shop, t.now, t.settings[shop].Location()))
 	}
 	return out, digests, nil
+}
+
+// digestMemo remembers, per shop, the week whose digest item this process
+// has committed. Every counted event of a week would write the same item;
+// a warm processor writes it once a week per shop instead (two write units
+// of a transaction, and its index write, saved per event). A cold one
+// writes it again, which is harmless: the put is idempotent.
+type digestMemo struct {
+	mu    sync.Mutex
+	weeks map[string]string // shop -> week
+}
+
+// maxDigestMemo bounds the memo; past it, it starts over.
+const maxDigestMemo = 10000
+
+// unseen drops the digest puts already committed.
+func (m *digestMemo) unseen(puts []Entity) []Entity {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := puts[:0:0]
+	for _, e := range puts {
+		if m.weeks[e.Digest.Shop] != e.Digest.Week {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// seen records committed digest puts.
+func (m *digestMemo) seen(puts []Entity) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.weeks == nil || len(m.weeks) > maxDigestMemo {
+		m.weeks = map[string]string{}
+	}
+	for _, e := range puts {
+		m.weeks[e.Digest.Shop] = e.Digest.Week
+	}
 }

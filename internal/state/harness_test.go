@@ -155,8 +155,12 @@ func (e *env) dump(t *testing.T) map[string]map[string]any {
 		for _, it := range page.Items {
 			key := attr(it, "pk") + "|" + attr(it, "sk")
 			doc := map[string]any{}
-			if d := attr(it, "doc"); d != "" {
-				if err := json.Unmarshal([]byte(d), &doc); err != nil {
+			d, err := dynamo.Doc(it)
+			if err != nil {
+				t.Fatalf("%s: %v", key, err)
+			}
+			if len(d) > 0 {
+				if err := json.Unmarshal(d, &doc); err != nil {
 					t.Fatalf("%s: %v", key, err)
 				}
 			}
@@ -245,6 +249,8 @@ func tableKey(k state.Key) string {
 		return shop + "WAIT#" + k.ID
 	case state.ItemStock:
 		return shop + "STOCKOUT"
+	case state.ItemDigest:
+		return shop + "DIGEST#" + k.ID
 	}
 	return shop + k.Kind + "#" + k.ID
 }

@@ -25,6 +25,8 @@ type Processor struct {
 	Rules    Rules
 	Log      *slog.Logger
 	Now      func() time.Time
+
+	digests digestMemo
 }
 
 // Outcomes of processing one event.
@@ -124,6 +126,7 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 	if err != nil {
 		return Result{}, err
 	}
+	digests = p.digests.unseen(digests)
 	puts = append(puts, digests...)
 	c := &Commit{
 		Dedupe:   &Dedupe{ID: ev.ID, Shop: ev.Shop, Topic: ev.Topic, At: now, Outbox: msgs, Internal: t.internal},
@@ -140,6 +143,7 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 	case err != nil:
 		return Result{}, err
 	}
+	p.digests.seen(digests)
 	if err := p.send(ctx, msgs, t.internal, now); err != nil {
 		return Result{}, err
 	}

@@ -527,3 +527,43 @@ func TestTestOrdersCountNowhere(t *testing.T) {
 		}
 	})
 }
+
+// A warm processor writes a shop's digest item once a week, not with every
+// counted event; a cold one (a new process) writes it again.
+func TestDigestItemWrittenOncePerWeekPerProcess(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		evs := history()
+		digests := func() []state.Key {
+			var keys []state.Key
+			for k := range e.dump(t) {
+				if strings.HasPrefix(k, "SHOP#"+shop+"|DIGEST#") {
+					keys = append(keys, state.Key{Kind: state.ItemDigest, Shop: shop, ID: strings.TrimPrefix(k, "SHOP#"+shop+"|DIGEST#")})
+				}
+			}
+			return keys
+		}
+		e.process(t, evs[0])
+		e.process(t, evs[1]) // paid: counted
+		keys := digests()
+		if len(keys) != 1 {
+			t.Fatalf("after a counted event: digest items %v, want one", keys)
+		}
+		// Gone behind the processor's back: a warm processor does not write it again.
+		if err := e.store.Delete(context.Background(), keys); err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs[2:10] {
+			e.process(t, ev)
+		}
+		if got := digests(); len(got) != 0 {
+			t.Fatalf("a warm processor wrote the week's digest item again: %v", got)
+		}
+		p := e.proc
+		e.proc = &state.Processor{Store: p.Store, Outbox: p.Outbox, Settings: p.Settings, Rules: p.Rules, Log: p.Log, Now: p.Now}
+		e.process(t, evs[10]) // delivered: counted
+		if got := digests(); len(got) != 1 || got[0] != keys[0] {
+			t.Fatalf("a cold processor's counted event: digest items %v, want %v", got, keys)
+		}
+	})
+}
