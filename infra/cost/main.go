@@ -79,6 +79,10 @@ type meter struct {
 	byFn    map[string]Units
 	notes   map[string]Units // per function, diagnostics that are not billed apart
 	partial []byte
+	// platformLogs: the platform's own records (REPORT) reach CloudWatch;
+	// with the template's SystemLogLevel at WARN they do not (they are INFO).
+	platformLogs bool
+	due          dueIndex
 }
 
 // note counts a diagnostic (already inside a billed unit) under a function.
@@ -146,7 +150,9 @@ func (m *meter) Write(p []byte) (int, error) {
 			continue
 		}
 		fn := rec.Function
-		m.addFn(fn, "LogBytes", float64(len(sc.Bytes())+1))
+		if m.platformLogs || !strings.HasPrefix(rec.Type, "platform.") {
+			m.addFn(fn, "LogBytes", float64(len(sc.Bytes())+1))
+		}
 		if rec.Type == "platform.report" {
 			m.addFn(fn, "LambdaRequests", 1)
 			m.addFn(fn, "LambdaGBSeconds", rec.Record.Metrics.Billed/1000*rec.Record.Metrics.Mem/1024)
@@ -185,7 +191,8 @@ func measure(ctx context.Context, n int, seed uint64) (Bill, error) {
 		_, _ = io.Copy(io.Discard, r.Body)
 	}))
 	defer snk.Close()
-	m := &meter{u: Units{}, byFn: map[string]Units{}, notes: map[string]Units{}}
+	m := &meter{u: Units{}, byFn: map[string]Units{}, notes: map[string]Units{}, platformLogs: platformLogs(tpl),
+		due: dueIndex{keysOnly: dueProjection(tpl) == "KEYS_ONLY"}}
 	var proxies []*proxy
 	var pmu sync.Mutex
 	defer func() {
@@ -272,6 +279,36 @@ func tracingActive(t *devstack.Template) bool {
 	}
 	s, _ := v.(string)
 	return s == "Active"
+}
+
+// platformLogs reports whether the platform's INFO records (START, REPORT)
+// are ingested: only when the functions' SystemLogLevel lets INFO through.
+func platformLogs(t *devstack.Template) bool {
+	lc, _ := t.Globals["LoggingConfig"].(map[string]any)
+	switch lvl, _ := lc["SystemLogLevel"].(string); lvl {
+	case "WARN", "ERROR", "FATAL":
+		return false
+	}
+	return true
+}
+
+// dueProjection is the due index's ProjectionType in the template.
+func dueProjection(t *devstack.Template) string {
+	for _, r := range t.Resources {
+		if r.Type != "AWS::DynamoDB::Table" {
+			continue
+		}
+		gsis, _ := r.Properties["GlobalSecondaryIndexes"].([]any)
+		for _, g := range gsis {
+			gm, _ := g.(map[string]any)
+			if gm["IndexName"] == "due" {
+				p, _ := gm["Projection"].(map[string]any)
+				s, _ := p["ProjectionType"].(string)
+				return s
+			}
+		}
+	}
+	return ""
 }
 
 // tplDefault is a template parameter's default.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -50,5 +51,54 @@ func TestUnitsArithmetic(t *testing.T) {
 	}
 	if s := a.plus(nil, 2); s["x"] != 6 || a["x"] != 3 {
 		t.Fatalf("scale: %v (a %v)", s, a)
+	}
+}
+
+func TestTxUnitsFollowAWSRule(t *testing.T) {
+	small := `{"Put":{"TableName":"t","Item":{"pk":{"S":"a"},"sk":{"S":"b"},"n":{"N":"12"}}}}`
+	big := `{"Put":{"TableName":"t","Item":{"pk":{"S":"a"},"doc":{"S":"` + strings.Repeat("x", 1500) + `"}}}}`
+	due := `{"Put":{"TableName":"t","Item":{"pk":{"S":"a"},"due_pk":{"S":"DUE#c#1"},"due_sk":{"S":"2024"},"docz":{"B":"AAEC"}}}}`
+	upd := `{"Update":{"TableName":"t","Key":{"pk":{"S":"SHOP#s"},"sk":{"S":"DAY#2024-03-01"}},"UpdateExpression":"ADD #0 :0","ExpressionAttributeValues":{":0":{"N":"1"}}}}`
+	for _, c := range []struct {
+		name         string
+		items        []string
+		table, index float64
+	}{
+		{"three small puts", []string{small, small, small}, 6, 0},
+		{"a 1.5 KB put", []string{big}, 4, 0},
+		{"a put entering the due index", []string{due}, 2, 2},
+		{"a counter update", []string{upd}, 2, 0},
+	} {
+		body := `{"TransactItems":[` + strings.Join(c.items, ",") + `]}`
+		var d dueIndex
+		table, index := d.txUnits([]byte(body))
+		if table != c.table || index != c.index {
+			t.Errorf("%s: %v table, %v index units; want %v and %v", c.name, table, index, c.table, c.index)
+		}
+	}
+}
+
+// Index writes as AWS prices them, per projection: a put that keeps its due
+// keys rewrites an ALL index's copy and costs a KEYS_ONLY index nothing.
+func TestDueIndexWrites(t *testing.T) {
+	item := func(due string) map[string]json.RawMessage {
+		m := map[string]json.RawMessage{"pk": json.RawMessage(`{"S":"a"}`), "sk": json.RawMessage(`{"S":"b"}`)}
+		if due != "" {
+			m["due_pk"], m["due_sk"] = json.RawMessage(`{"S":"DUE#c#1"}`), json.RawMessage(`{"S":"`+due+`"}`)
+		}
+		return m
+	}
+	for _, c := range []struct {
+		keysOnly bool
+		want     []float64 // enter, stay, move, leave
+	}{{false, []float64{1, 1, 2, 1}}, {true, []float64{1, 0, 2, 1}}} {
+		d := dueIndex{keysOnly: c.keysOnly}
+		got := []float64{d.move(item("2024"), 300), d.move(item("2024"), 300), d.move(item("2025"), 300), d.move(item(""), 300)}
+		for i := range got {
+			if got[i] != c.want[i] {
+				t.Errorf("keys only %v: enter, stay, move, leave = %v, want %v", c.keysOnly, got, c.want)
+				break
+			}
+		}
 	}
 }

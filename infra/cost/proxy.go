@@ -2,13 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 )
 
 // proxy sits between one function and an emulator and meters its calls:
@@ -32,8 +35,22 @@ func startProxy(fn, service, upstream string, m *meter) *proxy {
 			}
 			r.Body = io.NopCloser(bytes.NewReader(b))
 			units, index := consumed(b)
+			t := r.Request.Header.Get("X-Amz-Target")
+			if strings.HasSuffix(t, "TransactWriteItems") && r.StatusCode == http.StatusOK {
+				// DynamoDB Local's transactional figures do not follow AWS's
+				// rule (three small puts report 4 units, one reports 4 too):
+				// price the request by the rule instead.
+				body, _ := r.Request.Context().Value(bodyKey{}).([]byte)
+				units, index = m.due.txUnits(body)
+			}
+			if strings.HasSuffix(t, "PutItem") && r.StatusCode == http.StatusOK {
+				// Billed as DynamoDB Local reports it; followed so that a later
+				// transactional put of the item knows where it was.
+				body, _ := r.Request.Context().Value(bodyKey{}).([]byte)
+				m.due.put(body)
+			}
 			m.note(fn, "index units", index)
-			switch t := r.Request.Header.Get("X-Amz-Target"); {
+			switch {
 			case strings.Contains(t, "Get") || strings.HasSuffix(t, "Query") || strings.HasSuffix(t, "Scan"):
 				m.addFn(fn, "DynamoRRU", units)
 			default:
@@ -52,12 +69,167 @@ func startProxy(fn, service, upstream string, m *meter) *proxy {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
-		rp.ServeHTTP(w, r)
+		rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bodyKey{}, body)))
 	})
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	srv := &http.Server{Handler: h}
 	go func() { _ = srv.Serve(ln) }()
 	return &proxy{URL: "http://" + ln.Addr().String(), srv: srv}
+}
+
+// bodyKey carries a request's body to the response's metering.
+type bodyKey struct{}
+
+// dueIndex follows every item's due-index keys as the writes pass by, to
+// price index writes as AWS does: with an ALL projection, a put of an item
+// in the index writes its copy (and a move deletes the old one first); with
+// KEYS_ONLY, only entering, leaving or moving in the index writes.
+type dueIndex struct {
+	mu       sync.Mutex
+	keysOnly bool
+	at       map[string]string // pk|sk -> due_pk|due_sk
+}
+
+// txUnits prices a TransactWriteItems request by AWS's rule: each action
+// costs 2 write units per KB of its item (a Put's item as sent; an Update,
+// Delete or ConditionCheck, whose stored item the request does not show, at
+// the size of what it names, at least 1 KB: these are the small counter and
+// mark items), and each index write 2 units per KB of what it projects.
+func (d *dueIndex) txUnits(body []byte) (table, index float64) {
+	var req struct {
+		TransactItems []map[string]struct {
+			Item                      map[string]json.RawMessage
+			Key                       map[string]json.RawMessage
+			ExpressionAttributeValues map[string]json.RawMessage
+		}
+	}
+	if json.Unmarshal(body, &req) != nil {
+		return 0, 0
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, action := range req.TransactItems {
+		for op, a := range action {
+			size := 0
+			switch op {
+			case "Put":
+				size = itemSize(a.Item)
+				index += 2 * d.move(a.Item, size)
+			case "Delete":
+				index += 2 * d.move(a.Key, 0)
+				size = itemSize(a.Key)
+			default:
+				size = itemSize(a.Key) + itemSize(a.ExpressionAttributeValues)
+			}
+			table += 2 * units(size)
+		}
+	}
+	return table, index
+}
+
+// put follows a PutItem request's item.
+func (d *dueIndex) put(body []byte) {
+	var req struct{ Item map[string]json.RawMessage }
+	if json.Unmarshal(body, &req) != nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.move(req.Item, itemSize(req.Item))
+}
+
+// move records an item's new due keys (none for a delete, size 0) and
+// returns the index writes, in units, that the change costs.
+func (d *dueIndex) move(item map[string]json.RawMessage, size int) float64 {
+	if d.at == nil {
+		d.at = map[string]string{}
+	}
+	k := string(item["pk"]) + "|" + string(item["sk"])
+	old := d.at[k]
+	now := ""
+	if size > 0 && item["due_pk"] != nil {
+		now = string(item["due_pk"]) + "|" + string(item["due_sk"])
+	}
+	if now == "" {
+		delete(d.at, k)
+	} else {
+		d.at[k] = now
+	}
+	copySize := size // the index's copy of the item
+	if d.keysOnly {
+		copySize = 0
+		if now == old {
+			return 0
+		}
+	}
+	switch {
+	case now == "" && old == "":
+		return 0
+	case now == "":
+		return 1 // the old copy deleted
+	case old == "" || old == now:
+		return units(copySize)
+	default:
+		return 1 + units(copySize) // deleted under the old keys, put under the new
+	}
+}
+
+// units is the write units of an item of size bytes: 1 per KB, at least 1.
+func units(size int) float64 { return math.Max(1, math.Ceil(float64(size)/1024)) }
+
+// itemSize is an item's size as DynamoDB bills it: attribute names plus
+// values (strings and binary by length, numbers about a byte per two digits,
+// sets and documents their members and a few bytes each).
+func itemSize(item map[string]json.RawMessage) int {
+	n := 0
+	for name, v := range item {
+		n += len(name) + valueSize(v)
+	}
+	return n
+}
+
+func valueSize(raw json.RawMessage) int {
+	var v map[string]json.RawMessage
+	if json.Unmarshal(raw, &v) != nil {
+		return len(raw)
+	}
+	n := 0
+	for t, x := range v {
+		switch t {
+		case "S":
+			var s string
+			_ = json.Unmarshal(x, &s)
+			n += len(s)
+		case "N":
+			var s string
+			_ = json.Unmarshal(x, &s)
+			n += len(s)/2 + 1
+		case "B":
+			var b []byte // base64 on the wire
+			_ = json.Unmarshal(x, &b)
+			n += len(b)
+		case "BOOL", "NULL":
+			n++
+		case "SS", "NS", "BS":
+			var list []json.RawMessage
+			_ = json.Unmarshal(x, &list)
+			for _, e := range list {
+				n += len(e) - 2
+			}
+		case "L":
+			var list []json.RawMessage
+			_ = json.Unmarshal(x, &list)
+			n += 3
+			for _, e := range list {
+				n += 1 + valueSize(e)
+			}
+		case "M":
+			var m map[string]json.RawMessage
+			_ = json.Unmarshal(x, &m)
+			n += 3 + itemSize(m)
+		}
+	}
+	return n
 }
 
 // askCapacity adds ReturnConsumedCapacity to the operations that take it.
