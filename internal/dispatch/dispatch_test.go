@@ -410,7 +410,7 @@ func TestSettledByAnotherCopyIsDuplicate(t *testing.T) {
 		}
 		// The customer is gone by the time the second copy runs: its
 		// suppression (an unclaimed decision) meets the recorded delivery.
-		c, _, err := e.store.State(context.Background(), shop, "c31", "")
+		c, _, _, err := e.store.State(context.Background(), shop, "c31", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -458,7 +458,7 @@ func TestHoldsAndCancellation(t *testing.T) {
 		if r := e.handle(t, care); r.Decision != dispatch.Held {
 			t.Fatalf("marketing under a hold: %+v", r)
 		}
-		got, _, err := e.store.State(context.Background(), shop, "c5", "")
+		got, _, _, err := e.store.State(context.Background(), shop, "c5", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -637,7 +637,7 @@ func TestDecisionsCountInTheReport(t *testing.T) {
 			t.Fatalf("held twice: %v, want one held", e.days(t))
 		}
 		e.now = first.Add(24 * time.Hour)
-		got, _, err := e.store.State(context.Background(), shop, "c20", "")
+		got, _, _, err := e.store.State(context.Background(), shop, "c20", "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,7 @@
 // Package shopify owns Shopify webhooks: it checks X-Shopify-Hmac-Sha256 on
 // the raw body and turns the handled topics (orders, fulfillments, fulfillment
-// events, customers, consent, inventory, products, refunds and the mandatory
-// privacy topics) into normalized events. Topics it does not handle are
+// events, customers, consent, inventory, products, refunds, app/uninstalled
+// and the mandatory privacy topics) into normalized events. Topics it does not handle are
 // ignored without decoding the body.
 package shopify
 

@@ -551,11 +551,11 @@ func recordWithCustomer(t *testing.T, s Store) {
 	c := &aftercare.Customer{Shop: shop, ID: "c9", Email: "c9@example.org", ExamineAt: Now.Add(time.Hour)}
 	o := &aftercare.Order{Shop: shop, ID: "o9", Name: "#9"}
 	mustCommit(t, s, &state.Commit{Puts: []state.Entity{{Customer: c}, {Order: o}}})
-	gc, gotOrder, err := s.State(ctx, shop, "c9", "o9")
+	gc, gotOrder, _, err := s.State(ctx, shop, "c9", "o9")
 	if err != nil || gc == nil || gotOrder == nil || gc.Email != c.Email || gc.Version != 1 || gotOrder.Name != "#9" || gotOrder.Version != 1 {
 		t.Fatalf("state: %+v %+v %v", gc, gotOrder, err)
 	}
-	if gc, gotOrder, err := s.State(ctx, shop, "nobody", ""); err != nil || gc != nil || gotOrder != nil {
+	if gc, gotOrder, _, err := s.State(ctx, shop, "nobody", ""); err != nil || gc != nil || gotOrder != nil {
 		t.Fatalf("unknown customer: %+v %+v %v", gc, gotOrder, err)
 	}
 	gc.LastMarketingAt = Now
@@ -570,7 +570,7 @@ func recordWithCustomer(t *testing.T, s Store) {
 	if e := entries(t, s)["r2"]; e.ID != "" {
 		t.Fatalf("a conflicting record wrote its entry: %+v", e)
 	}
-	after, _, _ := s.State(ctx, shop, "c9", "")
+	after, _, _, _ := s.State(ctx, shop, "c9", "")
 	if after.Version != 2 || !after.LastMarketingAt.Equal(Now) {
 		t.Fatalf("customer after record: %+v", after)
 	}
@@ -618,7 +618,7 @@ func typedCopies(t *testing.T, s Store) {
 	if again.Tags[0] != "vip" || again.Marks["win_back"].State != "sent" {
 		t.Fatalf("the stored customer changed with a loaded copy: %+v", again)
 	}
-	gc, _, err := s.State(ctx, shop, "alias", "")
+	gc, _, _, err := s.State(ctx, shop, "alias", "")
 	if err != nil || gc == again {
 		t.Fatalf("State returned a shared copy: %v", err)
 	}
@@ -656,7 +656,7 @@ func updateCustomer(t *testing.T, s Store) {
 	if c, err := s.Counters(ctx, []state.Key{day}); err != nil || c[day]["unsubscribes"] != 1 {
 		t.Fatalf("counted with the change, once: %v %v", c, err)
 	}
-	got, _, err := s.State(ctx, shop, "u1", "")
+	got, _, _, err := s.State(ctx, shop, "u1", "")
 	if err != nil || got.Version != 2 || got.EmailConsent.State != aftercare.ConsentUnsubscribed || got.Email != "u1@example.org" {
 		t.Fatalf("after UpdateCustomer: %+v %v", got, err)
 	}
