@@ -68,7 +68,7 @@ func (t *tx) installed(msgs []aftercare.Message) []aftercare.Message {
 	out := msgs[:0]
 	dropped := 0
 	for _, m := range msgs {
-		if i, ok := t.installs[Key{ItemInstall, m.Shop, ""}]; ok && i.Uninstalled() {
+		if t.uninstalled(m.Shop) {
 			dropped++
 			continue
 		}
@@ -78,6 +78,16 @@ func (t *tx) installed(msgs []aftercare.Message) []aftercare.Message {
 		t.note("%d messages not queued: the app is uninstalled from the shop", dropped)
 	}
 	return out
+}
+
+// uninstalled reports whether the shop's marks, as this attempt has them
+// (or as an earlier round loaded them), say the app is removed.
+func (t *tx) uninstalled(shop string) bool {
+	k := Key{ItemInstall, shop, ""}
+	if i, ok := t.installs[k]; ok {
+		return i.Uninstalled()
+	}
+	return t.base.Installs[k].Uninstalled()
 }
 
 // MarkInstalled records that the app was connected to a shop at at, so an
