@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Settings", settingsDocs},
 		{"TypedCopies", typedCopies},
 		{"UpdateCustomer", updateCustomer},
+		{"InstallMarks", installMarks},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -800,5 +801,72 @@ func dayItems(t *testing.T, s Store) {
 	}
 	if got, _ := s.ReportDays(ctx, shop, "2024-01-01", "2024-12-31"); len(got) != 0 {
 		t.Fatalf("deleted days still read: %v", got)
+	}
+}
+
+// installMarks: a shop's install item is an entity like the others (versioned,
+// typed on the way back, listed with the shop's items so shop/redact removes
+// it, never on the due index); dispatch reads it with the customer and order,
+// the checks on its own, and MarkInstalled lets only a newer install win.
+func installMarks(t *testing.T, s Store) {
+	k := state.Key{Kind: state.ItemInstall, Shop: shop}
+	if got := load(t, s, k).Installs[k]; got != nil {
+		t.Fatalf("a fresh store has install marks: %+v", got)
+	}
+	if _, _, inst, err := s.State(ctx, shop, "nobody", ""); err != nil || inst != nil {
+		t.Fatalf("State without marks: %+v %v", inst, err)
+	}
+	gone := Now.Add(-time.Hour)
+	mustCommit(t, s, &state.Commit{Puts: []state.Entity{{Install: &aftercare.Install{Shop: shop, UninstalledAt: gone}}}})
+	got := load(t, s, k).Installs[k]
+	if got == nil || got.Version != 1 || !got.UninstalledAt.Equal(gone) || !got.Uninstalled() {
+		t.Fatalf("install marks after the uninstall: %+v", got)
+	}
+	if err := s.Commit(ctx, &state.Commit{Puts: []state.Entity{{Install: &aftercare.Install{Shop: shop}}}}); !errors.Is(err, state.ErrConflict) {
+		t.Fatalf("creating existing marks: %v, want ErrConflict", err)
+	}
+	mustCommit(t, s, &state.Commit{Puts: []state.Entity{customer("c-inst", time.Time{})}})
+	c, _, inst, err := s.State(ctx, shop, "c-inst", "")
+	if err != nil || c == nil || inst == nil || !inst.Uninstalled() {
+		t.Fatalf("State: customer %v marks %+v %v", c != nil, inst, err)
+	}
+	if inst, err := s.Install(ctx, shop); err != nil || inst == nil || !inst.UninstalledAt.Equal(gone) {
+		t.Fatalf("Install: %+v %v", inst, err)
+	}
+	if inst, err := s.Install(ctx, "other.myshopify.com"); err != nil || inst != nil {
+		t.Fatalf("another shop's marks: %+v %v", inst, err)
+	}
+	if changed, err := state.MarkInstalled(ctx, s, shop, gone.Add(-time.Minute)); err != nil || !changed {
+		t.Fatalf("an install older than the uninstall is still recorded: %v %v", changed, err)
+	}
+	if inst, _ := s.Install(ctx, shop); !inst.Uninstalled() {
+		t.Fatalf("an install older than the uninstall must not win: %+v", inst)
+	}
+	if changed, err := state.MarkInstalled(ctx, s, shop, Now); err != nil || !changed {
+		t.Fatalf("reconnect: %v %v", changed, err)
+	}
+	if changed, err := state.MarkInstalled(ctx, s, shop, Now); err != nil || changed {
+		t.Fatalf("the same reconnect again: %v %v", changed, err)
+	}
+	if inst, _ := s.Install(ctx, shop); inst.Uninstalled() || !inst.InstalledAt.Equal(Now) || inst.Version != 3 {
+		t.Fatalf("after the reconnect: %+v", inst)
+	}
+	listed := false
+	if err := s.EachShopItem(ctx, shop, func(key state.Key, e state.Entity) error {
+		if key == k {
+			listed = e.Install != nil && e.Install.InstalledAt.Equal(Now)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !listed {
+		t.Fatal("the install item is not listed, typed, among the shop's items")
+	}
+	for shard := 0; shard < s.ShardCount(); shard++ {
+		items, _, err := s.Due(ctx, state.ItemInstall, shard, Now.Add(1000*time.Hour), "", 100)
+		if err != nil || len(items) != 0 {
+			t.Fatalf("install marks on the due index: %d %v", len(items), err)
+		}
 	}
 }
