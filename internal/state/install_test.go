@@ -80,6 +80,15 @@ func TestUninstalledShopQueuesNothing(t *testing.T) {
 			t.Fatalf("the order must still be kept: %v", err)
 		}
 
+		dataRequest := func(id string, day int) aftercare.Event {
+			ev := shopifyEvent("customers/data_request", id, aftercare.EventDataRequest, at(day, 12))
+			ev.Privacy = &aftercare.PrivacyRequest{CustomerID: buyer.ID, DataRequestID: id}
+			return ev
+		}
+		if res := e.process(t, dataRequest("dr-1", 6)); len(res.Messages) != 0 || len(e.sent(t)) != 0 {
+			t.Fatalf("a data request export was queued for an uninstalled shop: %+v", res)
+		}
+
 		if changed, err := state.MarkInstalled(context.Background(), e.store, shop, at(7, 0)); err != nil || !changed {
 			t.Fatalf("reconnect: %v %v", changed, err)
 		}
@@ -90,6 +99,9 @@ func TestUninstalledShopQueuesNothing(t *testing.T) {
 		tagged := orderEvent("orders/updated", "ou-damaged", snapshot(at(7, 1), "paid", "fulfilled", []aftercare.Fulfillment{f1, f2}, "aftercare:damaged"))
 		if res := e.process(t, tagged); len(res.Messages) == 0 {
 			t.Fatalf("after the reconnect the damaged playbook goes out: %+v", res)
+		}
+		if res := e.process(t, dataRequest("dr-2", 7)); len(res.Messages) != 1 {
+			t.Fatalf("after the reconnect the data request export goes out: %+v", res)
 		}
 		// An uninstall older than the reconnect (a late copy) does not silence the shop again.
 		e.process(t, uninstallEvent("u-late", 6, 0))
