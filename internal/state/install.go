@@ -3,9 +3,11 @@ package state
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/obs"
 )
 
 // install returns the shop's install marks (new ones if none are stored), or
@@ -60,24 +62,34 @@ func wantInstalls(t *tx) {
 	}
 }
 
-// installed drops the messages for shops the app is uninstalled from: the
-// processor queues nothing new for them. Dispatch asks the same question at
-// send time, for what was queued before the uninstall (and for any shop whose
-// marks this event did not read).
-func (t *tx) installed(msgs []aftercare.Message) []aftercare.Message {
-	out := msgs[:0]
-	dropped := 0
+// installed splits off the messages for shops the app is uninstalled from:
+// the processor queues nothing new for them (the same fact Judge suppresses
+// on). Dispatch asks again at send time, for what was queued before the
+// uninstall and for any shop whose marks this event did not read.
+func (t *tx) installed(msgs []aftercare.Message) (keep, dropped []aftercare.Message) {
+	keep = msgs[:0:0]
 	for _, m := range msgs {
 		if t.uninstalled(m.Shop) {
-			dropped++
+			dropped = append(dropped, m)
 			continue
 		}
-		out = append(out, m)
+		keep = append(keep, m)
 	}
-	if dropped > 0 {
-		t.note("%d messages not queued: the app is uninstalled from the shop", dropped)
+	if len(dropped) > 0 {
+		t.note("%d messages not queued: the app is uninstalled from the shop", len(dropped))
 	}
-	return out
+	return keep, dropped
+}
+
+// countDropped logs and counts, as dispatch does for what it settles, the
+// messages an uninstalled shop did not get (ids only: no personal data).
+func (p *Processor) countDropped(ctx context.Context, ev *aftercare.Event, dropped []aftercare.Message) {
+	why := string(aftercare.ReasonUninstalled)
+	for _, m := range dropped {
+		p.Log.Info("message", slog.String("event_id", ev.ID), slog.String("message_id", m.ID), slog.String("kind", string(m.Kind)),
+			slog.String("shop", m.Shop), slog.String("order_id", m.OrderID), slog.String("decision", string(aftercare.VerdictSuppressed)), slog.String("why", why))
+		obs.Count(ctx, p.Log, "Messages", 1, map[string]string{"Shop": m.Shop, "Kind": string(m.Kind), "Decision": string(aftercare.VerdictSuppressed)})
+	}
 }
 
 // uninstalled reports whether the shop's marks, as this attempt has them

@@ -115,7 +115,7 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 		t.reset()
 		step(t)
 	}
-	msgs := t.installed(p.Rules.Messages(t.changes, now))
+	msgs, dropped := t.installed(p.Rules.Messages(t.changes, now))
 	puts, err := t.puts()
 	if err != nil {
 		return Result{}, err
@@ -143,6 +143,7 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 	if err := p.send(ctx, msgs, t.internal, now); err != nil {
 		return Result{}, err
 	}
+	p.countDropped(ctx, ev, dropped)
 	return Result{Outcome: Applied, Changes: t.changes, Messages: msgs, Notes: t.notes}, nil
 }
 
