@@ -109,6 +109,19 @@ func TestUninstalled(t *testing.T) {
 	if ev.Kind != aftercare.EventShopUninstalled || ev.Shop != testShop || !ev.At.Equal(onboardNow) || ev.ID != "shopify:"+testShop+":app/uninstalled:ev-9" {
 		t.Fatalf("%+v", ev)
 	}
+	// Dated when Shopify triggered it (a retry keeps the uninstall's time),
+	// never later than it arrived.
+	for triggered, want := range map[string]time.Time{
+		"2026-04-07T04:30:00.123-04:00": time.Date(2026, 4, 7, 8, 30, 0, 123e6, time.UTC),
+		"2026-04-07T12:00:00Z":          onboardNow,
+		"yesterday":                     onboardNow,
+	} {
+		h.Set(HeaderTriggered, triggered)
+		if ev, err := (Source{}).Parse(body, h, onboardNow); err != nil || !ev.At.Equal(want) || ev.At.Location() != time.UTC {
+			t.Errorf("triggered at %s: at %v (%v), want %v", triggered, ev.At, err, want)
+		}
+	}
+	h.Del(HeaderTriggered)
 	for name, c := range map[string]struct {
 		body string
 		h    http.Header

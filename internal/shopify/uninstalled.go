@@ -1,6 +1,7 @@
 package shopify
 
 import (
+	"net/http"
 	"strings"
 	"time"
 
@@ -17,9 +18,10 @@ const TopicAppUninstalled = "app/uninstalled"
 // signed body replayed with another shop's header would otherwise silence
 // that shop.
 //
-// The event's time is when the webhook reached us: the body's updated_at is
-// when the shop's own record last changed, which may be long before the
-// uninstall (and before a later reconnect, which would then seem newer).
+// The event's time is when Shopify triggered the webhook (uninstalledAt), else
+// when it reached us: the body's updated_at is when the shop's own record
+// last changed, which may be long before the uninstall (and before a later
+// reconnect, which would then seem newer).
 func parseUninstalled(ev *aftercare.Event, body []byte, received time.Time) error {
 	var s struct {
 		MyshopifyDomain string `json:"myshopify_domain"`
@@ -38,4 +40,17 @@ func parseUninstalled(ev *aftercare.Event, body []byte, received time.Time) erro
 	}
 	ev.Kind, ev.At = aftercare.EventShopUninstalled, received
 	return nil
+}
+
+// uninstalledAt is X-Shopify-Triggered-At when it reads as a time no later
+// than the webhook's arrival, else the arrival: a retry Shopify delivers
+// after the merchant reconnected keeps the time of the uninstall, so the
+// reconnect stays newer. The header is not signed, but it can only move the
+// time back, never past the arrival.
+func uninstalledAt(h http.Header, received time.Time) time.Time {
+	t, err := aftercare.ParseTime(strings.TrimSpace(h.Get(HeaderTriggered)))
+	if err != nil || t.IsZero() || t.After(received) {
+		return received
+	}
+	return t.UTC()
 }
