@@ -26,6 +26,8 @@ const (
 	EventShopRedact     EventKind = "shop_redact"
 	EventDataRequest    EventKind = "data_request"
 	EventEmailFeedback  EventKind = "email_feedback" // EmailFeedback: SES bounces and complaints
+	// EventShopUninstalled is app/uninstalled: At is when; no payload.
+	EventShopUninstalled EventKind = "shop_uninstalled"
 
 	// Internal events, queued by aftercare itself on the inbox.
 	EventOverdue       EventKind = "overdue"        // a check found a parcel without scans or an order unshipped

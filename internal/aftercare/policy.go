@@ -45,9 +45,10 @@ const (
 	ReasonNoContact       Reason = "no_contact"
 	ReasonNoConsent       Reason = "no_consent"
 	ReasonCannotRender    Reason = "cannot_render"
-	ReasonTestOrder       Reason = "test_order" // Shopify "test": true: never a customer message
-	ReasonBounced         Reason = "bounced"    // the address hard-bounced: no email at all
-	ReasonComplained      Reason = "complained" // a spam complaint: no marketing email
+	ReasonTestOrder       Reason = "test_order"  // Shopify "test": true: never a customer message
+	ReasonBounced         Reason = "bounced"     // the address hard-bounced: no email at all
+	ReasonComplained      Reason = "complained"  // a spam complaint: no marketing email
+	ReasonUninstalled     Reason = "uninstalled" // the app is removed from the shop: nothing goes out
 )
 
 // Stage is when the policy is asked.
@@ -79,6 +80,8 @@ type Question struct {
 
 	InStock StockView // schedule time: nil means in stock
 	CapFrom time.Time // the last marketing moment the cap counts from (zero: none)
+	// Uninstalled: the app is removed from the message's shop (Install.Uninstalled).
+	Uninstalled bool
 }
 
 // Ruling is the policy's answer.
@@ -129,6 +132,8 @@ func (r Ruling) Why() string {
 		return "email address hard-bounced"
 	case ReasonComplained:
 		return "spam complaint from this address"
+	case ReasonUninstalled:
+		return "app uninstalled from the shop"
 	}
 	return string(r.Reason)
 }
@@ -165,6 +170,11 @@ func (v Verdict) Final() bool {
 // order at send) apply where those facts exist.
 func Judge(q Question) Ruling {
 	now, st, c := q.Now, q.Settings, q.Customer
+	// A removed app speaks for the shop no more: not to customers, not to
+	// its team, and not later either (so before any wait).
+	if q.Uninstalled {
+		return Ruling{Verdict: VerdictSuppressed, Reason: ReasonUninstalled}
+	}
 	if q.NotBefore.After(now) {
 		return Ruling{Verdict: VerdictWait, Reason: ReasonNotBefore, Until: q.NotBefore}
 	}

@@ -38,8 +38,9 @@ const recordRetry = 50 * time.Millisecond
 
 // Store is the state dispatch reads and the ledger it writes.
 type Store interface {
-	// State reads the message's customer and order (nil when absent) in one round trip.
-	State(ctx context.Context, shop, customerID, orderID string) (*aftercare.Customer, *aftercare.Order, error)
+	// State reads the message's customer and order and its shop's install
+	// marks (nil when absent) in one round trip.
+	State(ctx context.Context, shop, customerID, orderID string) (*aftercare.Customer, *aftercare.Order, *aftercare.Install, error)
 	// Claim takes the message id until lease. For marketing it also takes the
 	// customer's cap slot (capSince: the slot is free if last taken before it);
 	// on ErrCapped it returns when the slot was last taken.
@@ -156,11 +157,11 @@ func (d *Dispatcher) Handle(ctx context.Context, m *aftercare.Message, dv Delive
 	if err != nil {
 		return Result{}, err
 	}
-	c, o, err := d.Store.State(ctx, m.Shop, m.CustomerID, m.OrderID)
+	c, o, inst, err := d.Store.State(ctx, m.Shop, m.CustomerID, m.OrderID)
 	if err != nil {
 		return Result{}, err
 	}
-	v := decide(m, c, o, st, now)
+	v := decide(m, c, o, inst, st, now)
 	switch {
 	case v.Verdict == aftercare.VerdictWait:
 		return d.defer_(ctx, m, v, now)
@@ -267,7 +268,7 @@ func (d *Dispatcher) settle(ctx context.Context, m *aftercare.Message, c *afterc
 				return Result{}, err
 			}
 		}
-		if c, _, err = d.Store.State(ctx, m.Shop, m.CustomerID, ""); err != nil {
+		if c, _, _, err = d.Store.State(ctx, m.Shop, m.CustomerID, ""); err != nil {
 			return Result{}, err
 		}
 	}

@@ -410,7 +410,7 @@ func TestSettledByAnotherCopyIsDuplicate(t *testing.T) {
 		}
 		// The customer is gone by the time the second copy runs: its
 		// suppression (an unclaimed decision) meets the recorded delivery.
-		c, _, err := e.store.State(context.Background(), shop, "c31", "")
+		c, _, _, err := e.store.State(context.Background(), shop, "c31", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -458,7 +458,7 @@ func TestHoldsAndCancellation(t *testing.T) {
 		if r := e.handle(t, care); r.Decision != dispatch.Held {
 			t.Fatalf("marketing under a hold: %+v", r)
 		}
-		got, _, err := e.store.State(context.Background(), shop, "c5", "")
+		got, _, _, err := e.store.State(context.Background(), shop, "c5", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -637,7 +637,7 @@ func TestDecisionsCountInTheReport(t *testing.T) {
 			t.Fatalf("held twice: %v, want one held", e.days(t))
 		}
 		e.now = first.Add(24 * time.Hour)
-		got, _, err := e.store.State(context.Background(), shop, "c20", "")
+		got, _, _, err := e.store.State(context.Background(), shop, "c20", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -707,6 +707,51 @@ func TestWeeklyDigestRendersTheWeek(t *testing.T) {
 		}
 		if r := e.handle(t, &m); r.Decision != dispatch.Duplicate {
 			t.Fatalf("the same week again: %+v", r)
+		}
+	})
+}
+
+// After app/uninstalled every queued message for the shop, customer or team,
+// transactional or marketing, is suppressed with reason uninstalled, recorded
+// and counted, and none is delivered. A reconnect (an install newer than the
+// uninstall) lets new messages go again.
+func TestUninstalledShopSuppressesEveryMessage(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T, ...int) *env) {
+		e := newEnv(t)
+		e.put(t, customer("c40"), order("1040", "c40"))
+		gone := &aftercare.Install{Shop: shop, UninstalledAt: clock.Add(-30 * time.Minute)}
+		if err := e.store.Commit(context.Background(), &state.Commit{Puts: []state.Entity{{Install: gone}}}); err != nil {
+			t.Fatal(err)
+		}
+		msgs := []*aftercare.Message{
+			msg(aftercare.KindOrderShipped, "c40", "1040", "parcel"),
+			msg(aftercare.KindWinBack, "c40", "", "last-order"),
+			msg(aftercare.KindSupportTask, "c40", "1040", "damaged"),
+		}
+		for _, m := range msgs {
+			if r := e.handle(t, m); r.Decision != dispatch.Suppressed || r.Why != "app uninstalled from the shop" {
+				t.Fatalf("%s: %s (%s), want suppressed: app uninstalled", m.Kind, r.Decision, r.Why)
+			}
+		}
+		if n := e.sink.delivered(); n != 0 {
+			t.Fatalf("%d messages delivered for an uninstalled shop", n)
+		}
+		entries := e.ledger(t)
+		ny, _ := time.LoadLocation("America/New_York")
+		counted := e.days(t)[clock.In(ny).Format(report.DayFormat)]
+		for _, m := range msgs {
+			if entries[m.ID].Status != dispatch.Suppressed {
+				t.Errorf("%s: ledger %+v, want suppressed", m.Kind, entries[m.ID])
+			}
+			if got := counted["m:"+string(m.Kind)+":suppressed"]; got != 1 {
+				t.Errorf("%s: counted %d suppressed, want 1 (%v)", m.Kind, got, counted)
+			}
+		}
+		if changed, err := state.MarkInstalled(context.Background(), e.store, shop, clock.Add(-time.Minute)); err != nil || !changed {
+			t.Fatalf("reconnect: %v %v", changed, err)
+		}
+		if r := e.handle(t, msg(aftercare.KindOrderShipped, "c40", "1040", "second parcel")); r.Decision != dispatch.Sent {
+			t.Fatalf("after the reconnect: %s (%s), want sent", r.Decision, r.Why)
 		}
 	})
 }

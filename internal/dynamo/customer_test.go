@@ -42,7 +42,7 @@ func TestUpdateCustomerRetriesOnARace(t *testing.T) {
 	}
 	counting := dynamotest.NewCounting(s.DB)
 	racer := &racing{API: counting, before: func() {
-		cur, _, _ := plain.State(ctx, shop, "7", "")
+		cur, _, _, _ := plain.State(ctx, shop, "7", "")
 		cur.Email = "new@example.org"
 		if err := plain.Commit(ctx, &state.Commit{Puts: []state.Entity{{Customer: cur}}}); err != nil {
 			t.Error(err)
@@ -56,7 +56,7 @@ func TestUpdateCustomerRetriesOnARace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _, _ := plain.State(ctx, shop, "7", "")
+	got, _, _, _ := plain.State(ctx, shop, "7", "")
 	if got.Email != "new@example.org" || got.EmailConsent.State != aftercare.ConsentUnsubscribed || got.Version != 3 {
 		t.Fatalf("after the race: email %s consent %+v version %d", got.Email, got.EmailConsent, got.Version)
 	}

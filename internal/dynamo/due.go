@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/state"
 )
 
@@ -142,6 +143,17 @@ func (s *Store) OutOfStock(ctx context.Context, shop string) (map[string]bool, e
 		return nil, err
 	}
 	return decodeStock(out.Item)
+}
+
+// Install reads a shop's install marks (nil when none are stored).
+func (s *Store) Install(ctx context.Context, shop string) (*aftercare.Install, error) {
+	pk, sk := keyOf(state.Key{Kind: state.ItemInstall, Shop: shop})
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(pk, sk), ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+	if err != nil || out.Item == nil {
+		return nil, err
+	}
+	e, _, err := decode(out.Item)
+	return e.Install, err
 }
 
 func checkpointKey(check string) map[string]types.AttributeValue {

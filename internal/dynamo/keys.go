@@ -13,6 +13,7 @@
 //	SHOP#<shop> / STOCKOUT              the shop's out-of-stock variants (string set)
 //	SHOP#<shop> / MESSAGE#<message id>  delivery ledger entry
 //	SHOP#<shop> / SETTINGS              per-shop settings overrides
+//	SHOP#<shop> / INSTALL               the shop's app install and uninstall marks
 //	SHOP#<shop> / DAY#<yyyy-mm-dd>      the shop's report counters of one day (c_<name> numbers, only ever ADDed)
 //	SHOP#<shop> / DIGEST#<monday>       the shop's weekly digest of that week, due Monday after 08:00 shop time
 //	SHIPMENT#<tracking key> / SHIPMENT  parcel (carriers do not know the shop)
@@ -63,6 +64,8 @@ func keyOf(k state.Key) (pk, sk string) {
 		return shop, "MESSAGE#" + k.ID
 	case state.ItemSettings:
 		return shop, "SETTINGS"
+	case state.ItemInstall:
+		return shop, "INSTALL"
 	case state.ItemCounters:
 		return shop, daySKPrefix + k.ID
 	case state.ItemDigest:
@@ -97,6 +100,8 @@ func keyFrom(pk, sk string) (state.Key, bool) {
 		return state.Key{Kind: state.ItemStock, Shop: shop}, true
 	case "SETTINGS":
 		return state.Key{Kind: state.ItemSettings, Shop: shop}, true
+	case "INSTALL":
+		return state.Key{Kind: state.ItemInstall, Shop: shop}, true
 	}
 	return state.Key{}, false
 }

@@ -29,25 +29,30 @@ func capKey(shop, customerID string) map[string]types.AttributeValue {
 	return key("SHOP#"+shop, "CAP#"+customerID)
 }
 
-// State reads a message's customer and order in one BatchGetItem.
-func (s *Store) State(ctx context.Context, shop, customerID, orderID string) (*aftercare.Customer, *aftercare.Order, error) {
+// State reads a message's customer and order and the shop's install marks
+// in one BatchGetItem.
+func (s *Store) State(ctx context.Context, shop, customerID, orderID string) (*aftercare.Customer, *aftercare.Order, *aftercare.Install, error) {
 	var keys []state.Key
 	ck := state.Key{Kind: state.ItemCustomer, Shop: shop, ID: customerID}
 	ok := state.Key{Kind: state.ItemOrder, Shop: shop, ID: orderID}
+	ik := state.Key{Kind: state.ItemInstall, Shop: shop}
 	if customerID != "" {
 		keys = append(keys, ck)
 	}
 	if orderID != "" {
 		keys = append(keys, ok)
 	}
+	if shop != "" {
+		keys = append(keys, ik)
+	}
 	if len(keys) == 0 {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	_, loaded, err := s.Load(ctx, "", keys)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return loaded.Customers[ck], loaded.Orders[ok], nil
+	return loaded.Customers[ck], loaded.Orders[ok], loaded.Installs[ik], nil
 }
 
 // Claim takes a message id with a lease ending at the invocation's deadline:

@@ -92,6 +92,8 @@ type Store interface {
 	Save(ctx context.Context, e state.Entity) error
 	// OutOfStock returns a shop's out-of-stock variants.
 	OutOfStock(ctx context.Context, shop string) (map[string]bool, error)
+	// Install returns a shop's install marks (nil when none are stored).
+	Install(ctx context.Context, shop string) (*aftercare.Install, error)
 	// Cursors and SaveCursors keep where a cut-short run stopped.
 	Cursors(ctx context.Context, check string) (map[string]string, error)
 	SaveCursors(ctx context.Context, check string, cursors map[string]string) error
@@ -136,7 +138,7 @@ func (c *Checker) Run(ctx context.Context, in Input) (Result, error) {
 		return Result{}, aftercare.Errorf(aftercare.EINVALID, "unknown check %q (known: all, %s)", check, strings.Join(Names, ", "))
 	}
 	r := &run{c: c, now: now, check: check, res: Result{Check: check, ScheduledTime: now, Checks: map[string]*Counts{}},
-		stock: map[string]map[string]bool{}}
+		stock: map[string]map[string]bool{}, removed: map[string]bool{}}
 	for _, name := range Names {
 		if check == CheckAll || check == name {
 			r.res.Checks[name] = &Counts{}
@@ -179,6 +181,9 @@ type run struct {
 	check string
 	res   Result
 	stock map[string]map[string]bool
+	// removed says, by shop, whether the app is uninstalled from it (read
+	// once a run).
+	removed map[string]bool
 
 	// Messages wait here to go out ten to a SendMessageBatch; an item is
 	// written back only once every message it queued is on the queue.
@@ -287,7 +292,13 @@ func (r *run) page(ctx context.Context, items []state.Entity) error {
 		var save *state.Entity
 		var m []aftercare.Message
 		var e []aftercare.Event
+		gone, err := r.uninstalled(ctx, shopOf(it))
+		if err != nil {
+			return err
+		}
 		switch {
+		case gone:
+			save, err = r.setAside(ctx, it)
 		case it.Customer != nil:
 			var c *aftercare.Customer
 			if m, c, err = r.customer(ctx, it.Customer); c != nil {
@@ -529,4 +540,102 @@ func (r *run) digest(d *state.Digest) ([]aftercare.Message, *state.Entity, error
 	done := *d
 	done.DueAt = time.Time{}
 	return []aftercare.Message{m}, &state.Entity{Digest: &done}, nil
+}
+
+// shopOf is the shop a due item belongs to ("" for a parcel not linked to
+// an order yet).
+func shopOf(it state.Entity) string {
+	switch {
+	case it.Customer != nil:
+		return it.Customer.Shop
+	case it.Shipment != nil:
+		return it.Shipment.Shop
+	case it.Order != nil:
+		return it.Order.Shop
+	case it.Digest != nil:
+		return it.Digest.Shop
+	}
+	return ""
+}
+
+// uninstalled reports whether the app is removed from the shop.
+func (r *run) uninstalled(ctx context.Context, shop string) (bool, error) {
+	if shop == "" {
+		return false, nil
+	}
+	if gone, ok := r.removed[shop]; ok {
+		return gone, nil
+	}
+	inst, err := r.c.Store.Install(ctx, shop)
+	if err != nil {
+		return false, err
+	}
+	r.res.ItemsRead++
+	r.removed[shop] = inst.Uninstalled()
+	return r.removed[shop], nil
+}
+
+// setAsideFor is how long an uninstalled shop's due item is put aside. The
+// item is not decided (its marks stay as they are, nothing is queued) and
+// not left due, so an uninstalled shop costs a read a week per item instead
+// of one an hour; shop/redact (Shopify sends it two days after the
+// uninstall) removes the items for good. A reconnected shop's work resumes
+// at the latest a week later; follow-ups late by more than the stale window
+// by then are dropped as stale, as they should be.
+const setAsideFor = 7 * 24 * time.Hour
+
+// setAside counts an uninstalled shop's due item as skipped and returns it
+// to write back with its due time a week on. A weekly digest goes off the
+// due index instead: a past week's numbers are not worth sending late.
+func (r *run) setAside(ctx context.Context, it state.Entity) (*state.Entity, error) {
+	why := string(aftercare.ReasonUninstalled)
+	later := r.now.Add(setAsideFor)
+	switch {
+	case it.Customer != nil:
+		c := *it.Customer
+		st, err := r.c.Settings.Settings(ctx, c.Shop)
+		if err != nil {
+			return nil, err
+		}
+		// Counted once in each check that had work due for the customer.
+		seen := map[string]bool{}
+		for _, d := range c.Decide(r.now, st, nil) {
+			name := checkOf(d.Kind)
+			counts := r.res.Checks[name]
+			if counts == nil || seen[name] || d.Reason == aftercare.ReasonNotDue {
+				continue
+			}
+			seen[name] = true
+			counts.Examined++
+			counts.skip(why)
+		}
+		c.ExamineAt = later
+		return &state.Entity{Customer: &c}, nil
+	case it.Shipment != nil:
+		r.stalledAside(why)
+		s := *it.Shipment
+		s.ExamineAt = later
+		return &state.Entity{Shipment: &s}, nil
+	case it.Order != nil:
+		r.stalledAside(why)
+		o := *it.Order
+		o.ExamineAt = later
+		return &state.Entity{Order: &o}, nil
+	case it.Digest != nil:
+		if counts := r.res.Checks[CheckDigest]; counts != nil {
+			counts.Examined++
+			counts.skip(why)
+		}
+		d := *it.Digest
+		d.DueAt = time.Time{}
+		return &state.Entity{Digest: &d}, nil
+	}
+	return nil, nil
+}
+
+func (r *run) stalledAside(why string) {
+	if counts := r.res.Checks[CheckStalled]; counts != nil {
+		counts.Examined++
+		counts.skip(why)
+	}
 }

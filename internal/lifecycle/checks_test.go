@@ -507,3 +507,47 @@ func TestWeeklyDigestOnceMondayMorning(t *testing.T) {
 		}
 	})
 }
+
+// uninstall applies app/uninstalled to the test shop at a time.
+func (e *env) uninstall(t *testing.T, id string, at time.Time) {
+	t.Helper()
+	e.apply(t, aftercare.Event{ID: "shopify:" + shop + ":app/uninstalled:" + id, Kind: aftercare.EventShopUninstalled, Source: "shopify",
+		Topic: "app/uninstalled", Shop: shop, At: at, Received: at})
+}
+
+// An uninstalled shop's due work is skipped and counted under "uninstalled"
+// (nothing queued, no mark settled), then set aside: the next hourly run
+// reads none of it. A reconnect brings the work back once its week is over.
+func TestUninstalledShopIsSkippedAndSetAside(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(testing.TB) *env) {
+		e := newEnv(t)
+		e.order(t, "c-quiet", t0, false) // paid, never shipped: also a stalled order and a digest
+		now := t0.Add(95 * day)
+		e.uninstall(t, "u1", now.Add(-day))
+		e.uninstall(t, "u0", now.Add(-2*day)) // an older copy, late: changes nothing
+		res := e.run(t, lifecycle.CheckAll, now)
+		if m := e.queued(t); len(m) != 0 {
+			t.Fatalf("nothing goes out for an uninstalled shop, got %v", kinds(m))
+		}
+		if evs := e.inbox(t); len(evs) != 0 {
+			t.Fatalf("no playbook events for an uninstalled shop, got %d", len(evs))
+		}
+		for _, name := range []string{lifecycle.CheckWinBack, lifecycle.CheckStalled, lifecycle.CheckDigest} {
+			c := res.Checks[name]
+			if c.Queued != 0 || c.Skipped != 1 || c.Why["uninstalled"] != 1 {
+				t.Errorf("%s: %+v, want one skipped as uninstalled", name, c)
+			}
+		}
+		again := e.run(t, lifecycle.CheckAll, now.Add(time.Hour))
+		if again.ItemsRead != 0 {
+			t.Fatalf("the next run re-read %d set-aside items (%+v)", again.ItemsRead, again.Checks)
+		}
+		if changed, err := state.MarkInstalled(context.Background(), e.store, shop, now.Add(2*time.Hour)); err != nil || !changed {
+			t.Fatalf("reconnect: %v %v", changed, err)
+		}
+		back := e.run(t, lifecycle.CheckWinBack, now.Add(8*day))
+		if m := e.queued(t); len(m[aftercare.KindWinBack]) != 1 || back.Checks[lifecycle.CheckWinBack].Queued != 1 {
+			t.Fatalf("after the reconnect the win_back goes out once, got %v (%+v)", kinds(m), back.Checks)
+		}
+	})
+}

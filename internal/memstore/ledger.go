@@ -13,19 +13,23 @@ import (
 
 const statusClaimed = "claimed"
 
-// State reads a message's customer and order (nil when absent).
-func (s *Store) State(_ context.Context, shop, customerID, orderID string) (*aftercare.Customer, *aftercare.Order, error) {
+// State reads a message's customer and order and the shop's install marks (nil when absent).
+func (s *Store) State(_ context.Context, shop, customerID, orderID string) (*aftercare.Customer, *aftercare.Order, *aftercare.Install, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var c *aftercare.Customer
 	var o *aftercare.Order
+	var i *aftercare.Install
 	if st, ok := s.items[state.Key{Kind: state.ItemCustomer, Shop: shop, ID: customerID}]; ok && customerID != "" {
 		c = st.read().Customer
 	}
 	if st, ok := s.items[state.Key{Kind: state.ItemOrder, Shop: shop, ID: orderID}]; ok && orderID != "" {
 		o = st.read().Order
 	}
-	return c, o, nil
+	if st, ok := s.items[state.Key{Kind: state.ItemInstall, Shop: shop}]; ok && shop != "" {
+		i = st.read().Install
+	}
+	return c, o, i, nil
 }
 
 // UpdateCustomer changes one customer outside an event, as the DynamoDB

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/ledger"
 	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/state"
@@ -419,6 +420,16 @@ func (s *Store) OutOfStock(_ context.Context, shop string) (map[string]bool, err
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return copySet(s.stock[shop]), nil
+}
+
+// Install reads a shop's install marks (nil when none are stored).
+func (s *Store) Install(_ context.Context, shop string) (*aftercare.Install, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.items[state.Key{Kind: state.ItemInstall, Shop: shop}]; ok {
+		return st.read().Install, nil
+	}
+	return nil, nil
 }
 
 // Cursors reads where a cut-short run of a check stopped.

@@ -144,3 +144,32 @@ func FuzzEventBridge(f *testing.F) {
 		}
 	})
 }
+
+// app/uninstalled takes its time from an unsigned header: any header and
+// body give an EINVALID error or an event of the header's shop, in UTC, never
+// dated after it arrived.
+func FuzzUninstalled(f *testing.F) {
+	golden := goldenBodies(f)[TopicAppUninstalled]
+	f.Add(golden, "2026-11-20T11:00:00.123Z")
+	f.Add(golden, "2026-11-20T13:00:00+01:00")
+	f.Add(golden, "9999-12-31T23:59:59Z")
+	f.Add([]byte(`{"myshopify_domain":"AFTERCARE-DEMO.myshopify.com "}`), "")
+	f.Add([]byte(`{"myshopify_domain":7}`), "0000-01-01T00:00:00Z")
+	f.Fuzz(func(t *testing.T, body []byte, triggered string) {
+		h := headers(TopicAppUninstalled)
+		h.Set(HeaderTriggered, triggered)
+		ev, err := Source{}.Parse(body, h, received)
+		if err != nil {
+			if aftercare.ErrorCode(err) != aftercare.EINVALID {
+				t.Fatalf("want EINVALID, got %v", err)
+			}
+			return
+		}
+		if ev.Kind != aftercare.EventShopUninstalled || ev.Shop != testShop {
+			t.Fatalf("kind %q shop %q", ev.Kind, ev.Shop)
+		}
+		if ev.At.IsZero() || ev.At.Location() != time.UTC || ev.At.After(received) {
+			t.Fatalf("at %v, received %v", ev.At, received)
+		}
+	})
+}

@@ -93,26 +93,47 @@ func TestEventBridgeRefusesWhatItCannotUse(t *testing.T) {
 	}
 }
 
+// app/uninstalled goes through the topic map like every topic: it becomes a
+// shop_uninstalled event dated when it arrived, and a body that does not name
+// the header's shop is refused (the HMAC does not cover the header).
 func TestUninstalled(t *testing.T) {
 	h := http.Header{}
+	h.Set(HeaderTopic, TopicAppUninstalled)
 	h.Set(HeaderShop, testShop)
 	h.Set(HeaderEventID, "ev-9")
-	body := []byte(`{"id":548380009,"name":"Demo","domain":"shop.example.com","myshopify_domain":"aftercare-demo.myshopify.com","updated_at":"2026-04-01T10:00:00-04:00"}`)
-	ev, u, err := ParseUninstalled(body, h, onboardNow)
+	body := []byte(`{"id":548380009,"name":"Demo","domain":"shop.example.com","myshopify_domain":"Aftercare-Demo.myshopify.com","updated_at":"2024-04-01T10:00:00-04:00"}`)
+	ev, err := Source{}.Parse(body, h, onboardNow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.Kind != EventShopUninstalled || u.Shop != testShop || !u.At.Equal(time.Date(2026, 4, 1, 14, 0, 0, 0, time.UTC)) || ev.ID != "shopify:"+testShop+":app/uninstalled:ev-9" {
-		t.Fatalf("%+v %+v", ev, u)
+	if ev.Kind != aftercare.EventShopUninstalled || ev.Shop != testShop || !ev.At.Equal(onboardNow) || ev.ID != "shopify:"+testShop+":app/uninstalled:ev-9" {
+		t.Fatalf("%+v", ev)
 	}
-	if _, _, err := ParseUninstalled([]byte(`{"myshopify_domain":"other.myshopify.com"}`), h, onboardNow); aftercare.ErrorCode(err) != aftercare.EINVALID {
-		t.Fatalf("another shop's body: %v", err)
+	// Dated when Shopify triggered it (a retry keeps the uninstall's time),
+	// never later than it arrived.
+	for triggered, want := range map[string]time.Time{
+		"2026-04-07T04:30:00.123-04:00": time.Date(2026, 4, 7, 8, 30, 0, 123e6, time.UTC),
+		"2026-04-07T12:00:00Z":          onboardNow,
+		"yesterday":                     onboardNow,
+	} {
+		h.Set(HeaderTriggered, triggered)
+		if ev, err := (Source{}).Parse(body, h, onboardNow); err != nil || !ev.At.Equal(want) || ev.At.Location() != time.UTC {
+			t.Errorf("triggered at %s: at %v (%v), want %v", triggered, ev.At, err, want)
+		}
 	}
-	if _, _, err := ParseUninstalled(body, http.Header{}, onboardNow); aftercare.ErrorCode(err) != aftercare.EINVALID {
-		t.Fatalf("no shop header: %v", err)
-	}
-	if _, _, err := ParseUninstalled([]byte(`[`), h, onboardNow); aftercare.ErrorCode(err) != aftercare.EINVALID {
-		t.Fatalf("bad JSON: %v", err)
+	h.Del(HeaderTriggered)
+	for name, c := range map[string]struct {
+		body string
+		h    http.Header
+	}{
+		"another shop's body": {`{"myshopify_domain":"other.myshopify.com"}`, h},
+		"no shop in the body": {`{"id":548380009}`, h},
+		"no shop header":      {string(body), http.Header{HeaderTopic: {TopicAppUninstalled}}},
+		"bad JSON":            {`{"myshopify_domain":`, h},
+	} {
+		if _, err := (Source{}).Parse([]byte(c.body), c.h, onboardNow); aftercare.ErrorCode(err) != aftercare.EINVALID {
+			t.Errorf("%s: got %v, want %s", name, err, aftercare.EINVALID)
+		}
 	}
 }
 

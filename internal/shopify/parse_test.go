@@ -69,6 +69,9 @@ var goldens = map[string]string{
 	"customers__data_request.json": `data_request customer 7301234567890 ada@example.com +16135550142 orders [5801234567890] request 9999 at 2026-11-20T12:00:00Z`,
 	"customers__redact.json":       `customer_redact customer 7301234567890 ada@example.com +16135550142 orders [5801234567890] request - at 2026-11-20T12:00:00Z`,
 	"shop__redact.json":            `shop_redact customer - - - orders [] request - at 2026-11-20T12:00:00Z`,
+
+	// At is when it arrived, not the shop record's updated_at.
+	"app__uninstalled.json": `shop_uninstalled aftercare-demo.myshopify.com at 2026-11-20T12:00:00Z`,
 }
 
 func ts(t time.Time) string {
@@ -134,6 +137,8 @@ func summary(ev aftercare.Event) string {
 	case aftercare.EventDataRequest, aftercare.EventCustomerRedact, aftercare.EventShopRedact:
 		p := ev.Privacy
 		return fmt.Sprintf("%s customer %s %s %s orders %s request %s at %s", ev.Kind, or(p.CustomerID), or(p.Email), or(p.Phone), fmtList(p.Orders), or(p.DataRequestID), at)
+	case aftercare.EventShopUninstalled:
+		return fmt.Sprintf("%s %s at %s", ev.Kind, ev.Shop, at)
 	}
 	return "ignored " + ev.Topic
 }
@@ -276,7 +281,7 @@ func TestParseRejects(t *testing.T) {
 }
 
 func TestIgnoredTopicsAreNotDecoded(t *testing.T) {
-	for _, topic := range []string{"app/uninstalled", "carts/update", "orders/edited", "themes/publish"} {
+	for _, topic := range []string{"app_subscriptions/update", "carts/update", "orders/edited", "themes/publish"} {
 		ev, err := Source{}.Parse([]byte("this is not JSON at all"), headers(topic), received)
 		if topic == "orders/edited" {
 			// Handled topic whose payload we do not need: decoded by nobody, still ignored.

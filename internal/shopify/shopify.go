@@ -1,7 +1,7 @@
 // Package shopify owns Shopify webhooks: it checks X-Shopify-Hmac-Sha256 on
 // the raw body and turns the handled topics (orders, fulfillments, fulfillment
-// events, customers, consent, inventory, products, refunds and the mandatory
-// privacy topics) into normalized events. Topics it does not handle are
+// events, customers, consent, inventory, products, refunds, app/uninstalled
+// and the mandatory privacy topics) into normalized events. Topics it does not handle are
 // ignored without decoding the body.
 package shopify
 
@@ -26,6 +26,7 @@ const (
 	HeaderShop      = "X-Shopify-Shop-Domain"
 	HeaderEventID   = "X-Shopify-Event-Id"   // the same for every delivery of one event
 	HeaderWebhookID = "X-Shopify-Webhook-Id" // older senders: one per delivery
+	HeaderTriggered = "X-Shopify-Triggered-At"
 )
 
 // Bounds on what one event may carry onto the queue and into keys.
@@ -100,6 +101,9 @@ func (s Source) Parse(body []byte, h http.Header, received time.Time) (aftercare
 	out.ID = "shopify:" + out.Shop + ":" + topic + ":" + eventID(h, body)
 	if out.At.IsZero() {
 		out.At = received
+	}
+	if out.Kind == aftercare.EventShopUninstalled {
+		out.At = uninstalledAt(h, received)
 	}
 	return out, nil
 }

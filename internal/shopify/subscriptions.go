@@ -11,15 +11,15 @@ var ComplianceTopics = []string{"customers/data_request", "customers/redact", "s
 var notSubscribed = map[string]bool{"orders/edited": true}
 
 // WebhookTopics lists every topic the app subscribes to, sorted: each topic a
-// parser handles (except the compliance topics and those in notSubscribed),
-// plus app/uninstalled. shopify.app.toml and `aftercare connect` both come
-// from this list.
+// parser handles (app/uninstalled among them), except the compliance topics
+// and those in notSubscribed. shopify.app.toml and `aftercare connect` both
+// come from this list.
 func WebhookTopics() []string {
 	compliance := map[string]bool{}
 	for _, t := range ComplianceTopics {
 		compliance[t] = true
 	}
-	out := []string{TopicAppUninstalled}
+	var out []string
 	for t := range topics {
 		if !compliance[t] && !notSubscribed[t] {
 			out = append(out, t)

@@ -35,6 +35,7 @@ var topics = map[string]func(ev *aftercare.Event, body []byte, received time.Tim
 	"customers/data_request":                   parsePrivacy(aftercare.EventDataRequest),
 	"customers/redact":                         parsePrivacy(aftercare.EventCustomerRedact),
 	"shop/redact":                              parsePrivacy(aftercare.EventShopRedact),
+	TopicAppUninstalled:                        parseUninstalled,
 }
 
 // decode reads the body into v; any syntax or shape error is a 400.

@@ -11,43 +11,46 @@ import (
 // TopicAppUninstalled is sent when a merchant removes the app.
 const TopicAppUninstalled = "app/uninstalled"
 
-// EventShopUninstalled is the kind of the event app/uninstalled gives. It is
-// not in the domain's kinds yet: the state change (mark the shop
-// uninstalled, suppress and count every queued or future message, keep the
-// data until shop/redact) is the state engine's, so the webhook path keeps
-// ignoring the topic until the processor knows this kind.
-const EventShopUninstalled aftercare.EventKind = "shop_uninstalled"
-
-// Uninstall is what app/uninstalled says: which shop, and when.
-type Uninstall struct {
-	Shop string    `json:"shop"`
-	At   time.Time `json:"at"`
-}
-
-// ParseUninstalled reads an app/uninstalled webhook (its body is the Shop
-// object: id, domain, myshopify_domain, updated_at, ...). The shop is the
-// X-Shopify-Shop-Domain header; a body naming another shop is refused.
-func ParseUninstalled(body []byte, h http.Header, received time.Time) (aftercare.Event, *Uninstall, error) {
-	ev := aftercare.Event{Source: aftercare.SourceShopify, Topic: TopicAppUninstalled, Received: received.UTC()}
-	shop := strings.ToLower(strings.TrimSpace(h.Get(HeaderShop)))
-	if shop == "" || !shopDomain(shop) {
-		return ev, nil, aftercare.Errorf(aftercare.EINVALID, "%s is missing or not a shop domain", HeaderShop)
-	}
+// parseUninstalled reads an app/uninstalled webhook. Its body is the Shop
+// object (id, domain, myshopify_domain, updated_at, ...). The HMAC covers
+// the body but not X-Shopify-Shop-Domain, so, as for the privacy topics, the
+// body's myshopify_domain must be present and name the header's shop: a
+// signed body replayed with another shop's header would otherwise silence
+// that shop.
+//
+// The event's time is when Shopify triggered the webhook (uninstalledAt), else
+// when it reached us: the body's updated_at is when the shop's own record
+// last changed, which may be long before the uninstall (and before a later
+// reconnect, which would then seem newer).
+func parseUninstalled(ev *aftercare.Event, body []byte, received time.Time) error {
 	var s struct {
 		MyshopifyDomain string `json:"myshopify_domain"`
-		UpdatedAt       string `json:"updated_at"`
 	}
-	if err := decode(&ev, body, &s); err != nil {
-		return ev, nil, err
+	if err := decode(ev, body, &s); err != nil {
+		return err
 	}
-	if d := strings.ToLower(strings.TrimSpace(s.MyshopifyDomain)); d != "" && d != shop {
-		return ev, nil, aftercare.Errorf(aftercare.EINVALID, "%s: body names another shop than %s", TopicAppUninstalled, HeaderShop)
+	d := strings.ToLower(strings.TrimSpace(s.MyshopifyDomain))
+	switch {
+	case d == "":
+		return aftercare.Errorf(aftercare.EINVALID, "%s: myshopify_domain is required", ev.Topic)
+	case ev.Shop == "":
+		return aftercare.Errorf(aftercare.EINVALID, "missing %s header", HeaderShop)
+	case d != ev.Shop:
+		return aftercare.Errorf(aftercare.EINVALID, "%s: the body's myshopify_domain does not match %s", ev.Topic, HeaderShop)
 	}
-	at, err := stamp("updated_at", s.UpdatedAt)
-	if err != nil {
-		return ev, nil, err
+	ev.Kind, ev.At = aftercare.EventShopUninstalled, received
+	return nil
+}
+
+// uninstalledAt is X-Shopify-Triggered-At when it reads as a time no later
+// than the webhook's arrival, else the arrival: a retry Shopify delivers
+// after the merchant reconnected keeps the time of the uninstall, so the
+// reconnect stays newer. The header is not signed, but it can only move the
+// time back, never past the arrival.
+func uninstalledAt(h http.Header, received time.Time) time.Time {
+	t, err := aftercare.ParseTime(strings.TrimSpace(h.Get(HeaderTriggered)))
+	if err != nil || t.IsZero() || t.After(received) {
+		return received
 	}
-	ev.Shop, ev.Kind, ev.At = shop, EventShopUninstalled, first(at, ev.Received)
-	ev.ID = "shopify:" + shop + ":" + TopicAppUninstalled + ":" + eventID(h, body)
-	return ev, &Uninstall{Shop: shop, At: ev.At}, nil
+	return t.UTC()
 }

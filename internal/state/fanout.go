@@ -15,7 +15,10 @@ import (
 // sends with ids derived from the cause), so the dedupe record is written
 // last: a crash part-way leaves the event to be redone, never half-applied.
 func (p *Processor) fanOut(ctx context.Context, ev *aftercare.Event) (Result, error) {
-	d, _, err := p.Store.Load(ctx, ev.ID, nil)
+	// The shop's install marks come with the dedupe read: an uninstalled
+	// shop's data request makes no message (dispatch would suppress it).
+	ik := Key{ItemInstall, ev.Shop, ""}
+	d, marks, err := p.Store.Load(ctx, ev.ID, []Key{ik})
 	if err != nil {
 		return Result{}, err
 	}
@@ -29,7 +32,7 @@ func (p *Processor) fanOut(ctx context.Context, ev *aftercare.Event) (Result, er
 	case aftercare.EventShopRedact:
 		res, err = p.redactShop(ctx, ev)
 	case aftercare.EventDataRequest:
-		res, err = p.exportCustomer(ctx, ev)
+		res, err = p.exportCustomer(ctx, ev, marks.Installs[ik].Uninstalled())
 	case aftercare.EventStockReturned:
 		res, err = p.restock(ctx, ev)
 	}
@@ -197,7 +200,7 @@ func (p *Processor) redactShop(ctx context.Context, ev *aftercare.Event) (Result
 
 // exportCustomer builds what we hold about a customer for the merchant and
 // queues it as a data_request team message.
-func (p *Processor) exportCustomer(ctx context.Context, ev *aftercare.Event) (Result, error) {
+func (p *Processor) exportCustomer(ctx context.Context, ev *aftercare.Event, uninstalled bool) (Result, error) {
 	all, keys, err := p.related(ctx, ev.Shop, ev.Privacy)
 	if err != nil {
 		return Result{}, err
@@ -231,6 +234,9 @@ func (p *Processor) exportCustomer(ctx context.Context, ev *aftercare.Event) (Re
 	}
 	ch := Change{Type: DataRequested, Shop: ev.Shop, CustomerID: ev.Privacy.CustomerID, At: ev.At, Export: b, RequestID: req}
 	msgs := p.Rules.Messages([]Change{ch}, p.now())
+	if uninstalled {
+		return Result{Changes: []Change{ch}, Notes: []string{"data request export not queued: the app is uninstalled from the shop"}}, nil
+	}
 	if err := p.send(ctx, msgs, nil, p.now()); err != nil {
 		return Result{}, err
 	}

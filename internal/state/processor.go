@@ -117,7 +117,7 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 		t.reset()
 		step(t)
 	}
-	msgs := p.Rules.Messages(t.changes, now)
+	msgs, dropped := t.installed(p.Rules.Messages(t.changes, now))
 	puts, err := t.puts()
 	if err != nil {
 		return Result{}, err
@@ -147,6 +147,7 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 	if err := p.send(ctx, msgs, t.internal, now); err != nil {
 		return Result{}, err
 	}
+	p.countDropped(ctx, ev, dropped)
 	return Result{Outcome: Applied, Changes: t.changes, Messages: msgs, Notes: t.notes}, nil
 }
 
@@ -213,8 +214,11 @@ func step(t *tx) {
 		applyRestocked(t, ev.Shop, ev.Restock)
 	case aftercare.EventEmailFeedback:
 		applyEmailFeedback(t, ev.Shop, ev.EmailFeedback)
+	case aftercare.EventShopUninstalled:
+		applyUninstalled(t, ev.Shop, ev.At)
 	}
 	wantZones(t)
+	wantInstalls(t)
 }
 
 // validate rejects events that cannot be applied; they fail every retry and
@@ -248,7 +252,7 @@ func validate(ev *aftercare.Event) error {
 		missing = ev.Refund == nil || ev.Refund.OrderID == ""
 	case aftercare.EventCustomerRedact, aftercare.EventDataRequest:
 		missing = ev.Privacy == nil
-	case aftercare.EventShopRedact:
+	case aftercare.EventShopRedact, aftercare.EventShopUninstalled:
 	case aftercare.EventOverdue:
 		missing = ev.Overdue == nil
 	case aftercare.EventStockReturned, aftercare.EventRestocked:

@@ -24,6 +24,7 @@ const (
 	ItemSettings  = "settings"  // the shop's settings overrides (ID empty)
 	ItemDigest    = "digest"    // a shop's weekly digest, on the due index (ID = the week's Monday; see digestPut)
 	ItemCounters  = "counters"  // a shop's report counters of one day (ID = yyyy-mm-dd in the shop's zone; see DayKey)
+	ItemInstall   = "install"   // the shop's app install and uninstall marks (ID empty)
 )
 
 // Key names one stored item.
@@ -46,6 +47,7 @@ type Entity struct {
 	Inventory *Inventory
 	Wait      *Wait
 	Digest    *Digest
+	Install   *aftercare.Install
 }
 
 // Key names the entity's item.
@@ -63,6 +65,8 @@ func (e Entity) Key() Key {
 		return Key{ItemWait, e.Wait.Shop, e.Wait.VariantID + "#" + e.Wait.OrderID}
 	case e.Digest != nil:
 		return Key{ItemDigest, e.Digest.Shop, e.Digest.Week}
+	case e.Install != nil:
+		return Key{ItemInstall, e.Install.Shop, ""}
 	}
 	return Key{}
 }
@@ -82,6 +86,8 @@ func (e Entity) Version() int64 {
 		return e.Wait.Version
 	case e.Digest != nil:
 		return e.Digest.Version
+	case e.Install != nil:
+		return e.Install.Version
 	}
 	return 0
 }
@@ -101,6 +107,8 @@ func (e Entity) SetVersion(v int64) {
 		e.Wait.Version = v
 	case e.Digest != nil:
 		e.Digest.Version = v
+	case e.Install != nil:
+		e.Install.Version = v
 	}
 }
 
@@ -142,6 +150,8 @@ func (e Entity) Body() any {
 		return e.Wait
 	case e.Digest != nil:
 		return e.Digest
+	case e.Install != nil:
+		return e.Install
 	}
 	return nil
 }
@@ -162,6 +172,8 @@ func EntityOf(kind string) (Entity, bool) {
 		return Entity{Wait: &Wait{}}, true
 	case ItemDigest:
 		return Entity{Digest: &Digest{}}, true
+	case ItemInstall:
+		return Entity{Install: &aftercare.Install{}}, true
 	}
 	return Entity{}, false
 }
@@ -175,6 +187,7 @@ type Loaded struct {
 	Shipments map[Key]*aftercare.Shipment
 	Inventory map[Key]*Inventory
 	Waits     map[Key]*Wait
+	Installs  map[Key]*aftercare.Install
 	Stock     map[string]map[string]bool
 }
 
@@ -182,7 +195,7 @@ type Loaded struct {
 func NewLoaded() *Loaded {
 	return &Loaded{
 		Orders: map[Key]*aftercare.Order{}, Customers: map[Key]*aftercare.Customer{}, Shipments: map[Key]*aftercare.Shipment{},
-		Inventory: map[Key]*Inventory{}, Waits: map[Key]*Wait{}, Stock: map[string]map[string]bool{},
+		Inventory: map[Key]*Inventory{}, Waits: map[Key]*Wait{}, Installs: map[Key]*aftercare.Install{}, Stock: map[string]map[string]bool{},
 	}
 }
 
@@ -200,6 +213,8 @@ func (l *Loaded) Add(e Entity) {
 		l.Inventory[k] = e.Inventory
 	case e.Wait != nil:
 		l.Waits[k] = e.Wait
+	case e.Install != nil:
+		l.Installs[k] = e.Install
 	}
 }
 
@@ -217,13 +232,15 @@ func (l *Loaded) Get(k Key) (Entity, bool) {
 		e.Inventory = l.Inventory[k]
 	case ItemWait:
 		e.Wait = l.Waits[k]
+	case ItemInstall:
+		e.Install = l.Installs[k]
 	}
 	return e, e.Body() != nil
 }
 
 // Len counts the entities and stock sets found.
 func (l *Loaded) Len() int {
-	return len(l.Orders) + len(l.Customers) + len(l.Shipments) + len(l.Inventory) + len(l.Waits) + len(l.Stock)
+	return len(l.Orders) + len(l.Customers) + len(l.Shipments) + len(l.Inventory) + len(l.Waits) + len(l.Installs) + len(l.Stock)
 }
 
 // merge adds what o found.
@@ -245,6 +262,9 @@ func (l *Loaded) merge(o *Loaded) {
 	}
 	for k, v := range o.Waits {
 		l.Waits[k] = v
+	}
+	for k, v := range o.Installs {
+		l.Installs[k] = v
 	}
 	for k, v := range o.Stock {
 		l.Stock[k] = v

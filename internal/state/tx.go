@@ -23,6 +23,7 @@ type tx struct {
 	inventory map[Key]*Inventory
 	stock     map[string]map[string]bool
 	waits     map[Key]*Wait
+	installs  map[Key]*aftercare.Install
 
 	dirty    map[Key]bool
 	deletes  map[Key]bool
@@ -51,6 +52,7 @@ func (t *tx) reset() {
 	t.inventory = map[Key]*Inventory{}
 	t.stock = map[string]map[string]bool{}
 	t.waits = map[Key]*Wait{}
+	t.installs = map[Key]*aftercare.Install{}
 	t.dirty, t.deletes, t.need, t.needSet = map[Key]bool{}, map[Key]bool{}, map[Key]bool{}, map[string]bool{}
 	t.stockOut, t.stockIn = map[string][]string{}, map[string][]string{}
 	t.changes, t.internal, t.notes = nil, nil, nil
@@ -228,6 +230,8 @@ func (t *tx) puts() ([]Entity, error) {
 			e.Inventory = t.inventory[k]
 		case ItemWait:
 			e.Wait = t.waits[k]
+		case ItemInstall:
+			e.Install = t.installs[k]
 		default:
 			return nil, fmt.Errorf("cannot write a %s item", k.Kind)
 		}

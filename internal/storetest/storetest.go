@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Settings", settingsDocs},
 		{"TypedCopies", typedCopies},
 		{"UpdateCustomer", updateCustomer},
+		{"InstallMarks", installMarks},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -551,11 +552,11 @@ func recordWithCustomer(t *testing.T, s Store) {
 	c := &aftercare.Customer{Shop: shop, ID: "c9", Email: "c9@example.org", ExamineAt: Now.Add(time.Hour)}
 	o := &aftercare.Order{Shop: shop, ID: "o9", Name: "#9"}
 	mustCommit(t, s, &state.Commit{Puts: []state.Entity{{Customer: c}, {Order: o}}})
-	gc, gotOrder, err := s.State(ctx, shop, "c9", "o9")
+	gc, gotOrder, _, err := s.State(ctx, shop, "c9", "o9")
 	if err != nil || gc == nil || gotOrder == nil || gc.Email != c.Email || gc.Version != 1 || gotOrder.Name != "#9" || gotOrder.Version != 1 {
 		t.Fatalf("state: %+v %+v %v", gc, gotOrder, err)
 	}
-	if gc, gotOrder, err := s.State(ctx, shop, "nobody", ""); err != nil || gc != nil || gotOrder != nil {
+	if gc, gotOrder, _, err := s.State(ctx, shop, "nobody", ""); err != nil || gc != nil || gotOrder != nil {
 		t.Fatalf("unknown customer: %+v %+v %v", gc, gotOrder, err)
 	}
 	gc.LastMarketingAt = Now
@@ -570,7 +571,7 @@ func recordWithCustomer(t *testing.T, s Store) {
 	if e := entries(t, s)["r2"]; e.ID != "" {
 		t.Fatalf("a conflicting record wrote its entry: %+v", e)
 	}
-	after, _, _ := s.State(ctx, shop, "c9", "")
+	after, _, _, _ := s.State(ctx, shop, "c9", "")
 	if after.Version != 2 || !after.LastMarketingAt.Equal(Now) {
 		t.Fatalf("customer after record: %+v", after)
 	}
@@ -618,7 +619,7 @@ func typedCopies(t *testing.T, s Store) {
 	if again.Tags[0] != "vip" || again.Marks["win_back"].State != "sent" {
 		t.Fatalf("the stored customer changed with a loaded copy: %+v", again)
 	}
-	gc, _, err := s.State(ctx, shop, "alias", "")
+	gc, _, _, err := s.State(ctx, shop, "alias", "")
 	if err != nil || gc == again {
 		t.Fatalf("State returned a shared copy: %v", err)
 	}
@@ -656,7 +657,7 @@ func updateCustomer(t *testing.T, s Store) {
 	if c, err := s.Counters(ctx, []state.Key{day}); err != nil || c[day]["unsubscribes"] != 1 {
 		t.Fatalf("counted with the change, once: %v %v", c, err)
 	}
-	got, _, err := s.State(ctx, shop, "u1", "")
+	got, _, _, err := s.State(ctx, shop, "u1", "")
 	if err != nil || got.Version != 2 || got.EmailConsent.State != aftercare.ConsentUnsubscribed || got.Email != "u1@example.org" {
 		t.Fatalf("after UpdateCustomer: %+v %v", got, err)
 	}
@@ -800,5 +801,72 @@ func dayItems(t *testing.T, s Store) {
 	}
 	if got, _ := s.ReportDays(ctx, shop, "2024-01-01", "2024-12-31"); len(got) != 0 {
 		t.Fatalf("deleted days still read: %v", got)
+	}
+}
+
+// installMarks: a shop's install item is an entity like the others (versioned,
+// typed on the way back, listed with the shop's items so shop/redact removes
+// it, never on the due index); dispatch reads it with the customer and order,
+// the checks on its own, and MarkInstalled lets only a newer install win.
+func installMarks(t *testing.T, s Store) {
+	k := state.Key{Kind: state.ItemInstall, Shop: shop}
+	if got := load(t, s, k).Installs[k]; got != nil {
+		t.Fatalf("a fresh store has install marks: %+v", got)
+	}
+	if _, _, inst, err := s.State(ctx, shop, "nobody", ""); err != nil || inst != nil {
+		t.Fatalf("State without marks: %+v %v", inst, err)
+	}
+	gone := Now.Add(-time.Hour)
+	mustCommit(t, s, &state.Commit{Puts: []state.Entity{{Install: &aftercare.Install{Shop: shop, UninstalledAt: gone}}}})
+	got := load(t, s, k).Installs[k]
+	if got == nil || got.Version != 1 || !got.UninstalledAt.Equal(gone) || !got.Uninstalled() {
+		t.Fatalf("install marks after the uninstall: %+v", got)
+	}
+	if err := s.Commit(ctx, &state.Commit{Puts: []state.Entity{{Install: &aftercare.Install{Shop: shop}}}}); !errors.Is(err, state.ErrConflict) {
+		t.Fatalf("creating existing marks: %v, want ErrConflict", err)
+	}
+	mustCommit(t, s, &state.Commit{Puts: []state.Entity{customer("c-inst", time.Time{})}})
+	c, _, inst, err := s.State(ctx, shop, "c-inst", "")
+	if err != nil || c == nil || inst == nil || !inst.Uninstalled() {
+		t.Fatalf("State: customer %v marks %+v %v", c != nil, inst, err)
+	}
+	if inst, err := s.Install(ctx, shop); err != nil || inst == nil || !inst.UninstalledAt.Equal(gone) {
+		t.Fatalf("Install: %+v %v", inst, err)
+	}
+	if inst, err := s.Install(ctx, "other.myshopify.com"); err != nil || inst != nil {
+		t.Fatalf("another shop's marks: %+v %v", inst, err)
+	}
+	if changed, err := state.MarkInstalled(ctx, s, shop, gone.Add(-time.Minute)); err != nil || !changed {
+		t.Fatalf("an install older than the uninstall is still recorded: %v %v", changed, err)
+	}
+	if inst, _ := s.Install(ctx, shop); !inst.Uninstalled() {
+		t.Fatalf("an install older than the uninstall must not win: %+v", inst)
+	}
+	if changed, err := state.MarkInstalled(ctx, s, shop, Now); err != nil || !changed {
+		t.Fatalf("reconnect: %v %v", changed, err)
+	}
+	if changed, err := state.MarkInstalled(ctx, s, shop, Now); err != nil || changed {
+		t.Fatalf("the same reconnect again: %v %v", changed, err)
+	}
+	if inst, _ := s.Install(ctx, shop); inst.Uninstalled() || !inst.InstalledAt.Equal(Now) || inst.Version != 3 {
+		t.Fatalf("after the reconnect: %+v", inst)
+	}
+	listed := false
+	if err := s.EachShopItem(ctx, shop, func(key state.Key, e state.Entity) error {
+		if key == k {
+			listed = e.Install != nil && e.Install.InstalledAt.Equal(Now)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !listed {
+		t.Fatal("the install item is not listed, typed, among the shop's items")
+	}
+	for shard := 0; shard < s.ShardCount(); shard++ {
+		items, _, err := s.Due(ctx, state.ItemInstall, shard, Now.Add(1000*time.Hour), "", 100)
+		if err != nil || len(items) != 0 {
+			t.Fatalf("install marks on the due index: %d %v", len(items), err)
+		}
 	}
 }

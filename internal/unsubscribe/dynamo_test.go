@@ -44,7 +44,7 @@ func TestDynamoUnsubscribe(t *testing.T) {
 	if err := d.Unsubscribe(ctx, shop, "42", aftercare.ChannelEmail, now, unsubscribe.SourceOneClick); err != nil {
 		t.Fatal(err)
 	}
-	got, _, err := store.State(ctx, shop, "42", "")
+	got, _, _, err := store.State(ctx, shop, "42", "")
 	if err != nil || got == nil {
 		t.Fatalf("read back: %v", err)
 	}
@@ -84,7 +84,7 @@ func TestDynamoUnsubscribe(t *testing.T) {
 	if err := d.Unsubscribe(ctx, shop, "42", aftercare.ChannelEmail, now.Add(time.Hour), unsubscribe.SourcePage); err != nil {
 		t.Fatal(err)
 	}
-	again, _, _ := store.State(ctx, shop, "42", "")
+	again, _, _, _ := store.State(ctx, shop, "42", "")
 	if again.Version != 2 || again.EmailConsent.UpdatedAt != now {
 		t.Fatalf("a repeat unsubscribe rewrote the customer: %+v", again.EmailConsent)
 	}
@@ -108,7 +108,7 @@ func TestDynamoUnsubscribeRace(t *testing.T) {
 		EmailConsent: aftercare.Consent{State: aftercare.ConsentSubscribed}}
 	putCustomer(t, store, c, time.Time{})
 	racer := &racingDB{API: s.DB, before: func() {
-		cur, _, _ := store.State(ctx, shop, "7", "")
+		cur, _, _, _ := store.State(ctx, shop, "7", "")
 		cur.Email = "new@example.org"
 		putCustomer(t, store, cur, time.Time{})
 	}}
@@ -116,7 +116,7 @@ func TestDynamoUnsubscribeRace(t *testing.T) {
 	if err := d.Unsubscribe(ctx, shop, "7", aftercare.ChannelEmail, now, unsubscribe.SourceOneClick); err != nil {
 		t.Fatal(err)
 	}
-	got, _, _ := store.State(ctx, shop, "7", "")
+	got, _, _, _ := store.State(ctx, shop, "7", "")
 	if got.Email != "new@example.org" || got.EmailConsent.State != aftercare.ConsentUnsubscribed || got.Version != 3 {
 		t.Fatalf("after the race: email %s consent %+v version %d", got.Email, got.EmailConsent, got.Version)
 	}

@@ -9,16 +9,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aftercare/aftercare/internal/dynamo"
 	"github.com/aftercare/aftercare/internal/shopify"
 	"github.com/aftercare/aftercare/internal/shopifyadmin"
+	"github.com/aftercare/aftercare/internal/state"
 )
 
 func runConnect(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "connect", "connect --shop <domain> --uri <webhook URL or EventBridge ARN> [--token-stdin]")
+	fs := flags(e, "connect", "connect --shop <domain> --uri <webhook URL or EventBridge ARN> [--token-stdin] [--table <name>]")
 	shop := fs.String("shop", "", "the shop's domain, example.myshopify.com")
 	uri := fs.String("uri", "", "where Shopify delivers: the stack's ShopifyWebhookUrl output, or the EventBridge partner event source ARN")
 	tokenStdin := fs.Bool("token-stdin", false, "read the shop's Admin API access token from stdin and store it in SSM (else $SHOPIFY_ADMIN_TOKEN, else the stored one)")
 	adminURL := fs.String("admin-url", "", "Admin API base URL (default https://<shop>; for tests)")
+	table := fs.String("table", os.Getenv("TABLE_NAME"), "the stack's table ($TABLE_NAME): marks the shop installed, so an earlier app/uninstalled no longer stops its messages")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -66,6 +69,29 @@ func runConnect(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%s: %d created, %d updated, %d unchanged (compliance topics come from shopify.app.toml)\n",
 		*shop, created, updated, len(changes)-created-updated)
+	return markInstalled(ctx, e, *table, *shop)
+}
+
+// markInstalled records the (re)install: Shopify sends no install webhook,
+// and connecting is what a merchant's reinstall comes with. The mark is
+// dated now, so it wins against any app/uninstalled received before it.
+func markInstalled(ctx context.Context, e *env, table, shop string) error {
+	if table == "" {
+		fmt.Fprintln(e.stderr, "no --table (or $TABLE_NAME): the shop is not marked installed; if the app was uninstalled before, its messages stay stopped")
+		return nil
+	}
+	db, err := e.aws.DynamoDB(ctx)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	changed, err := state.MarkInstalled(ctx, &dynamo.Store{DB: db, Table: table}, shop, now)
+	if err != nil {
+		return fmt.Errorf("mark %s installed in %s: %w", shop, table, err)
+	}
+	if changed {
+		fmt.Fprintf(e.stdout, "%s: marked installed at %s\n", shop, now.Format(time.RFC3339))
+	}
 	return nil
 }
 

@@ -28,6 +28,7 @@ import (
 	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/shopify"
 	"github.com/aftercare/aftercare/internal/shopifyadmin"
+	"github.com/aftercare/aftercare/internal/state"
 	"github.com/aftercare/aftercare/internal/testenv"
 )
 
@@ -203,33 +204,8 @@ func sameSet(a, b []string) bool {
 // the stored token, it changes nothing.
 func TestConnectStoresTheTokenAndRegisters(t *testing.T) {
 	clients := emulated{testenv.Get(t)}
-	var mu sync.Mutex
-	subs := map[string]string{} // topic -> uri
-	tokens := map[string]bool{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Query     string         `json:"query"`
-			Variables map[string]any `json:"variables"`
-		}
-		json.NewDecoder(r.Body).Decode(&req)
-		mu.Lock()
-		defer mu.Unlock()
-		tokens[r.Header.Get("X-Shopify-Access-Token")] = true
-		switch {
-		case strings.Contains(req.Query, "webhookSubscriptions("):
-			var nodes []string
-			for topic, uri := range subs {
-				nodes = append(nodes, fmt.Sprintf(`{"id":"gid://shopify/WebhookSubscription/%s","topic":%q,"uri":%q}`, topic, topic, uri))
-			}
-			fmt.Fprintf(w, `{"data":{"webhookSubscriptions":{"nodes":[%s],"pageInfo":{"hasNextPage":false,"endCursor":null}}}}`, strings.Join(nodes, ","))
-		case strings.Contains(req.Query, "webhookSubscriptionCreate("):
-			subs[req.Variables["topic"].(string)] = req.Variables["sub"].(map[string]any)["uri"].(string)
-			io.WriteString(w, `{"data":{"webhookSubscriptionCreate":{"webhookSubscription":{"id":"x"},"userErrors":[]}}}`)
-		default:
-			t.Errorf("unexpected query %s", req.Query)
-		}
-	}))
-	defer srv.Close()
+	admin := fakeAdmin(t)
+	srv, subs, tokens := admin.srv, admin.subs, admin.tokens
 	const uri = "https://abc.execute-api.us-east-1.amazonaws.com/webhooks/shopify"
 	code, out, errs := cli(t, clients, "shpat_secret_1\n", "connect", "--shop", shop, "--uri", uri, "--token-stdin", "--admin-url", srv.URL)
 	want := len(shopify.WebhookTopics())
@@ -304,5 +280,68 @@ func TestReconcileQueuesUpdatedOrders(t *testing.T) {
 	}
 	if code, _, _ := cli(t, clients, "", "reconcile", "--shop", shop, "--since", "yesterday", "--queue", s.Inbox); code != 2 {
 		t.Fatalf("a bad --since is a usage error: %d", code)
+	}
+}
+
+// adminFake is an Admin API answering the subscription queries from memory,
+// recording the tokens it was called with.
+type adminFake struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	subs   map[string]string // topic -> uri
+	tokens map[string]bool
+}
+
+func fakeAdmin(t *testing.T) *adminFake {
+	a := &adminFake{subs: map[string]string{}, tokens: map[string]bool{}}
+	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Query     string         `json:"query"`
+			Variables map[string]any `json:"variables"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.tokens[r.Header.Get("X-Shopify-Access-Token")] = true
+		switch {
+		case strings.Contains(req.Query, "webhookSubscriptions("):
+			var nodes []string
+			for topic, uri := range a.subs {
+				nodes = append(nodes, fmt.Sprintf(`{"id":"gid://shopify/WebhookSubscription/%s","topic":%q,"uri":%q}`, topic, topic, uri))
+			}
+			fmt.Fprintf(w, `{"data":{"webhookSubscriptions":{"nodes":[%s],"pageInfo":{"hasNextPage":false,"endCursor":null}}}}`, strings.Join(nodes, ","))
+		case strings.Contains(req.Query, "webhookSubscriptionCreate("):
+			a.subs[req.Variables["topic"].(string)] = req.Variables["sub"].(map[string]any)["uri"].(string)
+			io.WriteString(w, `{"data":{"webhookSubscriptionCreate":{"webhookSubscription":{"id":"x"},"userErrors":[]}}}`)
+		default:
+			t.Errorf("unexpected query %s", req.Query)
+		}
+	}))
+	t.Cleanup(a.srv.Close)
+	return a
+}
+
+// A reinstall comes with connect: with --table it marks the shop installed,
+// so an app/uninstalled received before no longer stops its messages.
+func TestConnectMarksTheShopInstalled(t *testing.T) {
+	s := testenv.Fresh(t)
+	store := &dynamo.Store{DB: s.DB, Table: s.Table}
+	gone := &aftercare.Install{Shop: shop, UninstalledAt: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
+	if err := store.Commit(context.Background(), &state.Commit{Puts: []state.Entity{{Install: gone}}}); err != nil {
+		t.Fatal(err)
+	}
+	srv := fakeAdmin(t).srv
+	const uri = "https://abc.execute-api.us-east-1.amazonaws.com/webhooks/shopify"
+	code, out, errs := cli(t, emulated{s.Env}, "shpat_secret_2\n", "connect", "--shop", shop, "--uri", uri, "--token-stdin", "--admin-url", srv.URL, "--table", s.Table)
+	if code != 0 || !strings.Contains(out, shop+": marked installed at ") {
+		t.Fatalf("connect: %d %q %q", code, out, errs)
+	}
+	inst, err := store.Install(context.Background(), shop)
+	if err != nil || inst == nil || inst.Uninstalled() {
+		t.Fatalf("after connect: %+v %v", inst, err)
+	}
+	code, _, errs = cli(t, emulated{s.Env}, "", "connect", "--shop", shop, "--uri", uri, "--admin-url", srv.URL)
+	if code != 0 || !strings.Contains(errs, "not marked installed") {
+		t.Fatalf("connect without a table says what it did not do: %d %q", code, errs)
 	}
 }
