@@ -20,7 +20,7 @@ func (p *Processor) fanOut(ctx context.Context, ev *aftercare.Event) (Result, er
 		return Result{}, err
 	}
 	if d != nil {
-		return p.duplicate(ctx, ev, d)
+		return p.duplicate(ctx, ev, d, nil, nil)
 	}
 	var res Result
 	switch ev.Kind {
@@ -118,81 +118,6 @@ func keysOf[V any](m map[Key]V) map[Key]bool {
 		out[k] = true
 	}
 	return out
-}
-
-// redactCustomer removes a customer's personal data, orders and parcels and
-// leaves a tombstone that suppresses every future message to them.
-func (p *Processor) redactCustomer(ctx context.Context, ev *aftercare.Event) (Result, error) {
-	all, keys, err := p.related(ctx, ev.Shop, ev.Privacy)
-	if err != nil {
-		return Result{}, err
-	}
-	var gone []Key
-	for _, k := range keys {
-		if k.Kind != ItemCustomer {
-			gone = append(gone, k)
-		}
-	}
-	if err := p.Store.Delete(ctx, gone); err != nil {
-		return Result{}, err
-	}
-	var res Result
-	for _, id := range customerIDs(ev.Privacy) {
-		k := Key{ItemCustomer, ev.Shop, id}
-		version := int64(0)
-		if c := all.Customers[k]; c != nil {
-			version = c.Version
-		}
-		for attempt := 0; ; attempt++ {
-			tomb := &aftercare.Customer{Shop: ev.Shop, ID: id, Version: version}
-			tomb.Redact(p.now())
-			err := p.Store.Commit(ctx, &Commit{Puts: []Entity{{Customer: tomb}}})
-			if err == nil {
-				break
-			}
-			if !errors.Is(err, ErrConflict) || attempt == maxAttempts {
-				return Result{}, err
-			}
-			// Something wrote the customer meanwhile: tombstone the newest version.
-			_, found, lerr := p.Store.Load(ctx, "", []Key{k})
-			if lerr != nil {
-				return Result{}, lerr
-			}
-			version = 0
-			if c := found.Customers[k]; c != nil {
-				version = c.Version
-			}
-		}
-		res.Changes = append(res.Changes, Change{Type: CustomerRedacted, Shop: ev.Shop, CustomerID: id, At: p.now()})
-	}
-	res.Notes = append(res.Notes, "redacted "+strconv.Itoa(len(gone))+" items")
-	return res, nil
-}
-
-// redactShop deletes every item of a shop and the parcels linked to it.
-func (p *Processor) redactShop(ctx context.Context, ev *aftercare.Event) (Result, error) {
-	var keys []Key
-	seen := map[Key]bool{}
-	err := p.Store.EachShopItem(ctx, ev.Shop, func(k Key, e Entity) error {
-		keys = append(keys, k)
-		if o := e.Order; o != nil {
-			for key := range o.Shipments {
-				sk := Key{ItemShipment, "", key}
-				if !seen[sk] {
-					seen[sk] = true
-					keys = append(keys, sk)
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return Result{}, err
-	}
-	if err := p.Store.Delete(ctx, keys); err != nil {
-		return Result{}, err
-	}
-	return Result{Notes: []string{"deleted " + strconv.Itoa(len(keys)) + " items"}}, nil
 }
 
 // exportCustomer builds what we hold about a customer for the merchant and

@@ -16,6 +16,7 @@ type tx struct {
 	base     *Loaded                       // as loaded, never mutated: each attempt copies what it touches
 	loaded   map[Key]bool                  // asked for (present or known missing)
 	settings map[string]aftercare.Settings // by shop
+	tombOf   func(Key) (Key, bool)         // where a customer's keyed tombstone lives (nil: none)
 
 	orders    map[Key]*aftercare.Order
 	customers map[Key]*aftercare.Customer
@@ -25,6 +26,7 @@ type tx struct {
 	waits     map[Key]*Wait
 
 	dirty    map[Key]bool
+	tombs    map[Key]bool // customers redacted under a keyed tombstone: stand-ins, never written
 	deletes  map[Key]bool
 	need     map[Key]bool
 	needSet  map[string]bool // shops whose settings are missing
@@ -52,6 +54,7 @@ func (t *tx) reset() {
 	t.stock = map[string]map[string]bool{}
 	t.waits = map[Key]*Wait{}
 	t.dirty, t.deletes, t.need, t.needSet = map[Key]bool{}, map[Key]bool{}, map[Key]bool{}, map[string]bool{}
+	t.tombs = map[Key]bool{}
 	t.stockOut, t.stockIn = map[string][]string{}, map[string][]string{}
 	t.changes, t.internal, t.notes = nil, nil, nil
 }
@@ -86,12 +89,29 @@ func (t *tx) order(shop, id string) *aftercare.Order {
 	return o
 }
 
+// customer returns the customer (a new one if it does not exist), or nil if
+// it is not loaded yet. Its keyed tombstone is read with it (same round
+// trip): a redacted customer comes back as a redacted stand-in, which every
+// rule treats as suppressed and the commit never writes, so a late event
+// cannot bring the customer back.
 func (t *tx) customer(shop, id string) *aftercare.Customer {
 	k := Key{ItemCustomer, shop, id}
 	if c, ok := t.customers[k]; ok {
 		return c
 	}
-	if !t.want(k) {
+	loaded := t.want(k)
+	if t.tombOf != nil {
+		if tk, ok := t.tombOf(k); ok {
+			loaded = t.want(tk) && loaded
+			if tomb := t.base.Customers[tk]; loaded && tomb != nil && tomb.Redacted {
+				c := &aftercare.Customer{Shop: shop, ID: id, Redacted: true, RedactedAt: tomb.RedactedAt}
+				t.customers[k] = c
+				t.tombs[k] = true
+				return c
+			}
+		}
+	}
+	if !loaded {
 		return nil
 	}
 	c := clone(t.base.Customers[k])
@@ -195,7 +215,7 @@ func (t *tx) note(format string, args ...any) {
 func (t *tx) puts() ([]Entity, error) {
 	keys := make([]Key, 0, len(t.dirty))
 	for k := range t.dirty {
-		if !t.deletes[k] {
+		if !t.deletes[k] && !t.tombs[k] {
 			keys = append(keys, k)
 		}
 	}

@@ -31,6 +31,7 @@ type Store interface {
 	ShopSettings(ctx context.Context, shop string) ([]byte, error)
 	PutShopSettings(ctx context.Context, shop string, doc []byte) error
 	PutAll(ctx context.Context, items []state.Entity) error
+	EachShopItem(ctx context.Context, shop string, fn func(state.Key, state.Entity) error) error
 	UpdateCustomer(ctx context.Context, shop, id string, change func(*aftercare.Customer) bool, adds func(before, after *aftercare.Customer) []state.Add) error
 }
 
@@ -63,6 +64,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Settings", settingsDocs},
 		{"TypedCopies", typedCopies},
 		{"UpdateCustomer", updateCustomer},
+		{"RedactLeavesNoTrace", redactLeavesNoTrace},
+		{"ShopRedactPages", shopRedactPages},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
