@@ -271,6 +271,7 @@ func shopRedactPages(t *testing.T, s Store) {
 			queue = append(queue, &evs[i])
 		}
 	}
+	t.Logf("shop/redact of %d items at 100 a page: %d invocations", n, invocations)
 	if invocations < 20 {
 		t.Errorf("%d invocations for %d items at 100 a page: pages are not bounded", invocations, n)
 	}
