@@ -129,13 +129,7 @@ func (p *Processor) exportCustomer(ctx context.Context, ev *aftercare.Event) (Re
 	}
 	// The export is the merchant's data_request document (a message body),
 	// not the stored form: the store's encoding stays the store's.
-	export := struct {
-		Shop      string                `json:"shop"`
-		RequestID string                `json:"data_request_id,omitempty"`
-		Customers []*aftercare.Customer `json:"customers"`
-		Orders    []*aftercare.Order    `json:"orders"`
-		Shipments []*aftercare.Shipment `json:"shipments"`
-	}{Shop: ev.Shop, RequestID: ev.Privacy.DataRequestID, Customers: []*aftercare.Customer{}, Orders: []*aftercare.Order{}, Shipments: []*aftercare.Shipment{}}
+	export := exportDoc{Shop: ev.Shop, RequestID: ev.Privacy.DataRequestID}
 	for _, k := range keys {
 		switch k.Kind {
 		case ItemCustomer:
@@ -146,7 +140,7 @@ func (p *Processor) exportCustomer(ctx context.Context, ev *aftercare.Event) (Re
 			export.Shipments = append(export.Shipments, all.Shipments[k])
 		}
 	}
-	b, err := json.Marshal(export)
+	parts, err := export.split(MaxExportBytes)
 	if err != nil {
 		return Result{}, err
 	}
@@ -154,12 +148,100 @@ func (p *Processor) exportCustomer(ctx context.Context, ev *aftercare.Event) (Re
 	if req == "" {
 		req = ev.ID
 	}
-	ch := Change{Type: DataRequested, Shop: ev.Shop, CustomerID: ev.Privacy.CustomerID, At: ev.At, Export: b, RequestID: req}
-	msgs := p.Rules.Messages([]Change{ch}, p.now())
+	var changes []Change
+	for i, b := range parts {
+		changes = append(changes, Change{Type: DataRequested, Shop: ev.Shop, CustomerID: ev.Privacy.CustomerID, At: ev.At,
+			Export: b, RequestID: req, Part: i + 1, Parts: len(parts)})
+	}
+	msgs := p.Rules.Messages(changes, p.now())
 	if err := p.send(ctx, msgs, nil, p.now()); err != nil {
 		return Result{}, err
 	}
-	return Result{Changes: []Change{ch}, Messages: msgs}, nil
+	return Result{Changes: changes, Messages: msgs}, nil
+}
+
+// MaxExportBytes bounds one data_request message's export, so the queued
+// message stays under SQS's 256 KiB with room for its other fields.
+const MaxExportBytes = 192 << 10
+
+// exportDoc is the merchant's data_request document, or one part of it.
+type exportDoc struct {
+	Shop      string                `json:"shop"`
+	RequestID string                `json:"data_request_id,omitempty"`
+	Part      int                   `json:"part,omitempty"`  // set when the export comes in several messages
+	Parts     int                   `json:"parts,omitempty"` // how many
+	Customers []*aftercare.Customer `json:"customers"`
+	Orders    []*aftercare.Order    `json:"orders"`
+	Shipments []*aftercare.Shipment `json:"shipments"`
+}
+
+// split packs the export into whole documents of at most limit bytes each:
+// the customers in the first, then orders and parcels in the order found,
+// as many as fit. One part when everything fits (the common case, unchanged:
+// no part numbers). Every record is bounded when stored, so one always fits.
+func (d exportDoc) split(limit int) ([][]byte, error) {
+	whole := d
+	whole.Customers, whole.Orders, whole.Shipments = nonNil(d.Customers), nonNil(d.Orders), nonNil(d.Shipments)
+	b, err := json.Marshal(whole)
+	if err != nil || len(b) <= limit {
+		return [][]byte{b}, err
+	}
+	// The envelope with part numbers, and each record's size with its comma.
+	empty := exportDoc{Shop: d.Shop, RequestID: d.RequestID, Part: 1 << 20, Parts: 1 << 20,
+		Customers: []*aftercare.Customer{}, Orders: []*aftercare.Order{}, Shipments: []*aftercare.Shipment{}}
+	base, err := json.Marshal(empty)
+	if err != nil {
+		return nil, err
+	}
+	parts := []exportDoc{{Shop: d.Shop, RequestID: d.RequestID, Customers: d.Customers}}
+	size := len(base)
+	for _, c := range d.Customers {
+		n, err := json.Marshal(c)
+		if err != nil {
+			return nil, err
+		}
+		size += len(n) + 1
+	}
+	place := func(v any, put func(*exportDoc)) error {
+		n, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if size+len(n)+1 > limit && size > len(base) {
+			parts = append(parts, exportDoc{Shop: d.Shop, RequestID: d.RequestID})
+			size = len(base)
+		}
+		put(&parts[len(parts)-1])
+		size += len(n) + 1
+		return nil
+	}
+	for _, o := range d.Orders {
+		if err := place(o, func(p *exportDoc) { p.Orders = append(p.Orders, o) }); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range d.Shipments {
+		if err := place(s, func(p *exportDoc) { p.Shipments = append(p.Shipments, s) }); err != nil {
+			return nil, err
+		}
+	}
+	out := make([][]byte, len(parts))
+	for i, p := range parts {
+		p.Part, p.Parts = i+1, len(parts)
+		p.Customers, p.Orders, p.Shipments = nonNil(p.Customers), nonNil(p.Orders), nonNil(p.Shipments)
+		if out[i], err = json.Marshal(p); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// nonNil gives an empty list for none, so the document always has its lists.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // restock queues one event per order waiting for a variant that came back.

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -293,5 +294,71 @@ func shopRedactPages(t *testing.T, s Store) {
 	}
 	if got := load(t, s, state.Key{Kind: state.ItemOrder, Shop: other, ID: "keep"}); len(got.Orders) != 1 {
 		t.Errorf("another shop's order went too")
+	}
+}
+
+// dataRequestInParts: the export of a customer with many orders, larger than
+// one SQS message (256 KiB), reaches the merchant as several data_request
+// messages, each under the limit, numbered i of n, holding every order once.
+func dataRequestInParts(t *testing.T, s Store) {
+	const n = 300
+	title := strings.Repeat("Hand-thrown stoneware mug, speckled glaze ", 5)
+	var items []state.Entity
+	var ids []string
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("big%03d", i)
+		ids = append(ids, id)
+		o := &aftercare.Order{Shop: shop, ID: id, Name: "#" + id, CustomerID: "c-many"}
+		for j := 0; j < 8; j++ {
+			o.LineItems = append(o.LineItems, aftercare.LineItem{ID: fmt.Sprintf("%s-%d", id, j), Title: title, Quantity: 1})
+		}
+		items = append(items, state.Entity{Order: o})
+	}
+	items = append(items, state.Entity{Customer: &aftercare.Customer{Shop: shop, ID: "c-many", Email: "many@example.org"}})
+	if err := s.PutAll(ctx, items); err != nil {
+		t.Fatal(err)
+	}
+	out := &outbox{}
+	req := &aftercare.PrivacyRequest{CustomerID: "c-many", Orders: ids, DataRequestID: "dr-1"}
+	if _, err := processor(s, out, 0).Process(ctx, privacyEvent("ev-dr", aftercare.EventDataRequest, "customers/data_request", shop, req)); err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := out.take()
+	if len(msgs) < 2 {
+		t.Fatalf("%d messages for a %d-order export, want several parts", len(msgs), n)
+	}
+	seen := map[string]int{}
+	msgIDs := map[string]bool{}
+	for i, m := range msgs {
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) > 256<<10 {
+			t.Errorf("part %d is %d bytes, over one SQS message", i+1, len(b))
+		}
+		if m.Kind != aftercare.KindDataRequest || m.Part != i+1 || m.Parts != len(msgs) || msgIDs[m.ID] {
+			t.Errorf("message %d: kind %s part %d/%d id %s", i, m.Kind, m.Part, m.Parts, m.ID)
+		}
+		msgIDs[m.ID] = true
+		var doc struct {
+			Part, Parts int
+			Customers   []aftercare.Customer
+			Orders      []aftercare.Order
+		}
+		if err := json.Unmarshal(m.Export, &doc); err != nil {
+			t.Fatalf("part %d is not a whole document: %v", i+1, err)
+		}
+		if doc.Part != i+1 || doc.Parts != len(msgs) || (i == 0) != (len(doc.Customers) == 1) {
+			t.Errorf("part %d: document says %d/%d with %d customers", i+1, doc.Part, doc.Parts, len(doc.Customers))
+		}
+		for _, o := range doc.Orders {
+			seen[o.ID]++
+		}
+	}
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("order %s is in %d parts, want 1", id, seen[id])
+		}
 	}
 }
