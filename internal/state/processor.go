@@ -123,7 +123,7 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 		t.reset()
 		step(t)
 	}
-	msgs := p.Rules.Messages(t.changes, now)
+	msgs := t.forRedacted(p.Rules.Messages(t.changes, now))
 	puts, err := t.puts()
 	if err != nil {
 		return Result{}, err

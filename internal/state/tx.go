@@ -226,6 +226,7 @@ func (t *tx) puts() ([]Entity, error) {
 		switch k.Kind {
 		case ItemOrder:
 			o := t.orders[k]
+			o.CustomerID = t.unredacted(o.Shop, o.CustomerID)
 			if st, ok := t.settings[o.Shop]; ok {
 				o.Refresh(st)
 			}
@@ -238,6 +239,7 @@ func (t *tx) puts() ([]Entity, error) {
 			e.Customer = c
 		case ItemShipment:
 			s := t.shipments[k]
+			s.CustomerID = t.unredacted(s.Shop, s.CustomerID)
 			st, ok := t.settings[s.Shop]
 			if !ok {
 				st = aftercare.DefaultSettings()
@@ -248,10 +250,39 @@ func (t *tx) puts() ([]Entity, error) {
 			e.Inventory = t.inventory[k]
 		case ItemWait:
 			e.Wait = t.waits[k]
+			e.Wait.CustomerID = t.unredacted(e.Wait.Shop, e.Wait.CustomerID)
 		default:
 			return nil, fmt.Errorf("cannot write a %s item", k.Kind)
 		}
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// unredacted is the customer id an item may keep: none for a customer
+// redacted under a keyed tombstone, so a late event about their order or
+// parcel stores nothing that names them again.
+func (t *tx) unredacted(shop, customerID string) string {
+	if customerID != "" && t.tombs[Key{ItemCustomer, shop, customerID}] {
+		return ""
+	}
+	return customerID
+}
+
+// forRedacted drops the messages a late event made for a customer redacted
+// under a keyed tombstone (they could never be sent, and the event's stored
+// outbox would name the customer again); a team message keeps its work but
+// not the customer's id.
+func (t *tx) forRedacted(msgs []aftercare.Message) []aftercare.Message {
+	out := msgs[:0]
+	for _, m := range msgs {
+		if m.CustomerID != t.unredacted(m.Shop, m.CustomerID) {
+			if m.Kind.Audience() != aftercare.AudienceTeam {
+				continue
+			}
+			m.CustomerID = ""
+		}
+		out = append(out, m)
+	}
+	return out
 }
