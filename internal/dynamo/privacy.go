@@ -165,3 +165,72 @@ func (s *Store) ScrubOutbox(ctx context.Context, eventID, shop string, customers
 	}
 	return fmt.Errorf("dedupe record %s kept changing while it was scrubbed", eventID)
 }
+
+// Scanner is the Scan call IndexOwners needs (the store itself never scans).
+type Scanner interface {
+	Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+}
+
+// IndexOwners files the ledger entries and dedupe records written before
+// the owner index existed under it, so customers/redact finds them too: a
+// one-off Scan of the table, for the operator after deploying the index
+// (`aftercare index-owners`). Idempotent: an item already filed is skipped.
+// It reports how many items it filed.
+func (s *Store) IndexOwners(ctx context.Context, db Scanner) (int, error) {
+	unfiled := expression.Name(attrOwnerPK).AttributeNotExists()
+	ledgerNamed := expression.Name(attrKind).Equal(expression.Value(state.ItemLedger)).
+		And(expression.Name("customer_id").AttributeExists(), expression.Name("customer_id").NotEqual(expression.Value("")))
+	filter := unfiled.And(ledgerNamed.Or(expression.Name(attrKind).Equal(expression.Value("dedupe"))))
+	expr, err := expression.NewBuilder().WithFilter(filter).Build()
+	if err != nil {
+		return 0, err
+	}
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{
+		TableName: aws.String(s.Table), FilterExpression: expr.Filter(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	filed := 0
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return filed, err
+		}
+		for _, it := range page.Items {
+			pk, sk := getS(it, attrPK), getS(it, attrSK)
+			var shop, customer string
+			if getS(it, attrKind) == "dedupe" {
+				d := &state.Dedupe{}
+				if err := json.Unmarshal([]byte(getS(it, attrDoc)), d); err != nil {
+					return filed, fmt.Errorf("dedupe record %s: %w", pk, err)
+				}
+				shop, customer = d.Owner()
+			} else {
+				shop, customer = strings.TrimPrefix(pk, "SHOP#"), getS(it, "customer_id")
+			}
+			if customer == "" {
+				continue
+			}
+			opk, osk := ownerKeys(shop, customer, pk, sk)
+			upd := expression.Set(expression.Name(attrOwnerPK), expression.Value(opk)).Set(expression.Name(attrOwnerSK), expression.Value(osk))
+			cond := expression.Name(attrPK).AttributeExists().And(expression.Name(attrOwnerPK).AttributeNotExists())
+			ue, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+			if err != nil {
+				return filed, err
+			}
+			_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName: aws.String(s.Table), Key: key(pk, sk), UpdateExpression: ue.Update(), ConditionExpression: ue.Condition(),
+				ExpressionAttributeNames: ue.Names(), ExpressionAttributeValues: ue.Values(),
+			})
+			var cc *types.ConditionalCheckFailedException
+			switch {
+			case errors.As(err, &cc):
+				// Gone or filed meanwhile.
+			case err != nil:
+				return filed, err
+			default:
+				filed++
+			}
+		}
+	}
+	return filed, nil
+}
