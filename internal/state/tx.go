@@ -26,7 +26,7 @@ type tx struct {
 	waits     map[Key]*Wait
 
 	dirty    map[Key]bool
-	tombs    map[Key]bool // customers redacted under a keyed tombstone: stand-ins, never written
+	tombs    map[Key]bool // redacted customers (stand-ins of keyed tombstones, or old tombstones): never written
 	deletes  map[Key]bool
 	need     map[Key]bool
 	needSet  map[string]bool // shops whose settings are missing
@@ -117,6 +117,11 @@ func (t *tx) customer(shop, id string) *aftercare.Customer {
 	c := clone(t.base.Customers[k])
 	if c == nil {
 		c = &aftercare.Customer{Shop: shop, ID: id}
+	}
+	if c.Redacted {
+		// A tombstone of the scheme before keyed ones: kept as it is, and
+		// nothing written by this event names the customer either.
+		t.tombs[k] = true
 	}
 	t.customers[k] = c
 	return c
@@ -259,9 +264,9 @@ func (t *tx) puts() ([]Entity, error) {
 	return out, nil
 }
 
-// unredacted is the customer id an item may keep: none for a customer
-// redacted under a keyed tombstone, so a late event about their order or
-// parcel stores nothing that names them again.
+// unredacted is the customer id an item may keep: none for a redacted
+// customer, so a late event about their order or parcel stores nothing that
+// names them again.
 func (t *tx) unredacted(shop, customerID string) string {
 	if customerID != "" && t.tombs[Key{ItemCustomer, shop, customerID}] {
 		return ""
@@ -269,10 +274,9 @@ func (t *tx) unredacted(shop, customerID string) string {
 	return customerID
 }
 
-// forRedacted drops the messages a late event made for a customer redacted
-// under a keyed tombstone (they could never be sent, and the event's stored
-// outbox would name the customer again); a team message keeps its work but
-// not the customer's id.
+// forRedacted drops the messages a late event made for a redacted customer
+// (they could never be sent, and the event's stored outbox would name the
+// customer again); a team message keeps its work but not the customer's id.
 func (t *tx) forRedacted(msgs []aftercare.Message) []aftercare.Message {
 	out := msgs[:0]
 	for _, m := range msgs {
