@@ -21,6 +21,8 @@ func main() {
 		Settings: a.Settings(cfg.Common, store),
 		Rules:    rules.Rules{},
 		Log:      a.Log,
+		// Redacted customers' tombstones are keyed by an HMAC under this.
+		TombstoneKey: cfg.TombstoneKey,
 	}
 	a.Start(handler.Processor(p, a.Queue(cfg.InboxURL), a.Log))
 }

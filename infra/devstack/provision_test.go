@@ -28,8 +28,12 @@ func TestProvisionFollowsTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out.Table.GlobalSecondaryIndexes) != 1 || aws.ToString(out.Table.GlobalSecondaryIndexes[0].IndexName) != "due" {
-		t.Fatalf("want the due index, got %+v", out.Table.GlobalSecondaryIndexes)
+	indexes := map[string]bool{}
+	for _, g := range out.Table.GlobalSecondaryIndexes {
+		indexes[aws.ToString(g.IndexName)] = true
+	}
+	if len(indexes) != 2 || !indexes["due"] || !indexes["owner"] {
+		t.Fatalf("want the due and owner indexes, got %+v", out.Table.GlobalSecondaryIndexes)
 	}
 	ttl, err := s.DB.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(s.Table)})
 	if err != nil {

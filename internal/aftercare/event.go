@@ -232,6 +232,9 @@ type PrivacyRequest struct {
 	Phone         string   `json:"phone,omitempty"`
 	Orders        []string `json:"orders,omitempty"` // orders_to_redact or orders_requested
 	DataRequestID string   `json:"data_request_id,omitempty"`
+	// Continue is where a shop/redact that did not fit one invocation goes
+	// on: set only on the continuation events the processor queues itself.
+	Continue string `json:"continue,omitempty"`
 }
 
 // Overdue says a check found a parcel with no scan for too long (Shipment set)

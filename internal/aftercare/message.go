@@ -110,6 +110,10 @@ type Message struct {
 	CreatedAt         time.Time       `json:"created_at"`
 	NotBefore         time.Time       `json:"not_before,omitzero"` // deferred (quiet hours, cap) until then
 	Export            json.RawMessage `json:"export,omitempty"`    // data_request payload for the merchant
+	// Part and Parts number the messages of an export too large for one
+	// (each part a whole export document of some of the records).
+	Part  int `json:"part,omitempty"`
+	Parts int `json:"parts,omitempty"`
 }
 
 // MessageID derives a message id from its cause, so that every repeat of the same

@@ -70,6 +70,13 @@ func (m *memStore) Commit(_ context.Context, c *state.Commit) error {
 }
 
 func (m *memStore) Waiting(context.Context, string, string) ([]*state.Wait, error) { return nil, nil }
+func (m *memStore) ShopPage(context.Context, string, string, int) ([]state.ShopItem, string, error) {
+	return nil, "", nil
+}
+func (m *memStore) Traces(context.Context, string, string, string, int) ([]state.Trace, string, error) {
+	return nil, "", nil
+}
+func (m *memStore) ScrubOutbox(context.Context, string, string, []string) error { return nil }
 
 func (m *memStore) EachShopItem(_ context.Context, shop string, fn func(state.Key, state.Entity) error) error {
 	m.mu.Lock()

@@ -62,6 +62,10 @@ type Processor struct {
 	Common
 	InboxURL    string
 	OutboundURL string
+	// TombstoneKey keys redacted customers' tombstones: the unsubscribe
+	// secret, reused under its own label (state.TombstoneID), so no new
+	// secret has to be provisioned and the tombstone names nobody.
+	TombstoneKey []byte
 }
 
 // Checks is LifecycleChecksFunction's configuration.
@@ -172,6 +176,7 @@ func LoadCommon(get Getenv) (Common, error) {
 func LoadProcessor(get Getenv) (Processor, error) {
 	r := &reader{get: get}
 	p := Processor{Common: r.common(), InboxURL: r.url("INBOX_QUEUE_URL"), OutboundURL: r.url("OUTBOUND_QUEUE_URL")}
+	p.TombstoneKey = []byte(r.secret(UnsubscribeSecret, true))
 	return p, r.err
 }
 

@@ -11,7 +11,7 @@ import (
 func env(m map[string]string) Getenv { return func(k string) string { return m[k] } }
 
 func TestErrorsNameTheVariable(t *testing.T) {
-	base := map[string]string{"TABLE_NAME": "t", "INBOX_QUEUE_URL": "http://q/in", "OUTBOUND_QUEUE_URL": "http://q/out", "SHOPIFY_WEBHOOK_SECRET": "s"}
+	base := map[string]string{"TABLE_NAME": "t", "INBOX_QUEUE_URL": "http://q/in", "OUTBOUND_QUEUE_URL": "http://q/out", "SHOPIFY_WEBHOOK_SECRET": "s", "UNSUBSCRIBE_SECRET": "u"}
 	with := func(k, v string) map[string]string {
 		m := map[string]string{}
 		for a, b := range base {
@@ -28,6 +28,7 @@ func TestErrorsNameTheVariable(t *testing.T) {
 	}{
 		{"table", func(g Getenv) error { _, err := LoadProcessor(g); return err }, with("TABLE_NAME", ""), "TABLE_NAME"},
 		{"settings", func(g Getenv) error { _, err := LoadProcessor(g); return err }, with("AFTERCARE_SETTINGS", `{"time_zone":"X/Y"}`), "settings.time_zone"},
+		{"tombstone key", func(g Getenv) error { _, err := LoadProcessor(g); return err }, with("UNSUBSCRIBE_SECRET", ""), "UNSUBSCRIBE_SECRET_PARAM"},
 		{"shards", func(g Getenv) error { _, err := LoadChecks(g); return err }, with("DUE_SHARDS", "0"), "DUE_SHARDS"},
 		{"cap", func(g Getenv) error { _, err := LoadWebhook(g); return err }, with("WEBHOOK_MAX_BODY_BYTES", "1000"), "WEBHOOK_MAX_BODY_BYTES"},
 		{"secret", func(g Getenv) error { _, err := LoadWebhook(g); return err }, with("SHOPIFY_WEBHOOK_SECRET", ""), "SHOPIFY_WEBHOOK_SECRET"},

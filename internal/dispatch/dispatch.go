@@ -236,6 +236,12 @@ func (d *Dispatcher) settle(ctx context.Context, m *aftercare.Message, c *afterc
 	for attempt := 0; ; attempt++ {
 		rec := ledger.Record{Shop: m.Shop, ID: m.ID, Kind: m.Kind, Decision: decision, Why: why, Channel: v.Channel,
 			Token: token, At: now, CustomerID: m.CustomerID, OrderID: m.OrderID}
+		if v.Reason == aftercare.ReasonRedacted || v.Reason == aftercare.ReasonUnknownCustomer {
+			// A message that was queued before its customer was redacted
+			// settles without naming them: the ledger would otherwise bring
+			// back the id customers/redact just erased.
+			rec.CustomerID = ""
+		}
 		rec.Customer = settleCustomer(m, c, st, v, now)
 		rec.Zone = st.Location()
 		if rec.Customer != nil {

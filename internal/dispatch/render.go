@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -102,6 +103,10 @@ func render(m *aftercare.Message, c *aftercare.Customer, o *aftercare.Order, st 
 		return nil, err
 	}
 	p.Subject, p.Body, p.Fields, p.DiscountCode = r.Subject, r.Body, r.Fields, f.DiscountCode
+	if m.Kind == aftercare.KindDataRequest && m.Parts > 1 {
+		p.Subject = fmt.Sprintf("%s (part %d of %d)", p.Subject, m.Part, m.Parts)
+		r.Subject = p.Subject
+	}
 	if m.Kind == aftercare.KindDataRequest && len(m.Export) > 0 {
 		p.Body += "\n\n" + string(m.Export)
 	}

@@ -12,6 +12,7 @@
 //	SHOP#<shop> / WAIT#<variant>#<order> an order waiting for stock
 //	SHOP#<shop> / STOCKOUT              the shop's out-of-stock variants (string set)
 //	SHOP#<shop> / MESSAGE#<message id>  delivery ledger entry
+//	SHOP#<shop> / CAP#<customer>        the customer's marketing cap slot
 //	SHOP#<shop> / SETTINGS              per-shop settings overrides
 //	SHOP#<shop> / INSTALL               the shop's app install and uninstall marks
 //	SHOP#<shop> / DAY#<yyyy-mm-dd>      the shop's report counters of one day (c_<name> numbers, only ever ADDed)
@@ -22,6 +23,11 @@
 //
 // Due index "due" (sparse): due_pk = DUE#<kind>#<shard>, due_sk = <due time>#<pk>#<sk>,
 // so a check reads exactly what is due up to a time, shard by shard.
+//
+// Owner index "owner" (sparse, keys only): owner_pk = OWNER#<shop>,
+// owner_sk = <customer>#<pk>#<sk>, on the items that name a customer outside
+// their entities (ledger entries, dedupe records whose outbox names one), so
+// customers/redact finds them by the customer and shop/redact by the shop.
 package dynamo
 
 import (
@@ -44,7 +50,15 @@ const (
 	attrDueSK   = "due_sk"
 	attrExpires = "expires_at"
 	dueIndex    = "due"
+	attrOwnerPK = "owner_pk"
+	attrOwnerSK = "owner_sk"
+	ownerIndex  = "owner"
 )
+
+// ownerKeys file an item naming a customer under the owner index.
+func ownerKeys(shop, customer, pk, sk string) (string, string) {
+	return "OWNER#" + shop, customer + "#" + pk + "#" + sk
+}
 
 // keyOf maps a domain key to the table's primary key.
 func keyOf(k state.Key) (pk, sk string) {
@@ -62,6 +76,8 @@ func keyOf(k state.Key) (pk, sk string) {
 		return shop, "STOCKOUT"
 	case state.ItemLedger:
 		return shop, "MESSAGE#" + k.ID
+	case state.ItemCap:
+		return shop, "CAP#" + k.ID
 	case state.ItemSettings:
 		return shop, "SETTINGS"
 	case state.ItemInstall:
@@ -88,7 +104,7 @@ func keyFrom(pk, sk string) (state.Key, bool) {
 	}
 	prefixes := []struct{ prefix, kind string }{
 		{"ORDER#", state.ItemOrder}, {"CUSTOMER#", state.ItemCustomer}, {"INVENTORY#", state.ItemInventory},
-		{"WAIT#", state.ItemWait}, {"MESSAGE#", state.ItemLedger}, {daySKPrefix, state.ItemCounters}, {"DIGEST#", state.ItemDigest},
+		{"WAIT#", state.ItemWait}, {"MESSAGE#", state.ItemLedger}, {daySKPrefix, state.ItemCounters}, {"DIGEST#", state.ItemDigest}, {"CAP#", state.ItemCap},
 	}
 	for _, p := range prefixes {
 		if id, ok := strings.CutPrefix(sk, p.prefix); ok {

@@ -26,7 +26,31 @@ const statusClaimed = "claimed"
 
 // capKey is the customer's marketing cap slot.
 func capKey(shop, customerID string) map[string]types.AttributeValue {
-	return key("SHOP#"+shop, "CAP#"+customerID)
+	return key(keyOf(state.Key{Kind: state.ItemCap, Shop: shop, ID: customerID}))
+}
+
+// setOwner files a ledger update under the owner index when it names a
+// customer (and takes it off when it no longer does).
+func setOwner(u *types.Update, shop, customerID, pk, sk string) {
+	expr := aws.ToString(u.UpdateExpression)
+	u.ExpressionAttributeNames["#opk"], u.ExpressionAttributeNames["#osk"] = attrOwnerPK, attrOwnerSK
+	switch i := strings.Index(expr, " REMOVE "); {
+	case customerID != "":
+		opk, osk := ownerKeys(shop, customerID, pk, sk)
+		u.ExpressionAttributeValues[":opk"], u.ExpressionAttributeValues[":osk"] = str(opk), str(osk)
+		end := len(expr) // the SET clause comes first
+		for _, kw := range []string{" REMOVE ", " ADD "} {
+			if j := strings.Index(expr, kw); j >= 0 && j < end {
+				end = j
+			}
+		}
+		expr = expr[:end] + ", #opk = :opk, #osk = :osk" + expr[end:]
+	case i >= 0:
+		expr = expr[:i] + " REMOVE #opk, #osk, " + expr[i+len(" REMOVE "):]
+	default:
+		expr += " REMOVE #opk, #osk"
+	}
+	u.UpdateExpression = aws.String(expr)
 }
 
 // State reads a message's customer and order and the shop's install marks
@@ -77,6 +101,7 @@ func (s *Store) Claim(ctx context.Context, c ledger.Claim) (time.Time, error) {
 		},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
+	setOwner(claim, c.Shop, c.CustomerID, pk, sk)
 	if !c.CapSince.IsZero() {
 		// An expired claim is an attempt that died: transactional messages
 		// take it over (at least once); marketing does not (at most once).
@@ -198,12 +223,14 @@ func (s *Store) Record(ctx context.Context, r ledger.Record) error {
 			cond = "attribute_not_exists(pk) OR NOT (#s IN (:sent, :claimed))"
 			vals[":sent"], vals[":claimed"] = str(ledger.Sent), str(statusClaimed)
 		}
-		return &types.Update{
+		u := &types.Update{
 			TableName: aws.String(s.Table), Key: key(pk, sk),
 			UpdateExpression: aws.String("SET #s = :s, why = :why, channel = :ch, message_kind = :mk, customer_id = :cid, order_id = :oid, " +
 				"updated_at = :now, expires_at = :exp, #k = :kind REMOVE lease_until, #tok"),
 			ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: vals,
 		}
+		setOwner(u, r.Shop, r.CustomerID, pk, sk)
+		return u
 	}
 	owns := func(old map[string]types.AttributeValue) bool {
 		if r.Token != "" {

@@ -145,12 +145,17 @@ func (s *Store) Commit(ctx context.Context, c *state.Commit) error {
 		if err != nil {
 			return err
 		}
+		item := map[string]types.AttributeValue{
+			attrPK: str(pk), attrSK: str(sk), attrKind: str("dedupe"), attrDocZ: &types.AttributeValueMemberB{Value: pack(doc)},
+			attrExpires: num(s.now().Add(s.dedupeTTL()).Unix()),
+		}
+		if shop, customer := c.Dedupe.Owner(); customer != "" {
+			// Found by customers/redact and shop/redact, which drop the outbox's messages.
+			opk, osk := ownerKeys(shop, customer, pk, sk)
+			item[attrOwnerPK], item[attrOwnerSK] = str(opk), str(osk)
+		}
 		tx = append(tx, types.TransactWriteItem{Put: &types.Put{
-			TableName: aws.String(s.Table),
-			Item: map[string]types.AttributeValue{
-				attrPK: str(pk), attrSK: str(sk), attrKind: str("dedupe"), attrDocZ: &types.AttributeValueMemberB{Value: pack(doc)},
-				attrExpires: num(s.now().Add(s.dedupeTTL()).Unix()),
-			},
+			TableName: aws.String(s.Table), Item: item,
 			ConditionExpression: fresh.Condition(), ExpressionAttributeNames: fresh.Names(),
 		}})
 	}

@@ -239,6 +239,8 @@ func (s *Store) delete(keys []state.Key) {
 			delete(s.counters, k)
 		case state.ItemSettings:
 			delete(s.settings, k.Shop)
+		case state.ItemCap:
+			delete(s.caps, k.Shop+"/"+k.ID)
 		default:
 			delete(s.items, k)
 		}
@@ -277,6 +279,24 @@ func (s *Store) Waiting(_ context.Context, shop, variant string) ([]*state.Wait,
 // one (not under the lock, so fn may write).
 func (s *Store) EachShopItem(_ context.Context, shop string, fn func(state.Key, state.Entity) error) error {
 	s.mu.Lock()
+	keys := s.shopKeys(shop)
+	entities := make([]state.Entity, len(keys))
+	for i, k := range keys {
+		if st, ok := s.items[k]; ok {
+			entities[i] = st.read()
+		}
+	}
+	s.mu.Unlock()
+	for i, k := range keys {
+		if err := fn(k, entities[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// shopKeys lists every item of a shop, in key order (under the lock).
+func (s *Store) shopKeys(shop string) []state.Key {
 	var keys []state.Key
 	for k := range s.items {
 		if k.Shop == shop && k.Kind != state.ItemShipment {
@@ -299,20 +319,13 @@ func (s *Store) EachShopItem(_ context.Context, shop string, fn func(state.Key, 
 	if _, ok := s.settings[shop]; ok {
 		keys = append(keys, state.Key{Kind: state.ItemSettings, Shop: shop})
 	}
+	for slot := range s.caps {
+		if sh, id, _ := strings.Cut(slot, "/"); sh == shop {
+			keys = append(keys, state.Key{Kind: state.ItemCap, Shop: shop, ID: id})
+		}
+	}
 	sortKeys(keys)
-	entities := make([]state.Entity, len(keys))
-	for i, k := range keys {
-		if st, ok := s.items[k]; ok {
-			entities[i] = st.read()
-		}
-	}
-	s.mu.Unlock()
-	for i, k := range keys {
-		if err := fn(k, entities[i]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return keys
 }
 
 // Delete removes items (idempotent).

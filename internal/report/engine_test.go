@@ -121,6 +121,13 @@ func (m *memStore) EachShopItem(context.Context, string, func(state.Key, state.E
 	return nil
 }
 func (m *memStore) Delete(context.Context, []state.Key) error { return nil }
+func (m *memStore) ShopPage(context.Context, string, string, int) ([]state.ShopItem, string, error) {
+	return nil, "", nil
+}
+func (m *memStore) Traces(context.Context, string, string, string, int) ([]state.Trace, string, error) {
+	return nil, "", nil
+}
+func (m *memStore) ScrubOutbox(context.Context, string, string, []string) error { return nil }
 
 // dispatch records a delivery decision as dispatch does: a ledger decision
 // and, for lifecycle kinds that were sent, the customer's mark.

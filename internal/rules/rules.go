@@ -5,6 +5,7 @@
 package rules
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
@@ -73,6 +74,11 @@ func (Rules) Messages(changes []state.Change, now time.Time) []aftercare.Message
 		case state.DataRequested:
 			m := base
 			m.Kind, m.Export = aftercare.KindDataRequest, ch.Export
+			if ch.Parts > 1 {
+				m.Part, m.Parts = ch.Part, ch.Parts
+				add(m, ch.RequestID, "part", strconv.Itoa(ch.Part), strconv.Itoa(ch.Parts))
+				continue
+			}
 			add(m, ch.RequestID)
 		}
 	}

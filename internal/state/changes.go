@@ -42,5 +42,6 @@ type Change struct {
 	What        string
 	Export      []byte // data_requested
 	RequestID   string
+	Part, Parts int  // data_requested: which part of how many (an export larger than one queue message)
 	History     bool // caused by an imported past event: state only, nothing sent about it
 }

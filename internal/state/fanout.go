@@ -23,7 +23,7 @@ func (p *Processor) fanOut(ctx context.Context, ev *aftercare.Event) (Result, er
 		return Result{}, err
 	}
 	if d != nil {
-		return p.duplicate(ctx, ev, d)
+		return p.duplicate(ctx, ev, d, nil, nil)
 	}
 	var res Result
 	switch ev.Kind {
@@ -123,81 +123,6 @@ func keysOf[V any](m map[Key]V) map[Key]bool {
 	return out
 }
 
-// redactCustomer removes a customer's personal data, orders and parcels and
-// leaves a tombstone that suppresses every future message to them.
-func (p *Processor) redactCustomer(ctx context.Context, ev *aftercare.Event) (Result, error) {
-	all, keys, err := p.related(ctx, ev.Shop, ev.Privacy)
-	if err != nil {
-		return Result{}, err
-	}
-	var gone []Key
-	for _, k := range keys {
-		if k.Kind != ItemCustomer {
-			gone = append(gone, k)
-		}
-	}
-	if err := p.Store.Delete(ctx, gone); err != nil {
-		return Result{}, err
-	}
-	var res Result
-	for _, id := range customerIDs(ev.Privacy) {
-		k := Key{ItemCustomer, ev.Shop, id}
-		version := int64(0)
-		if c := all.Customers[k]; c != nil {
-			version = c.Version
-		}
-		for attempt := 0; ; attempt++ {
-			tomb := &aftercare.Customer{Shop: ev.Shop, ID: id, Version: version}
-			tomb.Redact(p.now())
-			err := p.Store.Commit(ctx, &Commit{Puts: []Entity{{Customer: tomb}}})
-			if err == nil {
-				break
-			}
-			if !errors.Is(err, ErrConflict) || attempt == maxAttempts {
-				return Result{}, err
-			}
-			// Something wrote the customer meanwhile: tombstone the newest version.
-			_, found, lerr := p.Store.Load(ctx, "", []Key{k})
-			if lerr != nil {
-				return Result{}, lerr
-			}
-			version = 0
-			if c := found.Customers[k]; c != nil {
-				version = c.Version
-			}
-		}
-		res.Changes = append(res.Changes, Change{Type: CustomerRedacted, Shop: ev.Shop, CustomerID: id, At: p.now()})
-	}
-	res.Notes = append(res.Notes, "redacted "+strconv.Itoa(len(gone))+" items")
-	return res, nil
-}
-
-// redactShop deletes every item of a shop and the parcels linked to it.
-func (p *Processor) redactShop(ctx context.Context, ev *aftercare.Event) (Result, error) {
-	var keys []Key
-	seen := map[Key]bool{}
-	err := p.Store.EachShopItem(ctx, ev.Shop, func(k Key, e Entity) error {
-		keys = append(keys, k)
-		if o := e.Order; o != nil {
-			for key := range o.Shipments {
-				sk := Key{ItemShipment, "", key}
-				if !seen[sk] {
-					seen[sk] = true
-					keys = append(keys, sk)
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return Result{}, err
-	}
-	if err := p.Store.Delete(ctx, keys); err != nil {
-		return Result{}, err
-	}
-	return Result{Notes: []string{"deleted " + strconv.Itoa(len(keys)) + " items"}}, nil
-}
-
 // exportCustomer builds what we hold about a customer for the merchant and
 // queues it as a data_request team message.
 func (p *Processor) exportCustomer(ctx context.Context, ev *aftercare.Event, uninstalled bool) (Result, error) {
@@ -207,13 +132,7 @@ func (p *Processor) exportCustomer(ctx context.Context, ev *aftercare.Event, uni
 	}
 	// The export is the merchant's data_request document (a message body),
 	// not the stored form: the store's encoding stays the store's.
-	export := struct {
-		Shop      string                `json:"shop"`
-		RequestID string                `json:"data_request_id,omitempty"`
-		Customers []*aftercare.Customer `json:"customers"`
-		Orders    []*aftercare.Order    `json:"orders"`
-		Shipments []*aftercare.Shipment `json:"shipments"`
-	}{Shop: ev.Shop, RequestID: ev.Privacy.DataRequestID, Customers: []*aftercare.Customer{}, Orders: []*aftercare.Order{}, Shipments: []*aftercare.Shipment{}}
+	export := exportDoc{Shop: ev.Shop, RequestID: ev.Privacy.DataRequestID}
 	for _, k := range keys {
 		switch k.Kind {
 		case ItemCustomer:
@@ -224,7 +143,7 @@ func (p *Processor) exportCustomer(ctx context.Context, ev *aftercare.Event, uni
 			export.Shipments = append(export.Shipments, all.Shipments[k])
 		}
 	}
-	b, err := json.Marshal(export)
+	parts, err := export.split(MaxExportBytes)
 	if err != nil {
 		return Result{}, err
 	}
@@ -232,15 +151,103 @@ func (p *Processor) exportCustomer(ctx context.Context, ev *aftercare.Event, uni
 	if req == "" {
 		req = ev.ID
 	}
-	ch := Change{Type: DataRequested, Shop: ev.Shop, CustomerID: ev.Privacy.CustomerID, At: ev.At, Export: b, RequestID: req}
-	msgs := p.Rules.Messages([]Change{ch}, p.now())
+	var changes []Change
+	for i, b := range parts {
+		changes = append(changes, Change{Type: DataRequested, Shop: ev.Shop, CustomerID: ev.Privacy.CustomerID, At: ev.At,
+			Export: b, RequestID: req, Part: i + 1, Parts: len(parts)})
+	}
+	msgs := p.Rules.Messages(changes, p.now())
 	if uninstalled {
-		return Result{Changes: []Change{ch}, Notes: []string{"data request export not queued: the app is uninstalled from the shop"}}, nil
+		return Result{Changes: changes, Notes: []string{"data request export not queued: the app is uninstalled from the shop"}}, nil
 	}
 	if err := p.send(ctx, msgs, nil, p.now()); err != nil {
 		return Result{}, err
 	}
-	return Result{Changes: []Change{ch}, Messages: msgs}, nil
+	return Result{Changes: changes, Messages: msgs}, nil
+}
+
+// MaxExportBytes bounds one data_request message's export, so the queued
+// message stays under SQS's 256 KiB with room for its other fields.
+const MaxExportBytes = 192 << 10
+
+// exportDoc is the merchant's data_request document, or one part of it.
+type exportDoc struct {
+	Shop      string                `json:"shop"`
+	RequestID string                `json:"data_request_id,omitempty"`
+	Part      int                   `json:"part,omitempty"`  // set when the export comes in several messages
+	Parts     int                   `json:"parts,omitempty"` // how many
+	Customers []*aftercare.Customer `json:"customers"`
+	Orders    []*aftercare.Order    `json:"orders"`
+	Shipments []*aftercare.Shipment `json:"shipments"`
+}
+
+// split packs the export into whole documents of at most limit bytes each:
+// the customers in the first, then orders and parcels in the order found,
+// as many as fit. One part when everything fits (the common case, unchanged:
+// no part numbers). Every record is bounded when stored, so one always fits.
+func (d exportDoc) split(limit int) ([][]byte, error) {
+	whole := d
+	whole.Customers, whole.Orders, whole.Shipments = nonNil(d.Customers), nonNil(d.Orders), nonNil(d.Shipments)
+	b, err := json.Marshal(whole)
+	if err != nil || len(b) <= limit {
+		return [][]byte{b}, err
+	}
+	// The envelope with part numbers, and each record's size with its comma.
+	empty := exportDoc{Shop: d.Shop, RequestID: d.RequestID, Part: 1 << 20, Parts: 1 << 20,
+		Customers: []*aftercare.Customer{}, Orders: []*aftercare.Order{}, Shipments: []*aftercare.Shipment{}}
+	base, err := json.Marshal(empty)
+	if err != nil {
+		return nil, err
+	}
+	parts := []exportDoc{{Shop: d.Shop, RequestID: d.RequestID, Customers: d.Customers}}
+	size := len(base)
+	for _, c := range d.Customers {
+		n, err := json.Marshal(c)
+		if err != nil {
+			return nil, err
+		}
+		size += len(n) + 1
+	}
+	place := func(v any, put func(*exportDoc)) error {
+		n, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if size+len(n)+1 > limit && size > len(base) {
+			parts = append(parts, exportDoc{Shop: d.Shop, RequestID: d.RequestID})
+			size = len(base)
+		}
+		put(&parts[len(parts)-1])
+		size += len(n) + 1
+		return nil
+	}
+	for _, o := range d.Orders {
+		if err := place(o, func(p *exportDoc) { p.Orders = append(p.Orders, o) }); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range d.Shipments {
+		if err := place(s, func(p *exportDoc) { p.Shipments = append(p.Shipments, s) }); err != nil {
+			return nil, err
+		}
+	}
+	out := make([][]byte, len(parts))
+	for i, p := range parts {
+		p.Part, p.Parts = i+1, len(parts)
+		p.Customers, p.Orders, p.Shipments = nonNil(p.Customers), nonNil(p.Orders), nonNil(p.Shipments)
+		if out[i], err = json.Marshal(p); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// nonNil gives an empty list for none, so the document always has its lists.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // restock queues one event per order waiting for a variant that came back.

@@ -67,8 +67,12 @@ func newProcessor(e *env, store state.Store, outbox state.Outbox, load func(cont
 		Rules:    rules.Rules{},
 		Log:      obs.NewLogger(io.Discard, "ERROR"),
 		Now:      func() time.Time { return e.now },
+		// As EventProcessorFunction runs: tombstones keyed (state.TombstoneID).
+		TombstoneKey: tombstoneKey,
 	}
 }
+
+var tombstoneKey = []byte("state-test-tombstone-key")
 
 // newEnv is the emulator tier's env: DynamoDB Local and moto.
 func newEnv(t *testing.T) *env {

@@ -25,6 +25,13 @@ type Processor struct {
 	Rules    Rules
 	Log      *slog.Logger
 	Now      func() time.Time
+	// TombstoneKey keys the ids of redacted customers' tombstones
+	// (TombstoneID); EventProcessorFunction derives it from
+	// UNSUBSCRIBE_SECRET. Empty: tombstones stay at the customer's key.
+	TombstoneKey []byte
+	// RedactPage is how many items one shop/redact invocation deletes
+	// before it queues its continuation (0: DefaultRedactPage).
+	RedactPage int
 
 	digests digestMemo
 }
@@ -81,6 +88,7 @@ func (p *Processor) Process(ctx context.Context, ev *aftercare.Event) (Result, e
 func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, error) {
 	now := p.now()
 	t := newTx(ev, now)
+	t.tombOf = p.tombstoneKey
 	t.reset()
 	step(t) // pure: names the first items it needs
 	dedupeID := ev.ID
@@ -99,7 +107,7 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 				return Result{}, err
 			}
 			if d != nil {
-				return p.duplicate(ctx, ev, d)
+				return p.duplicate(ctx, ev, d, keys, items)
 			}
 			dedupeID = ""
 			for _, k := range keys {
@@ -117,7 +125,7 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 		t.reset()
 		step(t)
 	}
-	msgs, dropped := t.installed(p.Rules.Messages(t.changes, now))
+	msgs, dropped := t.installed(t.forRedacted(p.Rules.Messages(t.changes, now)))
 	puts, err := t.puts()
 	if err != nil {
 		return Result{}, err
@@ -157,7 +165,16 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 // queue arrives with receive count 1. Sending again never delivers twice:
 // dispatch claims each message id in its ledger, and internal events dedupe
 // on their own ids.
-func (p *Processor) duplicate(ctx context.Context, ev *aftercare.Event, d *Dedupe) (Result, error) {
+//
+// Nothing is re-sent to a redacted customer: customers/redact drops their
+// messages from stored outboxes, and whatever a record still holds for a
+// customer whose tombstone exists is dropped here (read with the event's
+// own items when they include the customer, as they do for customer events,
+// so the common duplicate stays one round trip).
+func (p *Processor) duplicate(ctx context.Context, ev *aftercare.Event, d *Dedupe, asked []Key, got *Loaded) (Result, error) {
+	if err := p.dropRedacted(ctx, d, asked, got); err != nil {
+		return Result{}, err
+	}
 	if len(d.Outbox) > 0 || len(d.Internal) > 0 {
 		if err := p.send(ctx, d.Outbox, d.Internal, p.now()); err != nil {
 			return Result{}, err
@@ -165,6 +182,62 @@ func (p *Processor) duplicate(ctx context.Context, ev *aftercare.Event, d *Dedup
 		return Result{Outcome: Duplicate, Messages: d.Outbox, Notes: []string{"outbox sent again"}}, nil
 	}
 	return Result{Outcome: Duplicate}, nil
+}
+
+// dropRedacted removes from d what names a redacted customer.
+func (p *Processor) dropRedacted(ctx context.Context, d *Dedupe, asked []Key, got *Loaded) error {
+	named := map[Key]bool{}
+	for _, m := range d.Outbox {
+		if m.CustomerID != "" {
+			named[Key{ItemCustomer, m.Shop, m.CustomerID}] = true
+		}
+	}
+	for i := range d.Internal {
+		if id := eventCustomer(&d.Internal[i]); id != "" {
+			named[Key{ItemCustomer, d.Internal[i].Shop, id}] = true
+		}
+	}
+	if len(named) == 0 {
+		return nil
+	}
+	have := map[Key]bool{}
+	for _, k := range asked {
+		have[k] = true
+	}
+	if got == nil {
+		got = NewLoaded()
+	}
+	var need []Key
+	for k := range named {
+		keys := []Key{k}
+		if tk, ok := p.tombstoneKey(k); ok {
+			keys = append(keys, tk)
+		}
+		for _, k := range keys {
+			if !have[k] {
+				need = append(need, k)
+			}
+		}
+	}
+	if len(need) > 0 {
+		sortKeys(need)
+		found, err := p.load(ctx, need)
+		if err != nil {
+			return err
+		}
+		got.merge(found)
+	}
+	byShop := map[string][]string{}
+	for k := range named {
+		tk, _ := p.tombstoneKey(k)
+		if c := got.Customers[k]; (c != nil && c.Redacted) || (got.Customers[tk] != nil && got.Customers[tk].Redacted) {
+			byShop[k.Shop] = append(byShop[k.Shop], k.ID)
+		}
+	}
+	for shop, ids := range byShop {
+		d.Scrub(shop, ids)
+	}
+	return nil
 }
 
 func (p *Processor) send(ctx context.Context, msgs []aftercare.Message, evs []aftercare.Event, now time.Time) error {

@@ -235,9 +235,12 @@ func TestRedactLeavesNoPersonalData(t *testing.T) {
 		e.process(t, late)
 		after := e.dump(t)
 		assertNoPII(t, after, pii)
-		cust := after["SHOP#"+shop+"|CUSTOMER#7001"]
-		if cust["redacted"] != true {
-			t.Fatalf("customer must stay a tombstone: %v", cust)
+		if cust, ok := after["SHOP#"+shop+"|CUSTOMER#7001"]; ok {
+			t.Fatalf("the customer item must give way to the keyed tombstone: %v", cust)
+		}
+		tomb := after["SHOP#"+shop+"|CUSTOMER#"+state.TombstoneID(tombstoneKey, shop, "7001")]
+		if tomb["redacted"] != true || len(tomb) > 6 {
+			t.Fatalf("customer must stay a bare tombstone: %v", tomb)
 		}
 	})
 }

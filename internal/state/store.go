@@ -25,6 +25,7 @@ const (
 	ItemDigest    = "digest"    // a shop's weekly digest, on the due index (ID = the week's Monday; see digestPut)
 	ItemCounters  = "counters"  // a shop's report counters of one day (ID = yyyy-mm-dd in the shop's zone; see DayKey)
 	ItemInstall   = "install"   // the shop's app install and uninstall marks (ID empty)
+	ItemCap       = "cap"       // a customer's marketing cap slot (ID = customer id; written by dispatch's claims)
 )
 
 // Key names one stored item.
@@ -339,11 +340,98 @@ type Store interface {
 	Commit(ctx context.Context, c *Commit) error
 	// Waiting lists the orders waiting for a variant of a shop.
 	Waiting(ctx context.Context, shop, variant string) ([]*Wait, error)
-	// EachShopItem calls fn for every item of a shop, page by page, with the
-	// entity when the item is one (zero for ledger, counters, stock, settings).
-	EachShopItem(ctx context.Context, shop string, fn func(Key, Entity) error) error
+	// ShopPage reads at most limit items of a shop after cursor (empty: from
+	// the first), with the entity when the item is one (zero for ledger,
+	// counters, stock, settings, cap slots); next is empty after the last
+	// page. A cursor stays valid when the items before it are deleted.
+	ShopPage(ctx context.Context, shop, cursor string, limit int) (items []ShopItem, next string, err error)
+	// Traces reads at most limit of the items outside the entities that name
+	// a customer of a shop (every customer when customerID is empty): their
+	// ledger entries and the dedupe records whose stored outbox names them.
+	// Paged like ShopPage.
+	Traces(ctx context.Context, shop, customerID, cursor string, limit int) (traces []Trace, next string, err error)
+	// ScrubOutbox drops from a dedupe record's stored outbox every message and
+	// internal event of the shop that names one of customers (all of the
+	// shop's when customers is nil); the record itself stays, so the event
+	// is still never applied twice. A missing record is not an error.
+	ScrubOutbox(ctx context.Context, eventID, shop string, customers []string) error
 	// Delete removes items (idempotent, batched).
 	Delete(ctx context.Context, keys []Key) error
+}
+
+// ShopItem is one item of a shop as ShopPage reads it.
+type ShopItem struct {
+	Key    Key
+	Entity Entity // zero when the item is not an entity
+}
+
+// Trace is an item that names a customer beside their entities: a ledger
+// entry (Key, kind ItemLedger) or a dedupe record (EventID).
+type Trace struct {
+	Key     Key
+	EventID string
+}
+
+// Owner is the customer a dedupe record is found by (Store.Traces): the
+// first customer its outbox or internal events name, as shop and id; empty
+// when they name none. Events name one customer at most in practice; a
+// record that named more is still safe for the others, because a redrive
+// re-sends nothing to a redacted customer (Processor.duplicate).
+func (d *Dedupe) Owner() (shop, customer string) {
+	for _, m := range d.Outbox {
+		if m.CustomerID != "" {
+			return m.Shop, m.CustomerID
+		}
+	}
+	for _, e := range d.Internal {
+		if id := eventCustomer(&e); id != "" {
+			return e.Shop, id
+		}
+	}
+	return "", ""
+}
+
+// Scrub drops what names one of customers of shop (every message and
+// internal event of the shop when customers is nil); it reports whether
+// anything was dropped.
+func (d *Dedupe) Scrub(shop string, customers []string) bool {
+	names := func(s, id string) bool {
+		if s != shop {
+			return false
+		}
+		if customers == nil {
+			return true
+		}
+		for _, c := range customers {
+			if id == c {
+				return true
+			}
+		}
+		return false
+	}
+	n := len(d.Outbox) + len(d.Internal)
+	var out []aftercare.Message
+	for _, m := range d.Outbox {
+		if !names(m.Shop, m.CustomerID) {
+			out = append(out, m)
+		}
+	}
+	var evs []aftercare.Event
+	for _, e := range d.Internal {
+		if !names(e.Shop, eventCustomer(&e)) {
+			evs = append(evs, e)
+		}
+	}
+	d.Outbox, d.Internal = out, evs
+	return len(out)+len(evs) != n
+}
+
+// eventCustomer is the customer an internal event names, if any.
+func eventCustomer(e *aftercare.Event) string {
+	if e.Restock != nil {
+		return e.Restock.CustomerID
+	}
+	return ""
 }
 
 // CounterReader reads counters items (missing ones are absent from the

@@ -16,6 +16,7 @@ type tx struct {
 	base     *Loaded                       // as loaded, never mutated: each attempt copies what it touches
 	loaded   map[Key]bool                  // asked for (present or known missing)
 	settings map[string]aftercare.Settings // by shop
+	tombOf   func(Key) (Key, bool)         // where a customer's keyed tombstone lives (nil: none)
 
 	orders    map[Key]*aftercare.Order
 	customers map[Key]*aftercare.Customer
@@ -26,6 +27,7 @@ type tx struct {
 	installs  map[Key]*aftercare.Install
 
 	dirty    map[Key]bool
+	tombs    map[Key]bool // redacted customers (stand-ins of keyed tombstones, or old tombstones): never written
 	deletes  map[Key]bool
 	need     map[Key]bool
 	needSet  map[string]bool // shops whose settings are missing
@@ -54,6 +56,7 @@ func (t *tx) reset() {
 	t.waits = map[Key]*Wait{}
 	t.installs = map[Key]*aftercare.Install{}
 	t.dirty, t.deletes, t.need, t.needSet = map[Key]bool{}, map[Key]bool{}, map[Key]bool{}, map[string]bool{}
+	t.tombs = map[Key]bool{}
 	t.stockOut, t.stockIn = map[string][]string{}, map[string][]string{}
 	t.changes, t.internal, t.notes = nil, nil, nil
 }
@@ -88,17 +91,39 @@ func (t *tx) order(shop, id string) *aftercare.Order {
 	return o
 }
 
+// customer returns the customer (a new one if it does not exist), or nil if
+// it is not loaded yet. Its keyed tombstone is read with it (same round
+// trip): a redacted customer comes back as a redacted stand-in, which every
+// rule treats as suppressed and the commit never writes, so a late event
+// cannot bring the customer back.
 func (t *tx) customer(shop, id string) *aftercare.Customer {
 	k := Key{ItemCustomer, shop, id}
 	if c, ok := t.customers[k]; ok {
 		return c
 	}
-	if !t.want(k) {
+	loaded := t.want(k)
+	if t.tombOf != nil {
+		if tk, ok := t.tombOf(k); ok {
+			loaded = t.want(tk) && loaded
+			if tomb := t.base.Customers[tk]; loaded && tomb != nil && tomb.Redacted {
+				c := &aftercare.Customer{Shop: shop, ID: id, Redacted: true, RedactedAt: tomb.RedactedAt}
+				t.customers[k] = c
+				t.tombs[k] = true
+				return c
+			}
+		}
+	}
+	if !loaded {
 		return nil
 	}
 	c := clone(t.base.Customers[k])
 	if c == nil {
 		c = &aftercare.Customer{Shop: shop, ID: id}
+	}
+	if c.Redacted {
+		// A tombstone of the scheme before keyed ones: kept as it is, and
+		// nothing written by this event names the customer either.
+		t.tombs[k] = true
 	}
 	t.customers[k] = c
 	return c
@@ -197,7 +222,7 @@ func (t *tx) note(format string, args ...any) {
 func (t *tx) puts() ([]Entity, error) {
 	keys := make([]Key, 0, len(t.dirty))
 	for k := range t.dirty {
-		if !t.deletes[k] {
+		if !t.deletes[k] && !t.tombs[k] {
 			keys = append(keys, k)
 		}
 	}
@@ -208,6 +233,7 @@ func (t *tx) puts() ([]Entity, error) {
 		switch k.Kind {
 		case ItemOrder:
 			o := t.orders[k]
+			o.CustomerID = t.unredacted(o.Shop, o.CustomerID)
 			if st, ok := t.settings[o.Shop]; ok {
 				o.Refresh(st)
 			}
@@ -220,6 +246,7 @@ func (t *tx) puts() ([]Entity, error) {
 			e.Customer = c
 		case ItemShipment:
 			s := t.shipments[k]
+			s.CustomerID = t.unredacted(s.Shop, s.CustomerID)
 			st, ok := t.settings[s.Shop]
 			if !ok {
 				st = aftercare.DefaultSettings()
@@ -230,6 +257,7 @@ func (t *tx) puts() ([]Entity, error) {
 			e.Inventory = t.inventory[k]
 		case ItemWait:
 			e.Wait = t.waits[k]
+			e.Wait.CustomerID = t.unredacted(e.Wait.Shop, e.Wait.CustomerID)
 		case ItemInstall:
 			e.Install = t.installs[k]
 		default:
@@ -238,4 +266,31 @@ func (t *tx) puts() ([]Entity, error) {
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// unredacted is the customer id an item may keep: none for a redacted
+// customer, so a late event about their order or parcel stores nothing that
+// names them again.
+func (t *tx) unredacted(shop, customerID string) string {
+	if customerID != "" && t.tombs[Key{ItemCustomer, shop, customerID}] {
+		return ""
+	}
+	return customerID
+}
+
+// forRedacted drops the messages a late event made for a redacted customer
+// (they could never be sent, and the event's stored outbox would name the
+// customer again); a team message keeps its work but not the customer's id.
+func (t *tx) forRedacted(msgs []aftercare.Message) []aftercare.Message {
+	out := msgs[:0]
+	for _, m := range msgs {
+		if m.CustomerID != t.unredacted(m.Shop, m.CustomerID) {
+			if m.Kind.Audience() != aftercare.AudienceTeam {
+				continue
+			}
+			m.CustomerID = ""
+		}
+		out = append(out, m)
+	}
+	return out
 }

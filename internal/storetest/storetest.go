@@ -31,6 +31,7 @@ type Store interface {
 	ShopSettings(ctx context.Context, shop string) ([]byte, error)
 	PutShopSettings(ctx context.Context, shop string, doc []byte) error
 	PutAll(ctx context.Context, items []state.Entity) error
+	EachShopItem(ctx context.Context, shop string, fn func(state.Key, state.Entity) error) error
 	UpdateCustomer(ctx context.Context, shop, id string, change func(*aftercare.Customer) bool, adds func(before, after *aftercare.Customer) []state.Add) error
 }
 
@@ -64,6 +65,9 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"TypedCopies", typedCopies},
 		{"UpdateCustomer", updateCustomer},
 		{"InstallMarks", installMarks},
+		{"RedactLeavesNoTrace", redactLeavesNoTrace},
+		{"ShopRedactPages", shopRedactPages},
+		{"DataRequestInParts", dataRequestInParts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

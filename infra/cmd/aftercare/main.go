@@ -26,13 +26,14 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"connect":    {"store a shop's Admin API token and register or update its webhook subscriptions", runConnect},
-	"backfill":   {"import a shop's order history (bulk-operation JSONL) without messaging about the past", runBackfill},
-	"settings":   {"check a settings file, or store or print a shop's settings overrides", runSettings},
-	"redrive":    {"move messages from a dead-letter queue back to its queue", runRedrive},
-	"report":     {"print a shop's report for a date range", runReport},
-	"reconcile":  {"queue the shop's orders updated since a time (heals missed webhooks)", runReconcile},
-	"app-config": {"print infra/shopify/shopify.app.toml for a deployed stack", runAppConfig},
+	"connect":      {"store a shop's Admin API token and register or update its webhook subscriptions", runConnect},
+	"backfill":     {"import a shop's order history (bulk-operation JSONL) without messaging about the past", runBackfill},
+	"settings":     {"check a settings file, or store or print a shop's settings overrides", runSettings},
+	"redrive":      {"move messages from a dead-letter queue back to its queue", runRedrive},
+	"report":       {"print a shop's report for a date range", runReport},
+	"reconcile":    {"queue the shop's orders updated since a time (heals missed webhooks)", runReconcile},
+	"app-config":   {"print infra/shopify/shopify.app.toml for a deployed stack", runAppConfig},
+	"index-owners": {"file ledger entries and dedupe records from before the owner index under it (once, after deploying it)", runIndexOwners},
 }
 
 // env is what a command may touch, so tests run commands in-process.

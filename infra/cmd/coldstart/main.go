@@ -50,7 +50,7 @@ func main() {
 	env := map[string]string{"PATH": os.Getenv("PATH"), "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
 		"TABLE_NAME": "t", "INBOX_QUEUE_URL": "http://127.0.0.1:1/q", "OUTBOUND_QUEUE_URL": "http://127.0.0.1:1/q", "AFTERCARE_SETTINGS": "{}",
 		"SHOPIFY_WEBHOOK_SECRET": "s", "EASYPOST_WEBHOOK_SECRET": "s", "AFTERSHIP_WEBHOOK_SECRET": "s", "SHIPPO_WEBHOOK_TOKEN": "s",
-		"DELIVERY_SIGNING_SECRET": "s", "LOG_LEVEL": "ERROR", "DUE_SHARDS": "8", "AWS_EC2_METADATA_DISABLED": "true"}
+		"DELIVERY_SIGNING_SECRET": "s", "UNSUBSCRIBE_SECRET": "s", "LOG_LEVEL": "ERROR", "DUE_SHARDS": "8", "AWS_EC2_METADATA_DISABLED": "true"}
 	if *useSSM {
 		stop, err := secretsFromSSM(root, env)
 		if err != nil {
