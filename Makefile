@@ -46,14 +46,14 @@ go-test: install ## unit tests and integration tests (they start DynamoDB Local 
 sam-check: install ## sam validate --lint, cfn-lint and sam build
 	$(VENV)/sam validate --lint
 	$(VENV)/cfn-lint template.yaml
-	$(VENV)/sam build --cached
+	GOFLAGS=-tags=lambda.norpc $(VENV)/sam build --cached
 
 .PHONY: bench
 bench: install ## benchmarks with their floors, side by side
 	go test -run '^$$' -bench . -benchmem -count 5 ./internal/...
 
 .PHONY: coldstart
-coldstart: ## Init Duration of each function vs a hello-world aws-lambda-go bootstrap
+coldstart: ## each function's stripped arm64 binary and Init Duration vs its floor (hello-world with the same SDK clients), with the ratios
 	go run ./infra/cmd/coldstart
 
 FUZZTIME ?= 60s

@@ -7,11 +7,12 @@ import (
 	"github.com/aftercare/aftercare/internal/app"
 	"github.com/aftercare/aftercare/internal/config"
 	"github.com/aftercare/aftercare/internal/report"
+	"github.com/aftercare/aftercare/internal/report/dashboard"
 )
 
 func main() {
 	a := app.New()
 	cfg := app.Load(a, func(g config.Getenv) (report.Config, error) { return report.LoadConfig(g) })
 	store := a.Store(config.Common{Table: cfg.Table})
-	a.Start(apigw.New(&report.Handler{Days: store, Token: cfg.Token, Log: a.Log}, a.Log))
+	a.Start(apigw.New(&report.Handler{Days: store, Token: cfg.Token, Page: dashboard.Page, Log: a.Log}, a.Log))
 }

@@ -25,8 +25,11 @@ type DayReader interface {
 type Handler struct {
 	Days  DayReader
 	Token string // REPORT_TOKEN; empty refuses every request
-	Now   func() time.Time
-	Log   *slog.Logger
+	// Page renders the dashboard (dashboard.Page); nil answers HTML
+	// requests with the JSON.
+	Page func(cur, prev *Report, orders []Point) ([]byte, error)
+	Now  func() time.Time
+	Log  *slog.Logger
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -52,7 +55,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, log, http.StatusBadRequest, err.Error())
 		return
 	}
-	html := wantsHTML(r)
+	html := wantsHTML(r) && h.Page != nil
 	read := rng
 	if html {
 		read.From = rng.Previous().From // one Query for both periods: at most 2 items per day
@@ -66,7 +69,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rep := Compute(shop, rng, days)
 	w.Header().Set("Cache-Control", "private, no-store")
 	if html {
-		page, err := Page(rep, Compute(shop, rng.Previous(), days), Series(rng, days, cOrders))
+		page, err := h.Page(rep, Compute(shop, rng.Previous(), days), Series(rng, days, cOrders))
 		if err != nil {
 			log.Error("render dashboard", slog.String("error", err.Error()))
 			h.fail(w, log, http.StatusInternalServerError, "the page could not be rendered")

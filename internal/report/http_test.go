@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aftercare/aftercare/internal/report"
+	"github.com/aftercare/aftercare/internal/report/dashboard"
 )
 
 const token = "report-token-for-tests"
@@ -41,7 +42,7 @@ func (m *memDays) ReportDays(_ context.Context, _, from, to string) (map[string]
 }
 
 func newHandler(days report.DayReader, now time.Time) *report.Handler {
-	return &report.Handler{Days: days, Token: token, Now: func() time.Time { return now },
+	return &report.Handler{Days: days, Token: token, Page: dashboard.Page, Now: func() time.Time { return now },
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 }
 

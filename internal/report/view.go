@@ -1,22 +1,11 @@
 package report
 
 import (
-	"bytes"
-	_ "embed"
 	"fmt"
-	"html/template"
 	"math"
 	"sort"
 	"strings"
 )
-
-//go:embed dashboard.html
-var dashboardHTML string
-
-var dashboard = template.Must(template.New("dashboard").Funcs(template.FuncMap{
-	"pct":   pct,
-	"label": label,
-}).Parse(dashboardHTML))
 
 // Headline is one big number with its change against the previous period.
 type Headline struct {
@@ -29,16 +18,20 @@ type Headline struct {
 	Down   bool
 }
 
-// view is what the dashboard template reads.
-type view struct {
+// View is what the dashboard page shows, computed here and rendered by
+// internal/report/dashboard, so that html/template (whose reflection keeps
+// every exported method of a program alive) is linked only into the
+// functions that render pages. Chart and OnTime are SVG markup built from
+// numbers only.
+type View struct {
 	R         *Report
 	Headlines []Headline
-	Chart     template.HTML
+	Chart     string
 	Exc       []excRow
 	Carriers  []carrierRow
 	Messages  []msgRow
 	Recovery  []recRow
-	OnTime    template.HTML
+	OnTime    string
 	Judged    int64
 }
 
@@ -65,10 +58,10 @@ type recRow struct {
 	*Recovery
 }
 
-// Page renders the dashboard of cur, compared with prev (the period before),
+// NewView is the dashboard of cur, compared with prev (the period before),
 // with the daily orders chart from orders.
-func Page(cur, prev *Report, orders []Point) ([]byte, error) {
-	v := view{R: cur, Chart: barChart(orders), Judged: cur.Deliveries.OnTime + cur.Deliveries.Late}
+func NewView(cur, prev *Report, orders []Point) View {
+	v := View{R: cur, Chart: barChart(orders), Judged: cur.Deliveries.OnTime + cur.Deliveries.Late}
 	v.Headlines = []Headline{
 		headline("orders.count", "Orders", float64(cur.Orders.Count), float64(prev.Orders.Count), fmt.Sprint(cur.Orders.Count), fmt.Sprint(prev.Orders.Count), true),
 		headline("orders.revenue", "Revenue ("+cur.Orders.Currency+")", float64(cur.Orders.cents), float64(prev.Orders.cents), cur.Orders.Revenue, prev.Orders.Revenue, true),
@@ -108,12 +101,14 @@ func Page(cur, prev *Report, orders []Point) ([]byte, error) {
 		v.Recovery = append(v.Recovery, recRow{Kind: string(k), Recovery: cur.Recovery[string(k)]})
 	}
 	v.OnTime = onTimeBar(cur.Deliveries.OnTime, cur.Deliveries.Late)
-	var b bytes.Buffer
-	if err := dashboard.Execute(&b, v); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return v
 }
+
+// Pct is a rate as the page shows it ("12.5%").
+func Pct(f float64) string { return pct(f) }
+
+// Label is a snake_case name as the page shows it ("Weather delay").
+func Label(s string) string { return label(s) }
 
 func openedTotal(r *Report) int64 {
 	var n int64
@@ -176,7 +171,7 @@ func label(s string) string {
 }
 
 // barChart draws orders per day as an inline SVG that scales to its box.
-func barChart(pts []Point) template.HTML {
+func barChart(pts []Point) string {
 	const w, h = 600.0, 160.0
 	var top int64 = 1
 	for _, p := range pts {
@@ -196,16 +191,16 @@ func barChart(pts []Point) template.HTML {
 	if len(pts) > 0 {
 		fmt.Fprintf(&b, `<div class="ticks"><span>%s</span><span>most in a day: %d</span><span>%s</span></div>`, pts[0].Day, top, pts[len(pts)-1].Day)
 	}
-	return template.HTML(b.String())
+	return b.String()
 }
 
 // onTimeBar is a stacked bar of on-time and late deliveries.
-func onTimeBar(onTime, late int64) template.HTML {
+func onTimeBar(onTime, late int64) string {
 	total := onTime + late
 	if total == 0 {
-		return template.HTML(`<svg class="stack" viewBox="0 0 300 14" role="img" aria-label="No deliveries judged"><rect width="300" height="14" rx="7" class="empty"/></svg>`)
+		return `<svg class="stack" viewBox="0 0 300 14" role="img" aria-label="No deliveries judged"><rect width="300" height="14" rx="7" class="empty"/></svg>`
 	}
 	ow := 300 * float64(onTime) / float64(total)
-	return template.HTML(fmt.Sprintf(`<svg class="stack" viewBox="0 0 300 14" role="img" aria-label="%d on time, %d late">`+
-		`<rect width="300" height="14" rx="7" class="late"/><rect width="%.2f" height="14" rx="7" class="ok"/></svg>`, onTime, late, ow))
+	return fmt.Sprintf(`<svg class="stack" viewBox="0 0 300 14" role="img" aria-label="%d on time, %d late">`+
+		`<rect width="300" height="14" rx="7" class="late"/><rect width="%.2f" height="14" rx="7" class="ok"/></svg>`, onTime, late, ow)
 }
