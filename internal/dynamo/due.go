@@ -28,7 +28,9 @@ type cursor struct {
 func (s *Store) ShardCount() int { return max(s.Shards, 1) }
 
 // Due reads one page of the items of a kind due up to a time in one shard,
-// oldest due first. It reads exactly the due items: no scan, no filter.
+// oldest due first. It reads exactly the due items: no scan, no filter. Items
+// it cannot decode are left out and named in a *state.Undecodable, returned
+// with the rest of the page and its cursor.
 func (s *Store) Due(ctx context.Context, kind string, shard int, upTo time.Time, after string, limit int) ([]state.Entity, string, error) {
 	// '$' sorts after the '#' that follows the time in due_sk.
 	cond := expression.Key(attrDuePK).Equal(expression.Value("DUE#" + kind + "#" + strconv.Itoa(shard))).
@@ -62,10 +64,17 @@ func (s *Store) Due(ctx context.Context, kind string, shard int, upTo time.Time,
 		return nil, "", err
 	}
 	items := make([]state.Entity, 0, len(full))
+	var bad *state.Undecodable
 	for _, it := range full {
 		e, ok, err := decode(it)
 		if err != nil {
-			return nil, "", err
+			// Skipped, and named to the caller: the page and its cursor go on.
+			if bad == nil {
+				bad = &state.Undecodable{}
+			}
+			k, _ := keyFrom(getS(it, attrPK), getS(it, attrSK))
+			bad.Keys = append(bad.Keys, k)
+			continue
 		}
 		if ok {
 			items = append(items, e)
@@ -75,6 +84,9 @@ func (s *Store) Due(ctx context.Context, kind string, shard int, upTo time.Time,
 	if lek := out.LastEvaluatedKey; len(lek) > 0 {
 		b, _ := json.Marshal(cursor{PK: getS(lek, attrPK), SK: getS(lek, attrSK), DuePK: getS(lek, attrDuePK), DueSK: getS(lek, attrDueSK)})
 		next = string(b)
+	}
+	if bad != nil {
+		return items, next, bad
 	}
 	return items, next, nil
 }

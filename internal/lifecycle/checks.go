@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/obs"
 	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/state"
 )
@@ -80,6 +81,7 @@ type Result struct {
 	ItemsRead     int                `json:"items_read"`
 	Messages      int                `json:"messages"`
 	Events        int                `json:"events"`
+	Undecodable   int                `json:"undecodable,omitempty"` // due items skipped: they could not be decoded (alarmed)
 	DurationMS    int64              `json:"duration_ms"`
 }
 
@@ -87,6 +89,8 @@ type Result struct {
 type Store interface {
 	// Due reads one page of items of a kind due up to a time in one shard,
 	// starting after a cursor ("" for the start); next is "" at the end.
+	// Items it cannot decode come as a *state.Undecodable error beside the
+	// page's other items and its cursor.
 	Due(ctx context.Context, kind string, shard int, upTo time.Time, cursor string, limit int) (items []state.Entity, next string, err error)
 	// Save writes an entity back if it did not change since it was read.
 	Save(ctx context.Context, e state.Entity) error
@@ -229,6 +233,10 @@ func (r *run) scan(ctx context.Context, kinds []string) (bool, error) {
 					limit = max(1, min(page, r.c.MaxItems-r.due))
 				}
 				items, after, err := r.c.Store.Due(ctx, kind, shard, r.now, cursor, limit)
+				if bad := (*state.Undecodable)(nil); errors.As(err, &bad) {
+					r.undecodable(ctx, kind, bad)
+					err = nil
+				}
 				if err != nil {
 					return false, err
 				}
@@ -248,6 +256,24 @@ func (r *run) scan(ctx context.Context, kinds []string) (bool, error) {
 		return false, err
 	}
 	return true, r.c.Store.SaveCursors(ctx, r.check, nil)
+}
+
+// undecodable counts, logs (keys only) and meters due items that could not
+// be decoded, and the run goes on past them. They stay on the due index, so
+// the UndecodableItems alarm fires every run until the item is repaired or
+// deleted: a corrupt item is an operator's to look at, not to drop.
+func (r *run) undecodable(ctx context.Context, kind string, bad *state.Undecodable) {
+	r.res.Undecodable += len(bad.Keys)
+	keys := make([]string, 0, len(bad.Keys))
+	for _, k := range bad.Keys {
+		keys = append(keys, k.Kind+" "+k.Shop+" "+k.ID)
+	}
+	log := r.c.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.ErrorContext(ctx, "undecodable due items skipped", slog.String("kind", kind), slog.Any("keys", keys))
+	obs.Count(ctx, log, "UndecodableItems", len(bad.Keys), nil) // no dimensions: one alarm watches it
 }
 
 // keepRest carries saved cursors of the slots this run did not reach.

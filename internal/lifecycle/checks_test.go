@@ -1,17 +1,21 @@
 package lifecycle_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
@@ -550,4 +554,44 @@ func TestUninstalledShopIsSkippedAndSetAside(t *testing.T) {
 			t.Fatalf("after the reconnect the win_back goes out once, got %v (%+v)", kinds(m), back.Checks)
 		}
 	})
+}
+
+// One item on the due index that cannot be decoded is skipped, counted and
+// metered; every other due item is handled and the run completes, this run
+// and the next (it stays due: the alarm keeps firing until it is repaired).
+func TestUndecodableDueItemIsSkippedAndCounted(t *testing.T) {
+	testenv.NeedEmulators(t)
+	e := newEnv(t)
+	var logs bytes.Buffer
+	e.checker.Log = obs.NewLogger(&logs, "INFO")
+	now := t0.Add(200 * day)
+	seedCustomers(t, e, 30, 5, now)
+	// Corrupt one due customer's document in place (it keeps its due keys).
+	_, err := e.stack.DB.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+		TableName: aws.String(e.stack.Table),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "SHOP#" + shop},
+			"sk": &types.AttributeValueMemberS{Value: "CUSTOMER#cust-000002"}},
+		UpdateExpression:          aws.String("SET docz = :junk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":junk": &types.AttributeValueMemberB{Value: []byte("not deflate")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run := 1; run <= 2; run++ {
+		res := e.run(t, lifecycle.CheckWinBack, now)
+		if res.Undecodable != 1 {
+			t.Fatalf("run %d: undecodable %d, want 1 (%+v)", run, res.Undecodable, res)
+		}
+		if run == 1 && res.Messages != 4 {
+			t.Fatalf("run %d: %d messages, want the 4 other due win-backs", run, res.Messages)
+		}
+	}
+	out := logs.String()
+	if !strings.Contains(out, "undecodable due items skipped") || !strings.Contains(out, "cust-000002") ||
+		!strings.Contains(out, `"UndecodableItems"`) {
+		t.Fatalf("no error line or metric naming the item:\n%s", out)
+	}
+	if strings.Contains(out, "@example.org") {
+		t.Fatal("the log names an email address")
+	}
 }

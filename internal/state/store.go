@@ -7,6 +7,7 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
@@ -319,6 +320,17 @@ func MergeAdds(adds []Add) []Add {
 		}
 	}
 	return out
+}
+
+// Undecodable names stored items a read could not decode (a corrupt or
+// foreign document). A page read returns it beside the page's other items
+// and its cursor, so one bad item never stops a walk at the same place.
+type Undecodable struct {
+	Keys []Key
+}
+
+func (u *Undecodable) Error() string {
+	return fmt.Sprintf("%d stored items could not be decoded", len(u.Keys))
 }
 
 // Errors a Store returns from Commit.
