@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -354,5 +355,72 @@ func TestTheSameOrdersLiveDoSend(t *testing.T) {
 	sort.Strings(kinds)
 	if strings.Join(kinds, ",") != "exception_damaged,support_task" {
 		t.Fatalf("live, the tag opens the damaged playbook: %v", kinds)
+	}
+}
+
+// discard is a Sender that only counts.
+type discard struct{ sent int }
+
+func (d *discard) SendBatch(_ context.Context, entries []sqs.Entry) error {
+	d.sent += len(entries)
+	return nil
+}
+
+// peakHeap imports file and samples the live heap while it runs: the peak
+// above what was live before.
+func peakHeap(t *testing.T, file string) (peak uint64, res Result) {
+	t.Helper()
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	stop := make(chan struct{})
+	done := make(chan uint64)
+	go func() {
+		var top uint64
+		var m runtime.MemStats
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			runtime.ReadMemStats(&m)
+			top = max(top, m.HeapInuse)
+			select {
+			case <-stop:
+				done <- top
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	d := &discard{}
+	res, err := Import(context.Background(), d, opts(file))
+	close(stop)
+	top := <-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	if top < base.HeapInuse {
+		return 0, res
+	}
+	return top - base.HeapInuse, res
+}
+
+// The import streams: ten times the orders (a 10,000-order file) needs about
+// the same memory as 1,000, far less than the file. Memory, not time, so the
+// machine's load cannot move the verdict.
+func TestImportStreamsInBoundedMemory(t *testing.T) {
+	small, large := historyFile(t, 1000), historyFile(t, 10000)
+	st, _ := os.Stat(large)
+	peakSmall, rs := peakHeap(t, small)
+	peakLarge, rl := peakHeap(t, large)
+	t.Logf("1,000 orders: peak heap +%d KB; 10,000 orders (%d KB file): +%d KB; %d and %d events queued",
+		peakSmall>>10, st.Size()>>10, peakLarge>>10, rs.Sent, rl.Sent)
+	if rl.Orders != 10000 || rs.Orders != 1000 {
+		t.Fatalf("read %d and %d orders", rs.Orders, rl.Orders)
+	}
+	if peakLarge > 2*peakSmall+4<<20 {
+		t.Errorf("10,000 orders took +%d KB of heap, 1,000 took +%d KB: memory grows with the file", peakLarge>>10, peakSmall>>10)
+	}
+	if peakLarge > uint64(st.Size())/2 {
+		t.Errorf("peak heap +%d KB for a %d KB file: the import holds the file", peakLarge>>10, st.Size()>>10)
 	}
 }
