@@ -97,6 +97,10 @@ type Store interface {
 	// Cursors and SaveCursors keep where a cut-short run stopped.
 	Cursors(ctx context.Context, check string) (map[string]string, error)
 	SaveCursors(ctx context.Context, check string, cursors map[string]string) error
+	// ReconcileCursor and SaveReconcileCursor keep, per shop, up to when the
+	// reconcile check has queued its order changes (zero: never).
+	ReconcileCursor(ctx context.Context, shop string) (time.Time, error)
+	SaveReconcileCursor(ctx context.Context, shop string, at time.Time) error
 	ShardCount() int
 }
 

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"WaitingAndShopItems", waitingAndShopItems},
 		{"DueIndexPages", dueIndex},
 		{"Cursors", cursors},
+		{"ReconcileCursors", reconcileCursors},
 		{"CountersExactlyOnce", counters},
 		{"TransactionLimit", transactionLimit},
 		{"LedgerClaims", ledgerClaims},
@@ -387,6 +388,32 @@ func cursors(t *testing.T, s Store) {
 	}
 	if c, _ := s.Cursors(ctx, "follow_ups"); len(c) != 0 {
 		t.Fatalf("cleared cursors %v", c)
+	}
+}
+
+// reconcileCursors: one cursor per shop, nanoseconds kept, zero before the first.
+func reconcileCursors(t *testing.T, s Store) {
+	if at, err := s.ReconcileCursor(ctx, shop); err != nil || !at.IsZero() {
+		t.Fatalf("no cursor yet: %v %v", at, err)
+	}
+	at := Now.Add(-90 * time.Minute).Add(123456789)
+	if err := s.SaveReconcileCursor(ctx, shop, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveReconcileCursor(ctx, "other.myshopify.com", Now); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ReconcileCursor(ctx, shop); err != nil || !got.Equal(at) {
+		t.Fatalf("cursor %v %v, want %v", got, err, at)
+	}
+	if err := s.SaveReconcileCursor(ctx, shop, Now); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ReconcileCursor(ctx, shop); !got.Equal(Now) {
+		t.Fatalf("advanced cursor %v", got)
+	}
+	if c, _ := s.Cursors(ctx, "reconcile"); len(c) != 0 {
+		t.Fatalf("the reconcile cursors are not a check's checkpoint: %v", c)
 	}
 }
 
