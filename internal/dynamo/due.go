@@ -193,19 +193,25 @@ func reconcileKey(shop string) map[string]types.AttributeValue {
 
 // ReconcileCursor reads up to when the reconcile check has queued a shop's
 // order changes (zero: never).
-func (s *Store) ReconcileCursor(ctx context.Context, shop string) (time.Time, error) {
+func (s *Store) ReconcileCursor(ctx context.Context, shop string) (aftercare.ReconcileCursor, error) {
+	var c aftercare.ReconcileCursor
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: reconcileKey(shop), ConsistentRead: aws.Bool(true)})
 	if err != nil || out.Item == nil {
-		return time.Time{}, err
+		return c, err
 	}
-	return time.Parse(time.RFC3339Nano, getS(out.Item, attrDoc))
+	err = json.Unmarshal([]byte(getS(out.Item, attrDoc)), &c)
+	return c, err
 }
 
 // SaveReconcileCursor records a shop's reconcile cursor (one small item per
 // shop, beside the checks' checkpoints).
-func (s *Store) SaveReconcileCursor(ctx context.Context, shop string, at time.Time) error {
+func (s *Store) SaveReconcileCursor(ctx context.Context, shop string, c aftercare.ReconcileCursor) error {
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
 	item := reconcileKey(shop)
-	item[attrDoc], item[attrKind] = str(at.UTC().Format(time.RFC3339Nano)), str("checkpoint")
-	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item})
+	item[attrDoc], item[attrKind] = str(string(doc)), str("checkpoint")
+	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item})
 	return err
 }

@@ -37,7 +37,7 @@ type Store struct {
 	entries   map[state.Key]*entry // ledger
 	caps      map[string]capSlot   // shop/customer
 	cursors   map[string]map[string]string
-	reconcile map[string]time.Time
+	reconcile map[string]aftercare.ReconcileCursor
 	settings  map[string][]byte
 }
 
@@ -91,7 +91,7 @@ func New() *Store {
 	return &Store{
 		items: map[state.Key]stored{}, dedupe: map[string]*state.Dedupe{}, stock: map[string]map[string]bool{},
 		counters: map[state.Key]map[string]int64{}, entries: map[state.Key]*entry{}, caps: map[string]capSlot{},
-		cursors: map[string]map[string]string{}, reconcile: map[string]time.Time{}, settings: map[string][]byte{},
+		cursors: map[string]map[string]string{}, reconcile: map[string]aftercare.ReconcileCursor{}, settings: map[string][]byte{},
 	}
 }
 
@@ -475,17 +475,20 @@ func (s *Store) SaveCursors(_ context.Context, check string, cursors map[string]
 
 // ReconcileCursor reads up to when the reconcile check has queued a shop's
 // order changes (zero: never).
-func (s *Store) ReconcileCursor(_ context.Context, shop string) (time.Time, error) {
+func (s *Store) ReconcileCursor(_ context.Context, shop string) (aftercare.ReconcileCursor, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.reconcile[shop], nil
+	c := s.reconcile[shop]
+	c.Orders = append([]string(nil), c.Orders...)
+	return c, nil
 }
 
 // SaveReconcileCursor records a shop's reconcile cursor.
-func (s *Store) SaveReconcileCursor(_ context.Context, shop string, at time.Time) error {
+func (s *Store) SaveReconcileCursor(_ context.Context, shop string, c aftercare.ReconcileCursor) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.reconcile[shop] = at.UTC()
+	c.At, c.Orders = c.At.UTC(), append([]string(nil), c.Orders...)
+	s.reconcile[shop] = c
 	return nil
 }
 

@@ -393,24 +393,24 @@ func cursors(t *testing.T, s Store) {
 
 // reconcileCursors: one cursor per shop, nanoseconds kept, zero before the first.
 func reconcileCursors(t *testing.T, s Store) {
-	if at, err := s.ReconcileCursor(ctx, shop); err != nil || !at.IsZero() {
-		t.Fatalf("no cursor yet: %v %v", at, err)
+	if c, err := s.ReconcileCursor(ctx, shop); err != nil || !c.At.IsZero() || len(c.Orders) != 0 {
+		t.Fatalf("no cursor yet: %+v %v", c, err)
 	}
-	at := Now.Add(-90 * time.Minute).Add(123456789)
-	if err := s.SaveReconcileCursor(ctx, shop, at); err != nil {
+	want := aftercare.ReconcileCursor{At: Now.Add(-90 * time.Minute).Add(123456789), Orders: []string{"71", "72"}}
+	if err := s.SaveReconcileCursor(ctx, shop, want); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveReconcileCursor(ctx, "other.myshopify.com", Now); err != nil {
+	if err := s.SaveReconcileCursor(ctx, "other.myshopify.com", aftercare.ReconcileCursor{At: Now}); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.ReconcileCursor(ctx, shop); err != nil || !got.Equal(at) {
-		t.Fatalf("cursor %v %v, want %v", got, err, at)
+	if got, err := s.ReconcileCursor(ctx, shop); err != nil || !got.At.Equal(want.At) || !reflect.DeepEqual(got.Orders, want.Orders) {
+		t.Fatalf("cursor %+v %v, want %+v", got, err, want)
 	}
-	if err := s.SaveReconcileCursor(ctx, shop, Now); err != nil {
+	if err := s.SaveReconcileCursor(ctx, shop, aftercare.ReconcileCursor{At: Now, Orders: []string{"73"}}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.ReconcileCursor(ctx, shop); !got.Equal(Now) {
-		t.Fatalf("advanced cursor %v", got)
+	if got, _ := s.ReconcileCursor(ctx, shop); !got.At.Equal(Now) || !reflect.DeepEqual(got.Orders, []string{"73"}) {
+		t.Fatalf("advanced cursor %+v", got)
 	}
 	if c, _ := s.Cursors(ctx, "reconcile"); len(c) != 0 {
 		t.Fatalf("the reconcile cursors are not a check's checkpoint: %v", c)
