@@ -33,6 +33,13 @@ type Admin interface {
 // errLate stops a shop's paging at a checkpoint.
 var errLate = errors.New("out of time")
 
+// adminError is a shop's Admin API (or its token) failing, as opposed to
+// the queue or the table.
+type adminError struct{ err error }
+
+func (e *adminError) Error() string { return e.err.Error() }
+func (e *adminError) Unwrap() error { return e.err }
+
 // reconcile runs the reconcile check. It reports whether it got through
 // every shop; a cut-short run has stored each shop's cursor after the last
 // page it queued, so the next run continues there.
@@ -68,6 +75,14 @@ func (r *run) reconcile(ctx context.Context) (bool, error) {
 			continue
 		}
 		done, err := r.reconcileShop(ctx, shop, lookback, per)
+		var shopErr *adminError
+		if errors.As(err, &shopErr) {
+			// One shop's Admin API (a revoked token, an outage of its own)
+			// does not hold up the others; its cursor stays for the next run.
+			r.log().Warn("reconcile: shop not reconciled", slog.String("shop", shop), slog.String("error", shopErr.err.Error()))
+			per.skip("admin api error")
+			err, done = nil, true
+		}
 		counts.add(per)
 		if err != nil || !done {
 			return false, err
@@ -90,6 +105,7 @@ func (r *run) reconcileShop(ctx context.Context, shop string, lookback time.Dura
 		since = r.now.Add(-lookback)
 	}
 	log := r.log().With(slog.String("shop", shop), slog.String("check", CheckReconcile))
+	var ours error // the queue's or the table's, which stop the run
 	_, err = r.c.Admin.OrdersSince(ctx, shop, since, r.now, func(p aftercare.OrdersPage) error {
 		var evs []aftercare.Event
 		next := cur
@@ -110,12 +126,14 @@ func (r *run) reconcileShop(ctx context.Context, shop string, lookback time.Dura
 		}
 		if len(evs) > 0 {
 			if err := r.c.Outbox.SendEvents(ctx, evs); err != nil {
-				return aftercare.Wrap(aftercare.EUNAVAILABLE, err, "queue events")
+				ours = aftercare.Wrap(aftercare.EUNAVAILABLE, err, "queue events")
+				return ours
 			}
 			per.Queued += len(evs)
 			r.res.Events += len(evs)
 			if err := r.c.Store.SaveReconcileCursor(ctx, shop, next); err != nil {
-				return err
+				ours = err
+				return ours
 			}
 			cur = next
 		}
@@ -124,11 +142,13 @@ func (r *run) reconcileShop(ctx context.Context, shop string, lookback time.Dura
 		}
 		return nil
 	})
-	if errors.Is(err, errLate) {
+	switch {
+	case errors.Is(err, errLate):
 		return false, nil
-	}
-	if err != nil {
-		return false, aftercare.Wrap(aftercare.EUNAVAILABLE, err, "reconcile %s", shop)
+	case ours != nil:
+		return false, ours
+	case err != nil:
+		return false, &adminError{err: err}
 	}
 	return true, nil
 }

@@ -2,6 +2,7 @@ package lifecycle_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -150,11 +151,20 @@ func TestReconcileWithoutAdminDoesNothing(t *testing.T) {
 type pagedAdmin struct {
 	pages  [][]aftercare.Event
 	cancel func()
+	broken string // a shop listed before the test shop whose Admin API fails
 }
 
-func (a *pagedAdmin) Connected(context.Context) ([]string, error) { return []string{shop}, nil }
+func (a *pagedAdmin) Connected(context.Context) ([]string, error) {
+	if a.broken != "" {
+		return []string{a.broken, shop}, nil
+	}
+	return []string{shop}, nil
+}
 
-func (a *pagedAdmin) OrdersSince(_ context.Context, _ string, since, _ time.Time, fn func(aftercare.OrdersPage) error) (time.Time, error) {
+func (a *pagedAdmin) OrdersSince(_ context.Context, s string, since, _ time.Time, fn func(aftercare.OrdersPage) error) (time.Time, error) {
+	if s == a.broken {
+		return since, errors.New("shopify admin api: [API] Invalid API key or access token (unrecognized login or wrong password) (401)")
+	}
 	cursor := since
 	for _, evs := range a.pages {
 		p := aftercare.OrdersPage{Cursor: cursor}
@@ -210,5 +220,17 @@ func TestReconcileStopsAtACheckpoint(t *testing.T) {
 	}
 	if evs := e.inbox(t); len(evs) != 1 || evs[0].Order.ID != "3" {
 		t.Fatalf("queued %+v", evs)
+	}
+}
+
+// One shop's Admin API failing (a revoked token) is counted and logged; the
+// other shops are reconciled all the same.
+func TestReconcileOneShopFailingDoesNotHoldUpTheOthers(t *testing.T) {
+	e := newMemEnv(t)
+	e.checker.Admin = &pagedAdmin{broken: "revoked.myshopify.com", pages: [][]aftercare.Event{{reconcileEvent("1", t0.Add(-time.Hour))}}}
+	res := e.run(t, lifecycle.CheckReconcile, t0)
+	c := res.Checks[lifecycle.CheckReconcile]
+	if c.Shops["revoked.myshopify.com"].Why["admin api error"] != 1 || c.Shops[shop].Queued != 1 || c.Queued != 1 || c.Skipped != 1 {
+		t.Fatalf("%+v / %+v / %+v", c, c.Shops["revoked.myshopify.com"], c.Shops[shop])
 	}
 }
