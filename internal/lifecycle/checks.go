@@ -156,7 +156,8 @@ func (c *Checker) Run(ctx context.Context, in Input) (Result, error) {
 		}
 	}
 	kinds := []string{}
-	if check == CheckAll || checkOf(aftercare.KindCareTips) == check || check == CheckWinBack || check == CheckReplenishment || check == CheckBackInStock {
+	switch check {
+	case CheckAll, CheckFollowUps, CheckWinBack, CheckReplenishment, CheckBackInStock:
 		kinds = append(kinds, state.ItemCustomer)
 	}
 	if check == CheckAll || check == CheckStalled {
@@ -165,7 +166,7 @@ func (c *Checker) Run(ctx context.Context, in Input) (Result, error) {
 	if check == CheckAll || check == CheckDigest {
 		kinds = append(kinds, state.ItemDigest)
 	}
-	complete, err := true, error(nil)
+	complete := true
 	if len(kinds) > 0 {
 		complete, err = r.scan(ctx, kinds)
 	}
