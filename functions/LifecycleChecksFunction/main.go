@@ -3,10 +3,16 @@
 package main
 
 import (
+	"net/http"
+	"time"
+
+	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
+
 	"github.com/aftercare/aftercare/internal/app"
 	"github.com/aftercare/aftercare/internal/config"
 	"github.com/aftercare/aftercare/internal/handler"
 	"github.com/aftercare/aftercare/internal/lifecycle"
+	"github.com/aftercare/aftercare/internal/shopifyadmin"
 	"github.com/aftercare/aftercare/internal/sqs"
 )
 
@@ -19,6 +25,10 @@ func main() {
 		Outbox:   &sqs.Outbox{Messages: a.Queue(cfg.OutboundURL), Events: a.Queue(cfg.InboxURL)},
 		Settings: a.Settings(cfg.Common, store),
 		Log:      a.Log,
+		// reconcile: the connected shops' tokens in SSM, their Admin API.
+		Admin: &shopifyadmin.Shops{Tokens: &shopifyadmin.Tokens{SSM: awsssm.NewFromConfig(a.AWS)},
+			BaseURL: cfg.AdminURL, HTTP: &http.Client{Timeout: 30 * time.Second}},
+		Lookback: cfg.ReconcileLookback,
 	}
 	a.Start(handler.Checks(c, a.Log))
 }

@@ -73,6 +73,13 @@ type Checks struct {
 	Common
 	InboxURL    string
 	OutboundURL string
+	// AdminURL overrides the Shopify Admin API base URL of every shop
+	// (SHOPIFY_ADMIN_URL; empty: https://<shop>), for tests and the local
+	// stack.
+	AdminURL string
+	// ReconcileLookback is how far back a shop's first reconcile asks
+	// (RECONCILE_LOOKBACK_HOURS, default 24).
+	ReconcileLookback time.Duration
 }
 
 // Dispatch is DispatchFunction's configuration.
@@ -183,7 +190,14 @@ func LoadProcessor(get Getenv) (Processor, error) {
 // LoadChecks reads LifecycleChecksFunction's environment.
 func LoadChecks(get Getenv) (Checks, error) {
 	r := &reader{get: get}
-	c := Checks{Common: r.common(), InboxURL: r.url("INBOX_QUEUE_URL"), OutboundURL: r.url("OUTBOUND_QUEUE_URL")}
+	c := Checks{Common: r.common(), InboxURL: r.url("INBOX_QUEUE_URL"), OutboundURL: r.url("OUTBOUND_QUEUE_URL"),
+		AdminURL:          get("SHOPIFY_ADMIN_URL"),
+		ReconcileLookback: time.Duration(r.int("RECONCILE_LOOKBACK_HOURS", 24, 1)) * time.Hour}
+	if c.AdminURL != "" && r.err == nil {
+		if u, err := url.Parse(c.AdminURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			r.err = fmt.Errorf("config: SHOPIFY_ADMIN_URL=%q is not an http(s) URL", c.AdminURL)
+		}
+	}
 	return c, r.err
 }
 

@@ -30,6 +30,8 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		{"settings", func(g Getenv) error { _, err := LoadProcessor(g); return err }, with("AFTERCARE_SETTINGS", `{"time_zone":"X/Y"}`), "settings.time_zone"},
 		{"tombstone key", func(g Getenv) error { _, err := LoadProcessor(g); return err }, with("UNSUBSCRIBE_SECRET", ""), "UNSUBSCRIBE_SECRET_PARAM"},
 		{"shards", func(g Getenv) error { _, err := LoadChecks(g); return err }, with("DUE_SHARDS", "0"), "DUE_SHARDS"},
+		{"admin", func(g Getenv) error { _, err := LoadChecks(g); return err }, with("SHOPIFY_ADMIN_URL", "localhost:9"), "SHOPIFY_ADMIN_URL"},
+		{"lookback", func(g Getenv) error { _, err := LoadChecks(g); return err }, with("RECONCILE_LOOKBACK_HOURS", "0"), "RECONCILE_LOOKBACK_HOURS"},
 		{"cap", func(g Getenv) error { _, err := LoadWebhook(g); return err }, with("WEBHOOK_MAX_BODY_BYTES", "1000"), "WEBHOOK_MAX_BODY_BYTES"},
 		{"secret", func(g Getenv) error { _, err := LoadWebhook(g); return err }, with("SHOPIFY_WEBHOOK_SECRET", ""), "SHOPIFY_WEBHOOK_SECRET"},
 		{"url", func(g Getenv) error { _, err := LoadDispatch(g); return err }, with("DELIVERY_URL", "not a url"), "DELIVERY_URL"},

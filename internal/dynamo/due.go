@@ -198,3 +198,32 @@ func (s *Store) SaveCursors(ctx context.Context, check string, cursors map[strin
 	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item})
 	return err
 }
+
+func reconcileKey(shop string) map[string]types.AttributeValue {
+	return key("CHECK#reconcile", "SHOP#"+shop)
+}
+
+// ReconcileCursor reads up to when the reconcile check has queued a shop's
+// order changes (zero: never).
+func (s *Store) ReconcileCursor(ctx context.Context, shop string) (aftercare.ReconcileCursor, error) {
+	var c aftercare.ReconcileCursor
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: reconcileKey(shop), ConsistentRead: aws.Bool(true)})
+	if err != nil || out.Item == nil {
+		return c, err
+	}
+	err = json.Unmarshal([]byte(getS(out.Item, attrDoc)), &c)
+	return c, err
+}
+
+// SaveReconcileCursor records a shop's reconcile cursor (one small item per
+// shop, beside the checks' checkpoints).
+func (s *Store) SaveReconcileCursor(ctx context.Context, shop string, c aftercare.ReconcileCursor) error {
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	item := reconcileKey(shop)
+	item[attrDoc], item[attrKind] = str(string(doc)), str("checkpoint")
+	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item})
+	return err
+}

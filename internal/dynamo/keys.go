@@ -20,6 +20,7 @@
 //	SHIPMENT#<tracking key> / SHIPMENT  parcel (carriers do not know the shop)
 //	EVENT#<event id> / EVENT            dedupe record (expires)
 //	CHECK#<name> / CHECKPOINT           scheduled check progress
+//	CHECK#reconcile / SHOP#<shop>       the reconcile check's cursor of a shop
 //
 // Due index "due" (sparse): due_pk = DUE#<kind>#<shard>, due_sk = <due time>#<pk>#<sk>,
 // so a check reads exactly what is due up to a time, shard by shard.

@@ -31,7 +31,7 @@ const (
 )
 
 // Names lists the checks.
-var Names = []string{CheckFollowUps, CheckWinBack, CheckReplenishment, CheckBackInStock, CheckStalled, CheckDigest}
+var Names = []string{CheckFollowUps, CheckWinBack, CheckReplenishment, CheckBackInStock, CheckStalled, CheckDigest, CheckReconcile}
 
 // checkOf names the check that sends a kind.
 func checkOf(k aftercare.Kind) string {
@@ -62,6 +62,8 @@ type Counts struct {
 	Stale    int            `json:"stale"`
 	Skipped  int            `json:"skipped"`
 	Why      map[string]int `json:"skipped_why,omitempty"`
+	// Shops has the reconcile check's counts by shop.
+	Shops map[string]*Counts `json:"shops,omitempty"`
 }
 
 func (c *Counts) skip(why string) {
@@ -101,6 +103,10 @@ type Store interface {
 	// Cursors and SaveCursors keep where a cut-short run stopped.
 	Cursors(ctx context.Context, check string) (map[string]string, error)
 	SaveCursors(ctx context.Context, check string, cursors map[string]string) error
+	// ReconcileCursor and SaveReconcileCursor keep, per shop, up to when the
+	// reconcile check has queued its order changes (zero: never).
+	ReconcileCursor(ctx context.Context, shop string) (aftercare.ReconcileCursor, error)
+	SaveReconcileCursor(ctx context.Context, shop string, c aftercare.ReconcileCursor) error
 	ShardCount() int
 }
 
@@ -125,6 +131,11 @@ type Checker struct {
 	PageSize int           // items per Due call
 	Margin   time.Duration // stop this long before the invocation's deadline
 	MaxItems int           // stop at a checkpoint after examining this many items (0: no limit)
+	// Admin is the connected shops' Admin API for the reconcile check (nil:
+	// the check does nothing); Lookback is how far back a shop's first
+	// reconcile asks (default DefaultLookback).
+	Admin    Admin
+	Lookback time.Duration
 }
 
 // Run runs one check (or all) as of the input's scheduled time.
@@ -149,7 +160,8 @@ func (c *Checker) Run(ctx context.Context, in Input) (Result, error) {
 		}
 	}
 	kinds := []string{}
-	if check != CheckStalled && check != CheckDigest {
+	switch check {
+	case CheckAll, CheckFollowUps, CheckWinBack, CheckReplenishment, CheckBackInStock:
 		kinds = append(kinds, state.ItemCustomer)
 	}
 	if check == CheckAll || check == CheckStalled {
@@ -158,7 +170,15 @@ func (c *Checker) Run(ctx context.Context, in Input) (Result, error) {
 	if check == CheckAll || check == CheckDigest {
 		kinds = append(kinds, state.ItemDigest)
 	}
-	complete, err := r.scan(ctx, kinds)
+	complete := true
+	if len(kinds) > 0 {
+		complete, err = r.scan(ctx, kinds)
+	}
+	if err == nil && complete {
+		// Reconcile last: the due work of this hour goes first, and the
+		// events it queues are applied by the processor, not by this run.
+		complete, err = r.reconcile(ctx)
+	}
 	r.res.Complete = complete
 	r.res.DurationMS = time.Since(start).Milliseconds()
 	return r.res, err

@@ -29,15 +29,16 @@ type Store struct {
 	DedupeTTL time.Duration
 	Now       func() time.Time
 
-	mu       sync.Mutex
-	items    map[state.Key]stored
-	dedupe   map[string]*state.Dedupe
-	stock    map[string]map[string]bool
-	counters map[state.Key]map[string]int64
-	entries  map[state.Key]*entry // ledger
-	caps     map[string]capSlot   // shop/customer
-	cursors  map[string]map[string]string
-	settings map[string][]byte
+	mu        sync.Mutex
+	items     map[state.Key]stored
+	dedupe    map[string]*state.Dedupe
+	stock     map[string]map[string]bool
+	counters  map[state.Key]map[string]int64
+	entries   map[state.Key]*entry // ledger
+	caps      map[string]capSlot   // shop/customer
+	cursors   map[string]map[string]string
+	reconcile map[string]aftercare.ReconcileCursor
+	settings  map[string][]byte
 }
 
 // stored is one entity as the table holds it.
@@ -90,7 +91,7 @@ func New() *Store {
 	return &Store{
 		items: map[state.Key]stored{}, dedupe: map[string]*state.Dedupe{}, stock: map[string]map[string]bool{},
 		counters: map[state.Key]map[string]int64{}, entries: map[state.Key]*entry{}, caps: map[string]capSlot{},
-		cursors: map[string]map[string]string{}, settings: map[string][]byte{},
+		cursors: map[string]map[string]string{}, reconcile: map[string]aftercare.ReconcileCursor{}, settings: map[string][]byte{},
 	}
 }
 
@@ -469,6 +470,25 @@ func (s *Store) SaveCursors(_ context.Context, check string, cursors map[string]
 		cp[k] = v
 	}
 	s.cursors[check] = cp
+	return nil
+}
+
+// ReconcileCursor reads up to when the reconcile check has queued a shop's
+// order changes (zero: never).
+func (s *Store) ReconcileCursor(_ context.Context, shop string) (aftercare.ReconcileCursor, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.reconcile[shop]
+	c.Orders = append([]string(nil), c.Orders...)
+	return c, nil
+}
+
+// SaveReconcileCursor records a shop's reconcile cursor.
+func (s *Store) SaveReconcileCursor(_ context.Context, shop string, c aftercare.ReconcileCursor) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.At, c.Orders = c.At.UTC(), append([]string(nil), c.Orders...)
+	s.reconcile[shop] = c
 	return nil
 }
 

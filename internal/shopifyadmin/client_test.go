@@ -15,6 +15,7 @@ import (
 
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/shopify"
+	"github.com/aftercare/aftercare/internal/shopifyadmin/admintest"
 	"github.com/aftercare/aftercare/internal/testenv"
 )
 
@@ -79,9 +80,10 @@ func newFake(t *testing.T, answer func(op string, vars map[string]any) (int, str
 	return f, c
 }
 
+// cost is the extensions member Shopify sends (admintest's, shared with the
+// checks' tests).
 func cost(requested, available, restore float64) string {
-	return fmt.Sprintf(`"extensions":{"cost":{"requestedQueryCost":%g,"actualQueryCost":%g,"throttleStatus":{"maximumAvailable":2000.0,"currentlyAvailable":%g,"restoreRate":%g}}}`,
-		requested, requested, available, restore)
+	return admintest.Cost(requested, available, restore)
 }
 
 func TestThrottledIsWaitedOutByTheRestoreRate(t *testing.T) {
@@ -331,8 +333,7 @@ func TestBulkOperationFailure(t *testing.T) {
 }
 
 func orderNode(n int, updated time.Time) string {
-	return fmt.Sprintf(`{"id":"gid://shopify/Order/%d","name":"#%d","createdAt":%q,"processedAt":%q,"updatedAt":%q,"cancelledAt":null,"test":false,"displayFinancialStatus":"PAID","displayFulfillmentStatus":"FULFILLED","totalPriceSet":{"shopMoney":{"amount":"12.00","currencyCode":"USD"}},"customer":{"id":"gid://shopify/Customer/5","email":"ada@example.com","phone":null,"firstName":"Ada","emailMarketingConsent":null},"fulfillments":[{"id":"gid://shopify/Fulfillment/%d","createdAt":%q,"status":"SUCCESS","trackingInfo":[{"company":"UPS","number":"1Z%d","url":null}]}],"lineItems":{"nodes":[{"id":"gid://shopify/LineItem/%d","quantity":1,"title":"Tea","variant":{"id":"gid://shopify/ProductVariant/3"},"product":{"id":"gid://shopify/Product/4"}}]}}`,
-		n, 1000+n, updated.Add(-time.Hour).Format(time.RFC3339), updated.Add(-time.Hour).Format(time.RFC3339), updated.Format(time.RFC3339), n, updated.Format(time.RFC3339), n, n)
+	return admintest.Order{ID: int64(n), Updated: updated, Fulfilled: true, CustomerID: "5", Email: "ada@example.com"}.Node()
 }
 
 func TestOrdersSincePagesWithCursors(t *testing.T) {

@@ -28,11 +28,7 @@ const ordersQuery = `query Orders($q: String!, $after: String, $first: Int!) {
 
 // Page is one page of orders updated since the cursor, as normalized events,
 // and the cursor to store once they are queued.
-type Page struct {
-	Events  []aftercare.Event
-	Cursor  time.Time // the newest updatedAt so far: the next run starts here
-	Skipped []string  // orders that could not be normalized (bad data), by id
-}
+type Page = aftercare.OrdersPage
 
 // OrdersSince pages through the shop's orders updated at or after since,
 // oldest change first, calling fn with each page's events. The reconcile

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"WaitingAndShopItems", waitingAndShopItems},
 		{"DueIndexPages", dueIndex},
 		{"Cursors", cursors},
+		{"ReconcileCursors", reconcileCursors},
 		{"CountersExactlyOnce", counters},
 		{"TransactionLimit", transactionLimit},
 		{"LedgerClaims", ledgerClaims},
@@ -387,6 +388,32 @@ func cursors(t *testing.T, s Store) {
 	}
 	if c, _ := s.Cursors(ctx, "follow_ups"); len(c) != 0 {
 		t.Fatalf("cleared cursors %v", c)
+	}
+}
+
+// reconcileCursors: one cursor per shop, nanoseconds kept, zero before the first.
+func reconcileCursors(t *testing.T, s Store) {
+	if c, err := s.ReconcileCursor(ctx, shop); err != nil || !c.At.IsZero() || len(c.Orders) != 0 {
+		t.Fatalf("no cursor yet: %+v %v", c, err)
+	}
+	want := aftercare.ReconcileCursor{At: Now.Add(-90 * time.Minute).Add(123456789), Orders: []string{"71", "72"}}
+	if err := s.SaveReconcileCursor(ctx, shop, want); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveReconcileCursor(ctx, "other.myshopify.com", aftercare.ReconcileCursor{At: Now}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ReconcileCursor(ctx, shop); err != nil || !got.At.Equal(want.At) || !reflect.DeepEqual(got.Orders, want.Orders) {
+		t.Fatalf("cursor %+v %v, want %+v", got, err, want)
+	}
+	if err := s.SaveReconcileCursor(ctx, shop, aftercare.ReconcileCursor{At: Now, Orders: []string{"73"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ReconcileCursor(ctx, shop); !got.At.Equal(Now) || !reflect.DeepEqual(got.Orders, []string{"73"}) {
+		t.Fatalf("advanced cursor %+v", got)
+	}
+	if c, _ := s.Cursors(ctx, "reconcile"); len(c) != 0 {
+		t.Fatalf("the reconcile cursors are not a check's checkpoint: %v", c)
 	}
 }
 

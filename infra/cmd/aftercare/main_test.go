@@ -28,6 +28,7 @@ import (
 	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/shopify"
 	"github.com/aftercare/aftercare/internal/shopifyadmin"
+	"github.com/aftercare/aftercare/internal/shopifyadmin/admintest"
 	"github.com/aftercare/aftercare/internal/state"
 	"github.com/aftercare/aftercare/internal/testenv"
 )
@@ -243,22 +244,13 @@ func TestReconcileQueuesUpdatedOrders(t *testing.T) {
 	if err := (&shopifyadmin.Tokens{SSM: must(clients.SSM(context.Background()))}).Put(context.Background(), shop, "shpat_r"); err != nil {
 		t.Fatal(err)
 	}
-	var asked string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Variables map[string]any `json:"variables"`
-		}
-		json.NewDecoder(r.Body).Decode(&req)
-		asked, _ = req.Variables["q"].(string)
-		io.WriteString(w, `{"data":{"orders":{"nodes":[
-{"id":"gid://shopify/Order/71","name":"#71","createdAt":"2015-03-01T10:00:00Z","updatedAt":"2015-03-02T10:00:00Z","displayFinancialStatus":"PAID","displayFulfillmentStatus":"FULFILLED","fulfillments":[],"lineItems":{"nodes":[]}},
-{"id":"gid://shopify/Order/72","name":"#72","createdAt":"2015-03-01T11:00:00Z","updatedAt":"2015-03-02T11:00:00Z","displayFinancialStatus":"PAID","displayFulfillmentStatus":"UNFULFILLED","fulfillments":[],"lineItems":{"nodes":[]}}],
-"pageInfo":{"hasNextPage":false,"endCursor":"x"}}}}`)
-	}))
-	defer srv.Close()
+	srv := admintest.New(t)
+	srv.Put("shpat_r",
+		admintest.Order{ID: 71, Created: time.Date(2015, 3, 1, 10, 0, 0, 0, time.UTC), Updated: time.Date(2015, 3, 2, 10, 0, 0, 0, time.UTC), Fulfilled: true},
+		admintest.Order{ID: 72, Created: time.Date(2015, 3, 1, 11, 0, 0, 0, time.UTC), Updated: time.Date(2015, 3, 2, 11, 0, 0, 0, time.UTC)})
 	code, out, errs := cli(t, clients, "", "reconcile", "--shop", shop, "--since", "2015-03-01T00:00:00Z", "--queue", s.Inbox, "--admin-url", srv.URL)
-	if code != 0 || !strings.Contains(out, "2 orders queued; next cursor 2015-03-02T11:00:00Z") || asked != "updated_at:>='2015-03-01T00:00:00Z'" {
-		t.Fatalf("%d %q %q (asked %q)", code, out, errs, asked)
+	if code != 0 || !strings.Contains(out, "2 orders queued; next cursor 2015-03-02T11:00:00Z") || srv.Asked("shpat_r")[0] != "updated_at:>='2015-03-01T00:00:00Z'" {
+		t.Fatalf("%d %q %q (asked %q)", code, out, errs, srv.Asked("shpat_r"))
 	}
 	q, _ := clients.SQS(context.Background())
 	got := 0
