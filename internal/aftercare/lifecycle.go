@@ -2,6 +2,7 @@ package aftercare
 
 import (
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -31,9 +32,15 @@ const outOfStockRecheck = 24 * time.Hour
 // message is in flight: dispatch settles its mark (sent, held, suppressed,
 // stale), and only a held one comes back here.
 func (c *Customer) Work(s Settings) []Work {
+	return c.work(s, false)
+}
+
+// work lists the lifecycle causes the customer's state names now; all keeps
+// those already settled too.
+func (c *Customer) work(s Settings, all bool) []Work {
 	var out []Work
 	add := func(w Work) {
-		if m, ok := c.Marks[w.Mark]; ok && m.State != MarkHeld {
+		if m, ok := c.Marks[w.Mark]; ok && m.State != MarkHeld && !all {
 			return
 		}
 		out = append(out, w)
@@ -120,6 +127,7 @@ func (c *Customer) orderCancelled(id string) bool {
 // work could change.
 func (c *Customer) Refresh(now time.Time, s Settings) {
 	c.PruneHolds(now, s)
+	c.PruneMarks(now, s)
 	// Keep a follow-up until dispatch settles it: a held one comes back.
 	kept := c.FollowUps[:0]
 	for _, f := range c.FollowUps {
@@ -140,6 +148,76 @@ func (c *Customer) Refresh(now time.Time, s Settings) {
 		}
 		if !next.IsZero() && (c.ExamineAt.IsZero() || next.Before(c.ExamineAt)) {
 			c.ExamineAt = next
+		}
+	}
+}
+
+// Marks are kept for MarkRetention after they settle, and at most MaxMarks.
+const (
+	MarkRetention = 400 * 24 * time.Hour
+	MaxMarks      = 500
+)
+
+// RecoveryKinds are the messages whose effect the report measures: an order
+// within RecoveryWindow after one was sent is a recovery.
+var RecoveryKinds = []Kind{KindWinBack, KindLapseNote}
+
+// RecoveryWindow is how long after a win-back or lapse note an order counts
+// as recovered by it.
+const RecoveryWindow = 30 * 24 * time.Hour
+
+// PruneMarks drops settled marks older than MarkRetention that name no cause
+// the customer's state still holds (the mark is what stops that cause being
+// sent again) and that no kept order counts as recovered by (the report
+// reads them), then keeps the newest MaxMarks. Without it a loyal customer's
+// item grows with every message ever sent.
+func (c *Customer) PruneMarks(now time.Time, s Settings) {
+	if len(c.Marks) == 0 {
+		return
+	}
+	current := map[string]bool{}
+	for _, w := range c.work(s, true) {
+		current[w.Mark] = true
+	}
+	placed := c.Placed()
+	recovers := func(key string, m Mark) bool {
+		if m.State != MarkSent {
+			return false
+		}
+		for _, k := range RecoveryKinds {
+			if key == string(k) || strings.HasPrefix(key, string(k)+":") {
+				for _, o := range placed {
+					if o.At.After(m.At) && !o.At.After(m.At.Add(RecoveryWindow)) {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	for key, m := range c.Marks {
+		settled := m.State != MarkQueued && m.State != MarkHeld
+		if settled && now.Sub(m.At) > MarkRetention && !current[key] && !recovers(key, m) {
+			delete(c.Marks, key)
+		}
+	}
+	if len(c.Marks) <= MaxMarks {
+		return
+	}
+	keys := make([]string, 0, len(c.Marks))
+	for k := range c.Marks {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := c.Marks[keys[i]], c.Marks[keys[j]]
+		if !a.At.Equal(b.At) {
+			return a.At.After(b.At)
+		}
+		return keys[i] < keys[j]
+	})
+	for _, k := range keys[MaxMarks:] {
+		if !current[k] {
+			delete(c.Marks, k)
 		}
 	}
 }

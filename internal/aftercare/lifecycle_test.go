@@ -1,6 +1,7 @@
 package aftercare
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -125,5 +126,52 @@ func TestMedianGapAndLifetime(t *testing.T) {
 	}
 	if len(c.Orders) != MaxOrderRefs || c.OrderCount() != 154 {
 		t.Fatalf("history bounded to %d refs and counted fully: %d refs, %d orders", MaxOrderRefs, len(c.Orders), c.OrderCount())
+	}
+}
+
+func TestPruneMarksKeepsWhatStillMatters(t *testing.T) {
+	s := DefaultSettings()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := quietCustomer(t0, t0.Add(100*day))
+	now := t0.Add(700 * day)
+	c.Marks = map[string]Mark{
+		// Sent before the order of day 100, which it recovered: the report reads it.
+		"win_back:" + TimeKey(t0): {State: MarkSent, At: t0.Add(95 * day)},
+		// The cause the state names now: deleting it would send it again.
+		"win_back:" + TimeKey(t0.Add(100*day)): {State: MarkSent, At: t0.Add(200 * day)},
+		"check_in":                             {State: MarkQueued, At: t0.Add(day)},
+		"review_request":                       {State: MarkHeld, At: t0.Add(2 * day)},
+		"recent":                               {State: MarkSent, At: now.Add(-10 * day)},
+		"lapse_note:old":                       {State: MarkSent, At: t0.Add(20 * day)},
+		"replenishment:gone:x":                 {State: MarkStale, At: t0.Add(10 * day)},
+	}
+	c.PruneMarks(now, s)
+	for _, k := range []string{"win_back:" + TimeKey(t0), "win_back:" + TimeKey(t0.Add(100*day)), "check_in", "review_request", "recent"} {
+		if _, ok := c.Marks[k]; !ok {
+			t.Errorf("mark %q was pruned", k)
+		}
+	}
+	for _, k := range []string{"lapse_note:old", "replenishment:gone:x"} {
+		if _, ok := c.Marks[k]; ok {
+			t.Errorf("mark %q is %s old and names nothing, yet was kept", k, now.Sub(c.Marks[k].At))
+		}
+	}
+
+	current := "win_back:" + TimeKey(t0.Add(100*day))
+	for i := range MaxMarks + 100 {
+		c.Marks[fmt.Sprintf("m%04d", i)] = Mark{State: MarkSent, At: now.Add(-time.Duration(i) * time.Hour)}
+	}
+	c.PruneMarks(now, s)
+	if len(c.Marks) > MaxMarks+1 {
+		t.Fatalf("%d marks kept, want at most %d (+1 current)", len(c.Marks), MaxMarks)
+	}
+	if _, ok := c.Marks["m0000"]; !ok {
+		t.Error("the newest mark was dropped by the cap")
+	}
+	if _, ok := c.Marks[fmt.Sprintf("m%04d", MaxMarks+99)]; ok {
+		t.Error("the oldest mark survived the cap")
+	}
+	if _, ok := c.Marks[current]; !ok {
+		t.Error("the cap dropped the mark of a current cause")
 	}
 }

@@ -156,6 +156,11 @@ func Import(ctx context.Context, q Sender, o Options) (Result, error) {
 			o.Log.Warn("backfill skipped a line", slog.String("shop", o.Shop), slog.String("why", why))
 		}
 		if bo.Event.Kind != "" {
+			if err := bo.Event.Bound(); err != nil {
+				o.Log.Warn("backfill skipped an order it cannot store", slog.String("shop", o.Shop), slog.String("why", err.Error()))
+				tooBig++
+				continue
+			}
 			body, err := json.Marshal(&bo.Event)
 			if err != nil {
 				return res, err

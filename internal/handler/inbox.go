@@ -23,6 +23,15 @@ const SourceSES = "ses"
 // email that names no customer. An error (EINVALID) means the message can
 // never be read: it goes to the dead-letter queue to be looked at.
 func decodeInbox(body []byte, received time.Time) (ev aftercare.Event, ok bool, err error) {
+	ev, ok, err = decodeAny(body, received)
+	if err == nil && ok {
+		// Every sender's event is bounded before any of it is stored.
+		err = ev.Bound()
+	}
+	return ev, ok, err
+}
+
+func decodeAny(body []byte, received time.Time) (ev aftercare.Event, ok bool, err error) {
 	if shopify.IsEventBridge(body) {
 		return shopify.DecodeInbox(body, received)
 	}

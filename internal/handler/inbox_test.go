@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -148,6 +149,32 @@ func TestEventBridgeEnvelopeIsAppliedLikeTheWebhook(t *testing.T) {
 		}
 		if d, _, err := store.Load(context.Background(), ev.ID, nil); err != nil || d == nil {
 			t.Fatalf("no dedupe record under the webhook's event id %s: %v", ev.ID, err)
+		}
+	})
+}
+
+// The inbox bounds whatever it decodes, whoever sent it: an event with a 2 KB
+// tracking number is unreadable (dead-lettered after its retries, where it
+// alarms) and nothing of it is recorded; the same event with a real number
+// is applied.
+func TestInboxRefusesAnOverlongID(t *testing.T) {
+	tiers(t, func(t *testing.T, open func(*testing.T, bool) (*state.Processor, state.Store)) {
+		p, store := open(t, false)
+		for _, c := range []struct {
+			number string
+			failed int
+		}{{strings.Repeat("Z", 2048), 1}, {"EZ1000000001", 0}} {
+			ev := aftercare.Event{ID: "easypost:evt_" + c.number[:8], Kind: aftercare.EventTracking, Source: aftercare.SourceEasyPost,
+				Topic: "tracker.updated", Shop: shop, At: clock, Received: clock,
+				Tracking: &aftercare.TrackingUpdate{TrackingNumber: c.number, Carrier: "USPS", Status: aftercare.StatusInTransit, EventTime: clock}}
+			body, _ := json.Marshal(ev)
+			if failed := run(t, p, record("m-"+c.number[:8], body)); len(failed) != c.failed {
+				t.Fatalf("%d bytes: failures %v, want %d", len(c.number), failed, c.failed)
+			}
+			d, _, err := store.Load(context.Background(), ev.ID, nil)
+			if err != nil || (d != nil) != (c.failed == 0) {
+				t.Fatalf("%d bytes: recorded %v (err %v)", len(c.number), d != nil, err)
+			}
 		}
 	})
 }

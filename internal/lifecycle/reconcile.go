@@ -112,6 +112,11 @@ func (r *run) reconcileShop(ctx context.Context, shop string, lookback time.Dura
 		next.Orders = append([]string(nil), cur.Orders...)
 		for _, ev := range p.Events {
 			per.Examined++
+			if err := ev.Bound(); err != nil {
+				per.skip("unstorable order")
+				log.Warn("reconcile: order skipped, unstorable", slog.String("why", err.Error()))
+				continue
+			}
 			if cur.Seen(ev.Order.ID, ev.Order.UpdatedAt) {
 				per.skip("already queued")
 				continue

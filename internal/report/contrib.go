@@ -9,7 +9,7 @@ import (
 )
 
 // Recovery window after a win_back or lapse_note (SPEC 14).
-const RecoveryWindow = 30 * 24 * time.Hour
+const RecoveryWindow = aftercare.RecoveryWindow
 
 // ExceptionTypes are the playbooks the report lists, in the SPEC's order.
 var ExceptionTypes = []aftercare.ExceptionKind{
@@ -18,7 +18,7 @@ var ExceptionTypes = []aftercare.ExceptionKind{
 }
 
 // RecoveryKinds are the messages whose effect the report follows.
-var RecoveryKinds = []aftercare.Kind{aftercare.KindWinBack, aftercare.KindLapseNote}
+var RecoveryKinds = aftercare.RecoveryKinds
 
 // Decisions the report counts per message kind.
 var Decisions = []string{"sent", "held", "suppressed", "stale", "failed"}

@@ -98,6 +98,9 @@ func (s *Service) Handle(ctx context.Context, source string, body []byte, h http
 		return out, nil
 	}
 	out.Kind = string(ev.Kind)
+	if err := ev.Bound(); err != nil {
+		return out, err
+	}
 	msg, err := encode(&ev)
 	if err != nil {
 		return out, err

@@ -143,6 +143,23 @@ func TestQueuedEventIsTheNormalizedOne(t *testing.T) {
 	}
 }
 
+// An id no carrier or storefront would send is refused before it can become
+// a poison item; the sender hears why.
+func TestOverlongIDIs400(t *testing.T) {
+	q := &memQueue{}
+	id := strings.Repeat("9", 2048)
+	w := post(newService(q).Routes(), "/webhooks/carriers/easypost", "application/json", "ok", []byte(`{"topic":"t","id":"`+id+`"}`))
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "over the 255") || len(q.sent) > 0 {
+		t.Fatalf("status %d, queued %d: %s", w.Code, len(q.sent), w.Body)
+	}
+	// At the bound it is still an id.
+	q = &memQueue{}
+	id = strings.Repeat("9", aftercare.MaxID-len("fake:"))
+	if w := post(newService(q).Routes(), "/webhooks/carriers/easypost", "application/json", "ok", []byte(`{"topic":"t","id":"`+id+`"}`)); w.Code != 200 || len(q.sent) != 1 {
+		t.Fatalf("status %d at the bound: %s", w.Code, w.Body)
+	}
+}
+
 func TestHealthz(t *testing.T) {
 	w := httptest.NewRecorder()
 	newService(&memQueue{}).Routes().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/healthz", nil))
