@@ -39,7 +39,7 @@ func TestBoundCutsTextAndLists(t *testing.T) {
 	}
 	ev := Event{ID: "shopify:1", Kind: EventOrder, Source: SourceShopify, Topic: "orders/create", Shop: "s.myshopify.com",
 		Order: &OrderSnapshot{ID: "1", Name: long, Email: strings.Repeat("a", 400) + "@example.org", Tags: tags, LineItems: items, LineItemCount: 700,
-			Customer: &CustomerInfo{ID: "c1", FirstName: long, Email: "ok@example.org"},
+			Customer:     &CustomerInfo{ID: "c1", FirstName: long, Email: "ok@example.org"},
 			Fulfillments: []Fulfillment{{ID: "f1", ShipmentDetail: long, TrackingURLs: []string{"https://t.example/" + strings.Repeat("x", 3000)}}}}}
 	if err := ev.Bound(); err != nil {
 		t.Fatal(err)
