@@ -1,8 +1,9 @@
 // Package dispatch decides, at send time and against fresh state, whether a
-// queued message may go out, and delivers it at most once: consent, redaction,
-// cancellation, holds, the marketing cap and SMS quiet hours are re-checked,
-// the message id is claimed in the ledger with a lease that ends with the
-// invocation, and every decision is recorded and counted.
+// queued message may go out, and delivers it (transactional and team at least
+// once, marketing at most once): consent, redaction, cancellation, holds, the
+// marketing cap and SMS quiet hours are re-checked, the message id is claimed
+// in the ledger with a lease that outlives the invocation, and every decision
+// is recorded and counted.
 package dispatch
 
 import (
@@ -173,10 +174,7 @@ func (d *Dispatcher) Handle(ctx context.Context, m *aftercare.Message, dv Delive
 	if m.Kind.Category() == aftercare.Marketing {
 		capSince = now.Add(-time.Duration(st.Caps.MarketingPerHours) * time.Hour)
 	}
-	lease := dv.Deadline
-	if lease.IsZero() || lease.Before(now) {
-		lease = now.Add(time.Minute)
-	}
+	lease := claimLease(dv.Deadline, now)
 	taken, err := d.Store.Claim(ctx, ledger.Claim{Shop: m.Shop, ID: m.ID, Token: token, Kind: m.Kind, CustomerID: m.CustomerID,
 		Lease: lease, Now: now, CapSince: capSince})
 	switch {
@@ -228,6 +226,21 @@ func (d *Dispatcher) Handle(ctx context.Context, m *aftercare.Message, dv Delive
 	res.Body = out.JSON
 	return res, rerr
 }
+
+// claimLease is when a claim taken now may be taken over. Not at the
+// invocation's deadline: a write sent just before it (the record of a
+// delivered message) can still land after the runtime killed the function,
+// and a copy that took over in between would send again. The lease outlives
+// the deadline by as long as the invocation had left, plus a margin.
+func claimLease(deadline, now time.Time) time.Time {
+	if deadline.IsZero() || deadline.Before(now) {
+		return now.Add(time.Minute)
+	}
+	return deadline.Add(deadline.Sub(now) + leaseMargin)
+}
+
+// leaseMargin is added to every claim lease after the invocation's deadline.
+const leaseMargin = 5 * time.Second
 
 // settle records a final decision (and the customer's lifecycle mark),
 // re-reading the customer if it changed meanwhile.

@@ -387,7 +387,7 @@ func TestUnknownOutcomeByCategory(t *testing.T) {
 		if err != nil || r.Decision != dispatch.Failed {
 			t.Fatalf("marketing with an unknown outcome: %+v, %v; want failed and acknowledged", r, err)
 		}
-		e.now = e.now.Add(2 * time.Minute) // the claim's lease is over
+		e.now = e.now.Add(3 * time.Minute) // the claim's lease is over
 		r, err = e.d.Handle(context.Background(), wb, dispatch.Delivery{ReceiveCount: 1, Deadline: e.now.Add(time.Minute)})
 		if err != nil || r.Decision != dispatch.Failed {
 			t.Fatalf("a later copy of the marketing message: %+v, %v; want failed, not attempted", r, err)
@@ -752,6 +752,58 @@ func TestUninstalledShopSuppressesEveryMessage(t *testing.T) {
 		}
 		if r := e.handle(t, msg(aftercare.KindOrderShipped, "c40", "1040", "second parcel")); r.Decision != dispatch.Sent {
 			t.Fatalf("after the reconnect: %s (%s), want sent", r.Decision, r.Why)
+		}
+	})
+}
+
+// lateRecord loses the first Record's answer, as a write held by the network
+// past the function's timeout: the invocation never hears back, and the
+// write lands later (land).
+type lateRecord struct {
+	dispatch.Store
+	held *ledger.Record
+}
+
+func (s *lateRecord) Record(ctx context.Context, r ledger.Record) error {
+	if s.held == nil || s.held.ID == r.ID {
+		s.held = &r
+		return errors.New("connection reset")
+	}
+	return s.Store.Record(ctx, r)
+}
+
+func (s *lateRecord) land(ctx context.Context) error { return s.Store.Record(ctx, *s.held) }
+
+// A delivered message whose record lands after the invocation died is not
+// sent again by the copy the queue hands over at the deadline: the claim's
+// lease outlives the invocation, the copy waits, then finds it settled.
+func TestARecordLandingAfterTheDeadlineIsNotSentTwice(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T, ...int) *env) {
+		e := newEnv(t)
+		e.put(t, customer("c41"), order("1041", "c41"))
+		m := msg(aftercare.KindOrderShipped, "c41", "1041", "parcel-41")
+		late := &lateRecord{Store: e.d.Store}
+		e.d.Store = late
+		deadline := e.now.Add(12 * time.Second)
+		if _, err := e.d.Handle(context.Background(), m, dispatch.Delivery{ReceiveCount: 1, ReceiptHandle: "rh", Deadline: deadline}); err == nil {
+			t.Fatal("a record that never answered was taken as written")
+		}
+		// Visibility equal to the timeout: the copy comes as the first dies.
+		e.now = deadline.Add(time.Second)
+		r, err := e.d.Handle(context.Background(), m, dispatch.Delivery{ReceiveCount: 2, ReceiptHandle: "rh2", Deadline: e.now.Add(12 * time.Second)})
+		if !errors.Is(err, ledger.ErrInFlight) || r.Decision != dispatch.Deferred {
+			t.Fatalf("copy just after the deadline: %s (%s), %v; want deferred while the record may still land", r.Decision, r.Why, err)
+		}
+		if err := late.land(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		b := e.queue.backoffs()
+		e.now = e.now.Add(b[len(b)-1])
+		if r := e.handle(t, m); r.Decision != dispatch.Duplicate {
+			t.Fatalf("copy after the lease: %s (%s), want duplicate", r.Decision, r.Why)
+		}
+		if n := e.sink.delivered(); n != 1 {
+			t.Fatalf("delivered %d times, want once", n)
 		}
 	})
 }
