@@ -122,17 +122,54 @@ func (f *faults) snapshot() map[string]int {
 	return out
 }
 
-// killCaller SIGKILLs the bootstrap process at the other end of a connection
-// (found through /proc: the socket's inode among the stack's children).
+// killCaller SIGKILLs the bootstrap process at the other end of a connection.
 func (f *faults) killCaller(remote string) bool {
+	pid := f.callerPID(remote)
+	if pid == 0 {
+		return false
+	}
+	// The runtime starts each bootstrap in its own process group.
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	f.died(pid)
+	return true
+}
+
+// died marks a bootstrap killed or timed out: whatever it delivered and had
+// not yet recorded may be delivered again (at least once).
+func (f *faults) died(pid int) {
+	f.mu.Lock()
+	f.killed[pid] = true
+	f.mu.Unlock()
+}
+
+// dead is a copy of the processes that died by a fault.
+func (f *faults) dead() map[int]bool {
+	out := map[int]bool{}
+	if f == nil {
+		return out
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k, v := range f.killed {
+		out[k] = v
+	}
+	return out
+}
+
+// callerPID finds the stack's process at the other end of a connection
+// (through /proc: the socket's inode among the stack's children); 0 if none.
+func (f *faults) callerPID(remote string) int {
+	if f == nil || f.pids == nil {
+		return 0
+	}
 	_, p, err := net.SplitHostPort(remote)
 	if err != nil {
-		return false
+		return 0
 	}
 	port, _ := strconv.Atoi(p)
 	inode := socketInode(port)
 	if inode == "" {
-		return false
+		return 0
 	}
 	want := "socket:[" + inode + "]"
 	for _, pid := range f.pids() {
@@ -143,16 +180,11 @@ func (f *faults) killCaller(remote string) bool {
 		}
 		for _, e := range ents {
 			if l, err := os.Readlink(dir + "/" + e.Name()); err == nil && l == want {
-				// The runtime starts each bootstrap in its own process group.
-				_ = syscall.Kill(-pid, syscall.SIGKILL)
-				f.mu.Lock()
-				f.killed[pid] = true
-				f.mu.Unlock()
-				return true
+				return pid
 			}
 		}
 	}
-	return false
+	return 0
 }
 
 // socketInode finds the inode of the loopback TCP socket bound to a local port.
@@ -275,6 +307,9 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if f.roll(FaultTimeout) {
 			f.note(FaultTimeout, p.fn, op, body)
+			if pid := f.callerPID(r.RemoteAddr); pid != 0 {
+				f.died(pid) // the runtime kills it at its timeout
+			}
 			// Held past the function's timeout: the runtime kills the
 			// function; the request still lands afterwards, as a slow one would.
 			time.Sleep(p.timeout + 500*time.Millisecond)

@@ -67,6 +67,8 @@ type outcome struct {
 	Redriven []string
 	// ItemFaults are the faults injected on each delivered message's requests.
 	ItemFaults map[string][]string
+	// Died are the processes a fault killed or timed out.
+	Died map[int]bool
 }
 
 func (c config) progress() io.Writer {
@@ -212,6 +214,7 @@ func run(ctx context.Context, c config, p *plan) (*outcome, error) {
 		out.DeadOut = append(out.DeadOut, describe(b))
 	}
 	out.FaultCount = c.Faults.snapshot()
+	out.Died = c.Faults.dead()
 	out.ItemFaults = map[string][]string{}
 	for id := range out.Sink {
 		if fs := c.Faults.faultsOn(id); len(fs) > 0 {

@@ -33,6 +33,7 @@ type received struct {
 	Unknown                        int // hung past the timeout or the sender killed mid-POST
 	UnknownWhy                     []string
 	Attempts                       int
+	From                           []int // the sending process of each 2xx (0: not found)
 }
 
 func startSink(f *faults, hang time.Duration) (*sink, error) {
@@ -105,8 +106,10 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hangUp(w)
 		return
 	}
+	pid := f.callerPID(r.RemoteAddr)
 	s.mu.Lock()
 	rc.OK++
+	rc.From = append(rc.From, pid)
 	s.mu.Unlock()
 	w.WriteHeader(http.StatusOK)
 }
@@ -118,6 +121,7 @@ func (s *sink) snapshot() map[string]received {
 	for k, v := range s.msgs {
 		c := *v
 		c.UnknownWhy = append([]string(nil), v.UnknownWhy...)
+		c.From = append([]int(nil), v.From...)
 		out[k] = c
 	}
 	return out

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// A transactional duplicate is allowed only when every earlier 2xx went to
+// a sender that then died before recording; any other duplicate fails the
+// soak, and so does any marketing duplicate.
+func TestCompareExplainsOnlyDuplicatesOfADeadSender(t *testing.T) {
+	clean := &outcome{Sink: map[string]received{
+		"a": {Kind: "order_shipped", Category: "transactional", OK: 1, From: []int{10}},
+		"b": {Kind: "order_shipped", Category: "transactional", OK: 1, From: []int{10}},
+		"w": {Kind: "win_back", Category: "marketing", OK: 1, From: []int{10}},
+	}}
+	faulty := func(b received, died ...int) *outcome {
+		o := &outcome{Sink: map[string]received{
+			"a": {Kind: "order_shipped", Category: "transactional", OK: 2, From: []int{21, 22}},
+			"b": b,
+			"w": {Kind: "win_back", Category: "marketing", OK: 1, From: []int{22}},
+		}, Died: map[int]bool{}}
+		for _, pid := range died {
+			o.Died[pid] = true
+		}
+		return o
+	}
+	r := compare(3, clean, faulty(received{Kind: "order_shipped", Category: "transactional", OK: 1, From: []int{22}}, 21), options{}, 0)
+	if l := r.By["transactional"]; l.Duplicated != 1 || l.SenderDied != 1 || !r.ok() {
+		t.Fatalf("sender 21 died after its 2xx: duplicated %d, sender died %d, ok %v", l.Duplicated, l.SenderDied, r.ok())
+	}
+	if !strings.Contains(r.By["transactional"].DupIDs[0], "sender died") {
+		t.Errorf("the duplicate is not explained: %v", r.By["transactional"].DupIDs)
+	}
+	r = compare(3, clean, faulty(received{Kind: "order_shipped", Category: "transactional", OK: 1, From: []int{22}}), options{}, 0)
+	if l := r.By["transactional"]; l.SenderDied != 0 || r.ok() {
+		t.Fatalf("both senders alive: sender died %d, ok %v; want an unexplained duplicate", l.SenderDied, r.ok())
+	}
+	r = compare(3, clean, faulty(received{Kind: "order_shipped", Category: "transactional"}, 21), options{}, 0)
+	if l := r.By["transactional"]; l.Lost != 1 || r.ok() {
+		t.Fatalf("b never delivered: lost %d, ok %v", l.Lost, r.ok())
+	}
+	f := faulty(received{Kind: "order_shipped", Category: "transactional", OK: 1, From: []int{22}}, 21, 22)
+	f.Sink["w"] = received{Kind: "win_back", Category: "marketing", OK: 2, From: []int{21, 22}}
+	if r := compare(3, clean, f, options{}, 0); r.By["marketing"].Duplicated != 1 || r.By["marketing"].SenderDied != 0 || r.ok() {
+		t.Fatalf("marketing twice: %+v, ok %v; at most once has no excuse", *r.By["marketing"], r.ok())
+	}
+}
