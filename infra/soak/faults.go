@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -314,7 +315,9 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// function; the request still lands afterwards, as a slow one would.
 			time.Sleep(p.timeout + 500*time.Millisecond)
 			rec := httptest.NewRecorder()
-			p.rp.ServeHTTP(rec, r)
+			// Not cancelled with the dead caller's connection: the request
+			// was on its way and reaches the service.
+			p.rp.ServeHTTP(rec, r.WithContext(context.WithoutCancel(r.Context())))
 			hangUp(w)
 			return
 		}

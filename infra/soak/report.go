@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -93,7 +94,7 @@ func compare(n int, c, f *outcome, o options, elapsed time.Duration) *report {
 					why = "; the sender died after the 2xx, before its record"
 				}
 			}
-			l.DupIDs = append(l.DupIDs, fmt.Sprintf("%s %s (2xx %d, unknown outcome %d, attempts %d)%s; faults on it: %v", id, rc.Kind, rc.OK, rc.Unknown, rc.Attempts, why, f.ItemFaults[id]))
+			l.DupIDs = append(l.DupIDs, fmt.Sprintf("%s %s (2xx %d from %s, unknown outcome %d, attempts %d)%s; faults on it: %v", id, rc.Kind, rc.OK, senders(rc.From, f.Died), rc.Unknown, rc.Attempts, why, f.ItemFaults[id]))
 		}
 	}
 	for _, l := range r.By {
@@ -110,17 +111,34 @@ func compare(n int, c, f *outcome, o options, elapsed time.Duration) *report {
 }
 
 // senderDied: every 2xx but the last went to a process that died before it
-// could record the delivery, the one window at least once leaves open.
+// could record the delivery, the one window at least once leaves open. A
+// sender the sink could not find among the stack's running bootstraps
+// while it answered (pid 0) was already gone: it never read the answer.
 func senderDied(rc received, died map[int]bool) bool {
 	if len(rc.From) < 2 {
 		return false
 	}
 	for _, pid := range rc.From[:len(rc.From)-1] {
-		if pid == 0 || !died[pid] {
+		if pid != 0 && !died[pid] {
 			return false
 		}
 	}
 	return true
+}
+
+// senders names the processes that answered 2xx, the dead ones marked.
+func senders(from []int, died map[int]bool) string {
+	var out []string
+	for _, pid := range from {
+		s := "pid " + strconv.Itoa(pid)
+		if pid == 0 {
+			s = "a process gone as it was answered"
+		} else if died[pid] {
+			s += " (died)"
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, ", ")
 }
 
 // ok: transactional and team lose nothing and duplicate nothing but what

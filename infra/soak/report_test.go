@@ -32,6 +32,11 @@ func TestCompareExplainsOnlyDuplicatesOfADeadSender(t *testing.T) {
 	if !strings.Contains(r.By["transactional"].DupIDs[0], "sender died") {
 		t.Errorf("the duplicate is not explained: %v", r.By["transactional"].DupIDs)
 	}
+	gone := faulty(received{Kind: "order_shipped", Category: "transactional", OK: 1, From: []int{22}})
+	gone.Sink["a"] = received{Kind: "order_shipped", Category: "transactional", OK: 2, From: []int{0, 22}}
+	if r := compare(3, clean, gone, options{}, 0); r.By["transactional"].SenderDied != 1 || !r.ok() {
+		t.Fatalf("a sender no longer running as it was answered never read the 2xx: %+v", *r.By["transactional"])
+	}
 	r = compare(3, clean, faulty(received{Kind: "order_shipped", Category: "transactional", OK: 1, From: []int{22}}), options{}, 0)
 	if l := r.By["transactional"]; l.SenderDied != 0 || r.ok() {
 		t.Fatalf("both senders alive: sender died %d, ok %v; want an unexplained duplicate", l.SenderDied, r.ok())

@@ -33,7 +33,7 @@ type received struct {
 	Unknown                        int // hung past the timeout or the sender killed mid-POST
 	UnknownWhy                     []string
 	Attempts                       int
-	From                           []int // the sending process of each 2xx (0: not found)
+	From                           []int // the sending process of each 2xx (0: no longer running as it was answered)
 }
 
 func startSink(f *faults, hang time.Duration) (*sink, error) {

@@ -200,7 +200,7 @@ func (s *Store) SaveCursors(ctx context.Context, check string, cursors map[strin
 }
 
 func reconcileKey(shop string) map[string]types.AttributeValue {
-	return key("CHECK#reconcile", "SHOP#"+shop)
+	return key(keyOf(state.Key{Kind: state.ItemReconcile, Shop: shop}))
 }
 
 // ReconcileCursor reads up to when the reconcile check has queued a shop's

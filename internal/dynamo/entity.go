@@ -3,6 +3,7 @@ package dynamo
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -120,6 +121,13 @@ func decodeStock(item map[string]types.AttributeValue) (map[string]bool, error) 
 	set := make(map[string]bool, len(r.Variants))
 	for _, v := range r.Variants {
 		set[v] = true
+	}
+	for name, av := range item {
+		if v, ok := strings.CutPrefix(name, stockOutPrefix); ok {
+			if b, isBool := av.(*types.AttributeValueMemberBOOL); isBool && b.Value {
+				set[v] = true
+			}
+		}
 	}
 	return set, nil
 }

@@ -89,6 +89,8 @@ func keyOf(k state.Key) (pk, sk string) {
 		return shop, "DIGEST#" + k.ID
 	case state.ItemShipment:
 		return "SHIPMENT#" + k.ID, "SHIPMENT"
+	case state.ItemReconcile:
+		return "CHECK#reconcile", shop
 	}
 	panic(fmt.Sprintf("dynamo: no key for item kind %q", k.Kind))
 }

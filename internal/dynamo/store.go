@@ -169,24 +169,12 @@ func (s *Store) Commit(ctx context.Context, c *state.Commit) error {
 	for _, k := range c.Deletes {
 		tx = append(tx, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.Table), Key: key(keyOf(k))}})
 	}
-	// One operation per item in a transaction: stock additions ride along,
-	// removals for a shop that also gains one follow right after (idempotent).
-	var later []types.Update
-	for shop, variants := range c.StockOut {
-		u, err := s.stockUpdate(shop, "ADD", variants)
+	// One update per shop's stock item, in the transaction: the event's
+	// stock changes apply exactly once with it.
+	for _, shop := range stockShops(c) {
+		u, err := s.stockUpdate(shop, c.StockOut[shop], c.StockIn[shop])
 		if err != nil {
 			return err
-		}
-		tx = append(tx, types.TransactWriteItem{Update: u})
-	}
-	for shop, variants := range c.StockIn {
-		u, err := s.stockUpdate(shop, "DELETE", variants)
-		if err != nil {
-			return err
-		}
-		if _, both := c.StockOut[shop]; both {
-			later = append(later, *u)
-			continue
 		}
 		tx = append(tx, types.TransactWriteItem{Update: u})
 	}
@@ -204,12 +192,6 @@ func (s *Store) Commit(ctx context.Context, c *state.Commit) error {
 		_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
 		if err != nil {
 			return commitError(err, c.Dedupe != nil)
-		}
-	}
-	for _, u := range later {
-		if _, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
-			ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues}); err != nil {
-			return err
 		}
 	}
 	return nil
@@ -294,16 +276,49 @@ const (
 	maxTransact   = 100
 )
 
-// stockUpdate adds variants to (op ADD) or takes them from (op DELETE) the
-// shop's out-of-stock set.
-func (s *Store) stockUpdate(shop, op string, variants []string) (*types.Update, error) {
+// stockShops are the shops whose stock item a commit changes, sorted.
+func stockShops(c *state.Commit) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range []map[string][]string{c.StockOut, c.StockIn} {
+		for shop := range m {
+			if !seen[shop] {
+				seen[shop] = true
+				out = append(out, shop)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// stockOutPrefix names a variant's attribute on the stock item. One
+// attribute per variant (not one string set) lets one update expression mark
+// some variants out and others back in: ADD and DELETE on one set would be
+// overlapping paths, which DynamoDB refuses.
+const stockOutPrefix = "o_"
+
+// stockUpdate marks variants out of stock and others back in, on the
+// shop's stock item. Back in also deletes from the string set earlier
+// versions kept (variants), so items written before read right.
+func (s *Store) stockUpdate(shop string, out, in []string) (*types.Update, error) {
 	pk, sk := keyOf(state.Key{Kind: state.ItemStock, Shop: shop})
 	upd := expression.Set(expression.Name(attrKind), expression.Value(state.ItemStock))
-	set := expression.Value(types.AttributeValueMemberSS{Value: variants})
-	if op == "ADD" {
-		upd = upd.Add(expression.Name("variants"), set)
-	} else {
-		upd = upd.Delete(expression.Name("variants"), set)
+	back := map[string]bool{}
+	for _, v := range in {
+		back[v] = true
+	}
+	for _, v := range out {
+		if back[v] {
+			return nil, fmt.Errorf("stock of %s: variant %s both out and back in one commit", shop, v)
+		}
+		upd = upd.Set(expression.NameNoDotSplit(stockOutPrefix+v), expression.Value(true))
+	}
+	for _, v := range in {
+		upd = upd.Remove(expression.NameNoDotSplit(stockOutPrefix + v))
+	}
+	if len(in) > 0 {
+		upd = upd.Delete(expression.Name("variants"), expression.Value(types.AttributeValueMemberSS{Value: in}))
 	}
 	expr, err := expression.NewBuilder().WithUpdate(upd).Build()
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -14,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/aftercare/aftercare/internal/dynamo"
+	"github.com/aftercare/aftercare/internal/dynamo/dynamotest"
+	"github.com/aftercare/aftercare/internal/state"
 	"github.com/aftercare/aftercare/internal/storetest"
 	"github.com/aftercare/aftercare/internal/testenv"
 )
@@ -92,4 +95,44 @@ func value(v types.AttributeValue) string {
 		return "[" + strings.Join(parts, ",") + "]"
 	}
 	return fmt.Sprintf("%v", v)
+}
+
+// A shop's stock changes go in the event's one transaction, also when some
+// variants run out and others come back: nothing is written after it that
+// a crash could lose. A stock item of the earlier form (one string set)
+// reads the same and loses its variants as they come back.
+func TestStockChangesRideTheTransaction(t *testing.T) {
+	s := testenv.Fresh(t)
+	db := dynamotest.NewCounting(s.DB)
+	st := &dynamo.Store{DB: db, Table: s.Table, Shards: 4, Now: func() time.Time { return storetest.Now }}
+	ctx := context.Background()
+	const shop = "stock.myshopify.com"
+	if _, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "SHOP#" + shop}, "sk": &types.AttributeValueMemberS{Value: "STOCKOUT"},
+		"kind":     &types.AttributeValueMemberS{Value: "stock"},
+		"variants": &types.AttributeValueMemberSS{Value: []string{"old1", "old2"}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.OutOfStock(ctx, shop); err != nil || len(got) != 2 || !got["old1"] || !got["old2"] {
+		t.Fatalf("the earlier form reads %v, %v", got, err)
+	}
+	db.Reset()
+	if err := st.Commit(ctx, &state.Commit{StockOut: map[string][]string{shop: {"v.1", "gid://shopify/ProductVariant/2"}}, StockIn: map[string][]string{shop: {"old1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if calls := db.Stats().Calls; calls["TransactWriteItems"] != 1 || db.Stats().Total != 1 {
+		t.Fatalf("one commit made %v; want one TransactWriteItems and nothing after it", calls)
+	}
+	want := map[string]bool{"old2": true, "v.1": true, "gid://shopify/ProductVariant/2": true}
+	if got, _ := st.OutOfStock(ctx, shop); !reflect.DeepEqual(got, want) {
+		t.Fatalf("out of stock %v, want %v", got, want)
+	}
+	if err := st.Commit(ctx, &state.Commit{StockIn: map[string][]string{shop: {"v.1", "old2"}}, StockOut: map[string][]string{shop: {"v3"}}}); err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]bool{"gid://shopify/ProductVariant/2": true, "v3": true}
+	if got, _ := st.OutOfStock(ctx, shop); !reflect.DeepEqual(got, want) {
+		t.Fatalf("out of stock %v, want %v", got, want)
+	}
 }

@@ -28,6 +28,8 @@ type Admin interface {
 	// OrdersSince pages through a shop's orders updated at or after since,
 	// oldest change first, calling fn with each page.
 	OrdersSince(ctx context.Context, shop string, since, now time.Time, fn func(aftercare.OrdersPage) error) (time.Time, error)
+	// Disconnect deletes the shop's stored token.
+	Disconnect(ctx context.Context, shop string) error
 }
 
 // errLate stops a shop's paging at a checkpoint.
@@ -70,6 +72,13 @@ func (r *run) reconcile(ctx context.Context) (bool, error) {
 			return false, err
 		}
 		if gone {
+			// Shopify revoked the token with the uninstall: keeping it only
+			// keeps a secret of a shop that left. A reinstall connects again.
+			if err := r.c.Admin.Disconnect(ctx, shop); err != nil {
+				r.log().Warn("reconcile: token of an uninstalled shop not deleted", slog.String("shop", shop), slog.String("error", err.Error()))
+			} else {
+				r.log().Info("reconcile: token of an uninstalled shop deleted", slog.String("shop", shop))
+			}
 			per.skip(string(aftercare.ReasonUninstalled))
 			counts.skip(string(aftercare.ReasonUninstalled))
 			continue

@@ -82,6 +82,9 @@ func TestReconcileAppliesAMissedFulfillment(t *testing.T) {
 	if g := c.Shops[gone]; g == nil || g.Skipped != 1 || g.Why["uninstalled"] != 1 || fake.Calls("shpat_gone") != 0 {
 		t.Fatalf("the uninstalled shop is skipped without a call: %+v, %d calls", g, fake.Calls("shpat_gone"))
 	}
+	if shops, err := e.checker.Admin.Connected(context.Background()); err != nil || len(shops) != 1 || shops[0] != shop {
+		t.Fatalf("connected after the run: %v %v; the uninstalled shop's revoked token is deleted, the live one kept", shops, err)
+	}
 	if len(res.Checks) != 1 || c.Queued != 3 || res.Events != 3 {
 		t.Fatalf("reconcile alone runs only reconcile: %+v", res)
 	}
@@ -160,6 +163,8 @@ func (a *pagedAdmin) Connected(context.Context) ([]string, error) {
 	}
 	return []string{shop}, nil
 }
+
+func (a *pagedAdmin) Disconnect(context.Context, string) error { return nil }
 
 func (a *pagedAdmin) OrdersSince(_ context.Context, s string, since, _ time.Time, fn func(aftercare.OrdersPage) error) (time.Time, error) {
 	if s == a.broken {

@@ -129,7 +129,7 @@ func (s *Store) Commit(_ context.Context, c *state.Commit) error {
 	n := len(c.Puts) + len(c.Deletes) + len(c.StockOut) + len(adds)
 	for shop := range c.StockIn {
 		if _, both := c.StockOut[shop]; !both {
-			n++
+			n++ // one update per shop's stock item, as in DynamoDB
 		}
 	}
 	if c.Dedupe != nil {
@@ -242,6 +242,8 @@ func (s *Store) delete(keys []state.Key) {
 			delete(s.settings, k.Shop)
 		case state.ItemCap:
 			delete(s.caps, k.Shop+"/"+k.ID)
+		case state.ItemReconcile:
+			delete(s.reconcile, k.Shop)
 		default:
 			delete(s.items, k)
 		}

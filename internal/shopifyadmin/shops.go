@@ -21,6 +21,9 @@ type Shops struct {
 // of ten names; more pages only past ten shops).
 func (s *Shops) Connected(ctx context.Context) ([]string, error) { return s.Tokens.Shops(ctx) }
 
+// Disconnect deletes the shop's stored token (one DeleteParameter).
+func (s *Shops) Disconnect(ctx context.Context, shop string) error { return s.Tokens.Delete(ctx, shop) }
+
 // OrdersSince reads the shop's token (one GetParameter) and pages through
 // its orders updated at or after since; see Client.OrdersSince.
 func (s *Shops) OrdersSince(ctx context.Context, shop string, since, now time.Time, fn func(Page) error) (time.Time, error) {

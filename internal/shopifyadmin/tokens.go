@@ -25,6 +25,7 @@ type SSMAPI interface {
 	GetParameter(context.Context, *ssm.GetParameterInput, ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
 	PutParameter(context.Context, *ssm.PutParameterInput, ...func(*ssm.Options)) (*ssm.PutParameterOutput, error)
 	GetParametersByPath(context.Context, *ssm.GetParametersByPathInput, ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error)
+	DeleteParameter(context.Context, *ssm.DeleteParameterInput, ...func(*ssm.Options)) (*ssm.DeleteParameterOutput, error)
 }
 
 // Tokens keeps shops' access tokens in SSM Parameter Store.
@@ -66,6 +67,19 @@ func (t *Tokens) Get(ctx context.Context, shop string) (string, error) {
 		return "", err
 	}
 	return aws.ToString(out.Parameter.Value), nil
+}
+
+// Delete removes a shop's token (idempotent: none stored is no error).
+func (t *Tokens) Delete(ctx context.Context, shop string) error {
+	if err := checkShop(shop); err != nil {
+		return err
+	}
+	_, err := t.SSM.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String(TokenName(shop))})
+	var nf *types.ParameterNotFound
+	if errors.As(err, &nf) {
+		return nil
+	}
+	return err
 }
 
 // checkShop keeps parameter names to real shop domains (no "/" tricks).

@@ -40,6 +40,10 @@ type Processor struct {
 const (
 	Applied   = "applied"
 	Duplicate = "duplicate"
+	// Unchanged: the event changed nothing, counted nothing and queued
+	// nothing, so nothing was written, not even its dedupe record: under
+	// newer-wins a copy of it changes nothing either.
+	Unchanged = "unchanged"
 )
 
 // Result says what processing one event did.
@@ -136,6 +140,10 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 	}
 	digests = p.digests.unseen(digests)
 	puts = append(puts, digests...)
+	if len(puts) == 0 && len(t.deletes) == 0 && len(t.stockOut) == 0 && len(t.stockIn) == 0 && len(adds) == 0 &&
+		len(msgs) == 0 && len(t.internal) == 0 && len(dropped) == 0 {
+		return Result{Outcome: Unchanged, Changes: t.changes, Notes: t.notes}, nil
+	}
 	c := &Commit{
 		Dedupe:   &Dedupe{ID: ev.ID, Shop: ev.Shop, Topic: ev.Topic, At: now, Outbox: msgs, Internal: t.internal},
 		Puts:     puts,

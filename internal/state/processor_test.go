@@ -389,6 +389,8 @@ func TestRoundTripsPerEvent(t *testing.T) {
 		{"customers/update", evs[15], 2},
 		{"customers_marketing_consent/update", evs[16], 2},
 		{"duplicate delivery", evs[15], 1},
+		{"the same scan again under another id (changes nothing)", again(evs[9]), 1},
+		{"the same profile again under another id (changes nothing)", again(evs[15]), 1},
 	}
 	for _, s := range steps {
 		e.db.Reset()
@@ -399,6 +401,12 @@ func TestRoundTripsPerEvent(t *testing.T) {
 			t.Errorf("%s: %d round trips %v, budget %d", s.name, st.Total, st.Calls, s.budget)
 		}
 	}
+}
+
+// again is an event's report sent once more under a new id, as carriers do.
+func again(ev aftercare.Event) aftercare.Event {
+	ev.ID += "-again"
+	return ev
 }
 
 func kindsOf(msgs []aftercare.Message) map[aftercare.Kind]int {
@@ -476,12 +484,28 @@ func TestShopRedactDeletesReportDays(t *testing.T) {
 		if daysBefore == 0 {
 			t.Fatal("the history left no report days to redact")
 		}
+		cursors := e.store.(interface {
+			ReconcileCursor(ctx context.Context, shop string) (aftercare.ReconcileCursor, error)
+			SaveReconcileCursor(ctx context.Context, shop string, c aftercare.ReconcileCursor) error
+		})
+		if err := cursors.SaveReconcileCursor(context.Background(), shop, aftercare.ReconcileCursor{At: at(8, 0), Orders: []string{"5001"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := cursors.SaveReconcileCursor(context.Background(), "other.myshopify.com", aftercare.ReconcileCursor{At: at(8, 0)}); err != nil {
+			t.Fatal(err)
+		}
 		redact := shopifyEvent("shop/redact", "sr", aftercare.EventShopRedact, at(9, 0))
 		e.process(t, redact)
 		for k := range e.dump(t) {
-			if strings.HasPrefix(k, "SHOP#") || strings.HasPrefix(k, "SHIPMENT#") {
+			if strings.HasPrefix(k, "SHOP#") || strings.HasPrefix(k, "SHIPMENT#") || strings.Contains(k, "SHOP#"+shop) {
 				t.Errorf("left after shop/redact: %s", k)
 			}
+		}
+		if c, err := cursors.ReconcileCursor(context.Background(), shop); err != nil || !c.At.IsZero() || len(c.Orders) != 0 {
+			t.Errorf("the shop's reconcile cursor is left: %+v %v", c, err)
+		}
+		if c, _ := cursors.ReconcileCursor(context.Background(), "other.myshopify.com"); c.At.IsZero() {
+			t.Error("another shop's reconcile cursor was deleted")
 		}
 	})
 }

@@ -245,6 +245,12 @@ func (p *Processor) redactShop(ctx context.Context, ev *aftercare.Event) (Result
 		}
 	}
 	if next == "" {
+		// Last, the shop's reconcile cursor, which lives beside the checks'
+		// checkpoints rather than in the shop's partition.
+		if err := p.Store.Delete(ctx, []Key{{Kind: ItemReconcile, Shop: ev.Shop}}); err != nil {
+			return Result{}, err
+		}
+		res.Notes = append(res.Notes, "deleted the reconcile cursor")
 		return res, nil
 	}
 	req.Continue = next

@@ -65,8 +65,10 @@ func stockFlip(t *tx, inv *Inventory, before bool, at time.Time) {
 	after := outOfStock(inv)
 	switch {
 	case !before && after:
+		without(t.stockIn, inv.Shop, inv.VariantID) // the last flip wins
 		t.stockOut[inv.Shop] = append(t.stockOut[inv.Shop], inv.VariantID)
 	case before && !after:
+		without(t.stockOut, inv.Shop, inv.VariantID)
 		t.stockIn[inv.Shop] = append(t.stockIn[inv.Shop], inv.VariantID)
 		t.change(Change{Type: StockReturned, Shop: inv.Shop, VariantID: inv.VariantID, At: at})
 		t.internal = append(t.internal, aftercare.Event{
@@ -192,4 +194,19 @@ func applyOverdue(t *tx, shop string, d *aftercare.Overdue, at time.Time) {
 	}
 	openException(t, o, c, &aftercare.Exception{Kind: aftercare.ExceptionDelay, Source: aftercare.ExceptionFromCheck,
 		What: d.What, Detail: "unshipped", OpenedAt: at.UTC()}, nil)
+}
+
+// without takes a variant off a shop's list of flips.
+func without(m map[string][]string, shop, v string) {
+	out := m[shop][:0]
+	for _, x := range m[shop] {
+		if x != v {
+			out = append(out, x)
+		}
+	}
+	if len(out) == 0 {
+		delete(m, shop)
+		return
+	}
+	m[shop] = out
 }

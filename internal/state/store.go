@@ -27,6 +27,7 @@ const (
 	ItemCounters  = "counters"  // a shop's report counters of one day (ID = yyyy-mm-dd in the shop's zone; see DayKey)
 	ItemInstall   = "install"   // the shop's app install and uninstall marks (ID empty)
 	ItemCap       = "cap"       // a customer's marketing cap slot (ID = customer id; written by dispatch's claims)
+	ItemReconcile = "reconcile" // the reconcile check's cursor of a shop (ID empty; kept beside the checkpoints, deleted by shop/redact)
 )
 
 // Key names one stored item.
