@@ -24,5 +24,5 @@ func main() {
 		// Redacted customers' tombstones are keyed by an HMAC under this.
 		TombstoneKey: cfg.TombstoneKey,
 	}
-	a.Start(handler.Processor(p, a.Queue(cfg.InboxURL), a.Log))
+	a.Start(handler.Processor(p, a.Queue(cfg.InboxURL), handler.Backoff, a.Log))
 }

@@ -31,14 +31,17 @@ func Backoff(receiveCount int) time.Duration {
 }
 
 // Processor handles inbox batches; inbox moves a failed event's next
-// delivery. inbox may be nil (failures then wait for the queue's visibility
-// timeout).
-func Processor(p *state.Processor, inbox *sqs.Queue, log *slog.Logger) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+// delivery after backoff (nil: Backoff; tests scale it down). inbox may be
+// nil (failures then wait for the queue's visibility timeout).
+func Processor(p *state.Processor, inbox *sqs.Queue, backoff func(receiveCount int) time.Duration, log *slog.Logger) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+	if backoff == nil {
+		backoff = Backoff
+	}
 	return func(ctx context.Context, e events.SQSEvent) (events.SQSEventResponse, error) {
 		return sqs.Consume(ctx, e, parallel, func(ctx context.Context, r sqs.Record) (err error) {
 			defer func() {
 				if err != nil && inbox != nil {
-					if rerr := inbox.RetryAfter(context.WithoutCancel(ctx), r.ReceiptHandle, Backoff(r.ReceiveCount)); rerr != nil {
+					if rerr := inbox.RetryAfter(context.WithoutCancel(ctx), r.ReceiptHandle, backoff(r.ReceiveCount)); rerr != nil {
 						log.Warn("event backoff", slog.String("message_id", r.MessageID), slog.String("error", rerr.Error()))
 					}
 				}

@@ -116,7 +116,7 @@ func TestPoisonMessageFailsAlone(t *testing.T) {
 			{MessageId: "m-shapeless", Body: `{"id":"shopify:` + shop + `:orders/create:9","kind":"order","shop":"` + shop + `"}`},
 			customerEvent("c2"),
 		}}
-		resp, err := handler.Processor(p, nil, obs.NewLogger(io.Discard, "ERROR"))(context.Background(), batch)
+		resp, err := handler.Processor(p, nil, nil, obs.NewLogger(io.Discard, "ERROR"))(context.Background(), batch)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +142,7 @@ func TestStoreErrorsAreItemFailures(t *testing.T) {
 	tiers(t, func(t *testing.T, open func(*testing.T, bool) (*state.Processor, state.Store)) {
 		p, _ := open(t, true)
 		batch := events.SQSEvent{Records: []events.SQSMessage{customerEvent("c1"), customerEvent("c2")}}
-		resp, err := handler.Processor(p, nil, obs.NewLogger(io.Discard, "ERROR"))(context.Background(), batch)
+		resp, err := handler.Processor(p, nil, nil, obs.NewLogger(io.Discard, "ERROR"))(context.Background(), batch)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,7 +185,7 @@ func TestFailedEventBacksOff(t *testing.T) {
 	m := msgs[0]
 	batch := events.SQSEvent{Records: []events.SQSMessage{{MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle),
 		Body: aws.ToString(m.Body), Attributes: map[string]string{"ApproximateReceiveCount": "1"}}}}
-	h := handler.Processor(p, &sqs.Queue{API: s.SQS, URL: s.Inbox}, obs.NewLogger(io.Discard, "ERROR"))
+	h := handler.Processor(p, &sqs.Queue{API: s.SQS, URL: s.Inbox}, nil, obs.NewLogger(io.Discard, "ERROR"))
 	resp, err := h(ctx, batch)
 	if err != nil || len(resp.BatchItemFailures) != 1 {
 		t.Fatalf("%+v %v", resp, err)

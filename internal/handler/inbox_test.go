@@ -46,7 +46,7 @@ func record(id string, body []byte) events.SQSMessage {
 
 func run(t *testing.T, p *state.Processor, recs ...events.SQSMessage) []string {
 	t.Helper()
-	resp, err := handler.Processor(p, nil, obs.NewLogger(io.Discard, "ERROR"))(context.Background(), events.SQSEvent{Records: recs})
+	resp, err := handler.Processor(p, nil, nil, obs.NewLogger(io.Discard, "ERROR"))(context.Background(), events.SQSEvent{Records: recs})
 	if err != nil {
 		t.Fatal(err)
 	}
