@@ -74,7 +74,11 @@ func compare(n int, c, f *outcome, o options, elapsed time.Duration) *report {
 		l.Expected++
 		if fr, ok := f.Sink[id]; !ok || fr.OK == 0 {
 			l.Lost++
-			l.LostIDs = append(l.LostIDs, fmt.Sprintf("%s %s; faults on it: %v", id, rc.Kind, f.ItemFaults[id]))
+			d := f.Ledger[id]
+			if d == "" {
+				d = "none"
+			}
+			l.LostIDs = append(l.LostIDs, fmt.Sprintf("%s %s; the faulty run's ledger: %s; faults on it: %v", id, rc.Kind, d, f.ItemFaults[id]))
 		}
 	}
 	for id, rc := range f.Sink {

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -67,6 +69,9 @@ type outcome struct {
 	Redriven []string
 	// ItemFaults are the faults injected on each delivered message's requests.
 	ItemFaults map[string][]string
+	// Ledger is every message's final decision and its reason, by id: why
+	// a message the clean run delivered was not sent.
+	Ledger map[string]string
 	// Died are the processes a fault killed or timed out.
 	Died map[int]bool
 }
@@ -145,7 +150,7 @@ func run(ctx context.Context, c config, p *plan) (*outcome, error) {
 		return nil, perr
 	}
 	c.Faults.pids = st.Pids
-	_, sq := (&devstack.Emulators{DynamoEndpoint: st.DynamoEndpoint, SQSEndpoint: st.SQSEndpoint}).Clients()
+	db, sq := (&devstack.Emulators{DynamoEndpoint: st.DynamoEndpoint, SQSEndpoint: st.SQSEndpoint}).Clients()
 	out := &outcome{Rejected: map[string]int{}}
 	var retried atomic.Int64
 	var rmu sync.Mutex
@@ -199,6 +204,7 @@ func run(ctx context.Context, c config, p *plan) (*outcome, error) {
 			out.Undrained = append(out.Undrained, "redrive")
 		}
 	}
+	out.Ledger = ledgerDecisions(ctx, db, st.Table)
 	out.Retried = int(retried.Load())
 	out.Sink = snk.snapshot()
 	out.BadSigs = snk.badSigs
@@ -412,4 +418,29 @@ func scaledTemplate(root string, receives map[string]int) (string, error) {
 	}
 	p := filepath.Join(dir, "template.yaml")
 	return p, os.WriteFile(p, []byte(strings.Join(out, "\n")), 0o644)
+}
+
+// ledgerDecisions reads every ledger entry's decision ("stale: <why>").
+func ledgerDecisions(ctx context.Context, db *dynamodb.Client, table string) map[string]string {
+	out := map[string]string{}
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+		FilterExpression:          aws.String("begins_with(sk, :m)"),
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":m": &ddbtypes.AttributeValueMemberS{Value: "MESSAGE#"}}})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			out["(scan)"] = err.Error()
+			return out
+		}
+		for _, it := range page.Items {
+			s := func(k string) string {
+				if v, ok := it[k].(*ddbtypes.AttributeValueMemberS); ok {
+					return v.Value
+				}
+				return ""
+			}
+			out[strings.TrimPrefix(s("sk"), "MESSAGE#")] = strings.TrimSuffix(s("status")+": "+s("why"), ": ")
+		}
+	}
+	return out
 }

@@ -109,7 +109,7 @@ func (r *run) reconcileShop(ctx context.Context, shop string, lookback time.Dura
 		return false, err
 	}
 	r.res.ItemsRead++
-	since := cur.At
+	since := cur.Since()
 	if since.IsZero() {
 		since = r.now.Add(-lookback)
 	}
@@ -119,6 +119,7 @@ func (r *run) reconcileShop(ctx context.Context, shop string, lookback time.Dura
 		var evs []aftercare.Event
 		next := cur
 		next.Orders = append([]string(nil), cur.Orders...)
+		next.Recent = append([]aftercare.Queued(nil), cur.Recent...)
 		for _, ev := range p.Events {
 			per.Examined++
 			if err := ev.Bound(); err != nil {

@@ -481,7 +481,7 @@ func (s *Store) ReconcileCursor(_ context.Context, shop string) (aftercare.Recon
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.reconcile[shop]
-	c.Orders = append([]string(nil), c.Orders...)
+	c.Orders, c.Recent = append([]string(nil), c.Orders...), append([]aftercare.Queued(nil), c.Recent...)
 	return c, nil
 }
 
@@ -489,7 +489,7 @@ func (s *Store) ReconcileCursor(_ context.Context, shop string) (aftercare.Recon
 func (s *Store) SaveReconcileCursor(_ context.Context, shop string, c aftercare.ReconcileCursor) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c.At, c.Orders = c.At.UTC(), append([]string(nil), c.Orders...)
+	c.At, c.Orders, c.Recent = c.At.UTC(), append([]string(nil), c.Orders...), append([]aftercare.Queued(nil), c.Recent...)
 	s.reconcile[shop] = c
 	return nil
 }
