@@ -321,6 +321,31 @@ func eventRecorded(t *testing.T, id string) bool {
 	return d != nil
 }
 
+// processed reports whether EventProcessorFunction logged the event with
+// this outcome.
+func processed(t *testing.T, id, outcome string) bool {
+	t.Helper()
+	b, err := os.ReadFile(stackLog.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if !strings.Contains(line, id) {
+			continue
+		}
+		var l struct {
+			Function string `json:"function"`
+			Msg      string `json:"msg"`
+			EventID  string `json:"event_id"`
+			Outcome  string `json:"outcome"`
+		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Function == "EventProcessorFunction" && l.Msg == "event" && l.EventID == id && l.Outcome == outcome {
+			return true
+		}
+	}
+	return false
+}
+
 // eventsOfShop lists the dedupe records of one shop (a test-only Scan).
 func eventsOfShop(t *testing.T, source, shop string) []string {
 	t.Helper()
