@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -117,9 +118,7 @@ func (f *faults) snapshot() map[string]int {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for k, v := range f.counts {
-		out[k] = v
-	}
+	maps.Copy(out, f.counts)
 	return out
 }
 
@@ -151,9 +150,7 @@ func (f *faults) dead() map[int]bool {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for k, v := range f.killed {
-		out[k] = v
-	}
+	maps.Copy(out, f.killed)
 	return out
 }
 

@@ -172,8 +172,15 @@ const RecoveryWindow = 30 * 24 * time.Hour
 // reads them), then keeps the newest MaxMarks. Without it a loyal customer's
 // item grows with every message ever sent.
 func (c *Customer) PruneMarks(now time.Time, s Settings) {
-	if len(c.Marks) == 0 {
-		return
+	old := false
+	for _, m := range c.Marks {
+		if m.State != MarkQueued && m.State != MarkHeld && now.Sub(m.At) > MarkRetention {
+			old = true
+			break
+		}
+	}
+	if !old && len(c.Marks) <= MaxMarks {
+		return // the common case, on every customer change: nothing to weigh
 	}
 	current := map[string]bool{}
 	for _, w := range c.work(s, true) {
