@@ -117,11 +117,9 @@ func TestStackEndToEnd(t *testing.T) {
 	pids := s.Pids()
 	s.Close()
 	closed = true
-	// Close stops each bootstrap with SIGTERM first; the bootstrap's
-	// shutdown hook (lambda.WithEnableSIGTERM) gets to run.
-	if !strings.Contains(log.String(), `"msg":"shutting down"`) {
-		t.Error("no function logged its SIGTERM shutdown")
-	}
+	// Close stops each bootstrap with SIGTERM first. No function registers
+	// a shutdown hook today, so none registers the SIGTERM extension
+	// (app.Start) and each simply ends on the signal.
 	for _, pid := range pids {
 		if err := processGone(pid); err != nil {
 			t.Errorf("after Close: %v", err)

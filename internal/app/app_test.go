@@ -114,3 +114,16 @@ func TestShutdownRunsHooksLastFirst(t *testing.T) {
 }
 
 func devNull() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
+
+// The SIGTERM extension is registered only for a process with something to
+// flush: its registration is a round trip of every cold start.
+func TestStartRegistersTheExtensionOnlyForHooks(t *testing.T) {
+	a := &App{Log: devNull()}
+	if opts := a.startOptions(); len(opts) != 0 {
+		t.Errorf("no hooks: %d start options, want none", len(opts))
+	}
+	a.OnShutdown(func() {})
+	if opts := a.startOptions(); len(opts) != 1 {
+		t.Errorf("one hook: %d start options, want WithEnableSIGTERM", len(opts))
+	}
+}

@@ -16,11 +16,9 @@ import (
 
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/settings"
-	"github.com/aftercare/aftercare/internal/sources"
 )
 
-// Secrets other than the webhook sources' (those are in the source
-// registry). Each is a variable holding the value; in AWS the function's
+// Secrets other than the webhook sources' (those are WebhookSecrets). Each is a variable holding the value; in AWS the function's
 // environment holds only <variable>_PARAM, the name of an SSM SecureString
 // parameter, and the bootstrap reads the value at init (SPEC 16).
 const (
@@ -35,7 +33,32 @@ const ParamSuffix = "_PARAM"
 
 // SecretVars is every secret variable: the webhook sources', then the rest.
 func SecretVars() []string {
-	return append(sources.Secrets(), DeliverySigningSecret, ReportToken, UnsubscribeSecret)
+	vars := make([]string, 0, len(WebhookSecrets)+3)
+	for _, w := range WebhookSecrets {
+		vars = append(vars, w.Var)
+	}
+	return append(vars, DeliverySigningSecret, ReportToken, UnsubscribeSecret)
+}
+
+// WebhookSecret is the variable holding one webhook source's signing secret
+// or token.
+type WebhookSecret struct {
+	Source string // the route name, as in sources.All
+	Var    string
+	// Required sources refuse to start without their secret; an optional
+	// one without it answers 401 on its route.
+	Required bool
+}
+
+// WebhookSecrets is every webhook source's secret, in the order of
+// sources.All (a test there keeps the two the same). It is kept here, not
+// read from sources.All, so that the functions that only read their
+// configuration do not link every webhook parser with the registry.
+var WebhookSecrets = []WebhookSecret{
+	{Source: "shopify", Var: "SHOPIFY_WEBHOOK_SECRET", Required: true},
+	{Source: "easypost", Var: "EASYPOST_WEBHOOK_SECRET"},
+	{Source: "aftership", Var: "AFTERSHIP_WEBHOOK_SECRET"},
+	{Source: "shippo", Var: "SHIPPO_WEBHOOK_TOKEN"},
 }
 
 // Getenv reads one variable (os.Getenv in production).
@@ -165,8 +188,8 @@ func LoadWebhook(get Getenv) (Webhook, error) {
 		MaxBody:  int64(r.int("WEBHOOK_MAX_BODY_BYTES", 5<<20, 5<<20)),
 		LogLevel: get("LOG_LEVEL"),
 	}
-	for _, s := range sources.All {
-		w.Secrets[s.Secret] = r.secret(s.Secret, s.Required)
+	for _, s := range WebhookSecrets {
+		w.Secrets[s.Var] = r.secret(s.Var, s.Required)
 	}
 	return w, r.err
 }

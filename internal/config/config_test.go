@@ -4,8 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/aftercare/aftercare/internal/sources"
 )
 
 func env(m map[string]string) Getenv { return func(k string) string { return m[k] } }
@@ -49,35 +47,35 @@ func TestErrorsNameTheVariable(t *testing.T) {
 	}
 }
 
-// WebhookFunction's configuration ranges over the source registry: each
+// WebhookFunction's configuration ranges over the webhook secrets: each
 // source's secret variable lands in Secrets, and only required ones stop the
 // start when missing.
 func TestWebhookSecretsFollowTheRegistry(t *testing.T) {
 	e := map[string]string{"INBOX_QUEUE_URL": "http://q/in"}
-	for _, s := range sources.All {
-		e[s.Secret] = "secret-of-" + s.Name
+	for _, s := range WebhookSecrets {
+		e[s.Var] = "secret-of-" + s.Source
 	}
 	w, err := LoadWebhook(env(e))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(w.Secrets) != len(sources.All) {
-		t.Errorf("%d secrets for %d sources", len(w.Secrets), len(sources.All))
+	if len(w.Secrets) != len(WebhookSecrets) {
+		t.Errorf("%d secrets for %d sources", len(w.Secrets), len(WebhookSecrets))
 	}
-	for _, s := range sources.All {
-		if w.Secrets[s.Secret] != "secret-of-"+s.Name {
-			t.Errorf("%s: %q", s.Secret, w.Secrets[s.Secret])
+	for _, s := range WebhookSecrets {
+		if w.Secrets[s.Var] != "secret-of-"+s.Source {
+			t.Errorf("%s: %q", s.Var, w.Secrets[s.Var])
 		}
 		without := map[string]string{}
 		for k, v := range e {
 			without[k] = v
 		}
-		delete(without, s.Secret)
+		delete(without, s.Var)
 		_, err := LoadWebhook(env(without))
 		if s.Required != (err != nil) {
-			t.Errorf("%s missing: err %v, required %v", s.Secret, err, s.Required)
+			t.Errorf("%s missing: err %v, required %v", s.Var, err, s.Required)
 		}
-		if err != nil && !strings.Contains(err.Error(), s.Secret+ParamSuffix) {
+		if err != nil && !strings.Contains(err.Error(), s.Var+ParamSuffix) {
 			t.Errorf("error does not say where the secret lives: %v", err)
 		}
 	}

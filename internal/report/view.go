@@ -19,10 +19,9 @@ type Headline struct {
 }
 
 // View is what the dashboard page shows, computed here and rendered by
-// internal/report/dashboard, so that html/template (whose reflection keeps
-// every exported method of a program alive) is linked only into the
-// functions that render pages. Chart and OnTime are SVG markup built from
-// numbers only.
+// internal/report/dashboard, which the functions counting the report's
+// numbers do not link. Chart and OnTime are SVG markup built from numbers
+// only: the page writes them as is.
 type View struct {
 	R         *Report
 	Headlines []Headline

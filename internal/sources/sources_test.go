@@ -177,3 +177,17 @@ func devstackPolicies(t *testing.T, tpl *devstack.Template) string {
 	walk(tpl.Resources["WebhookFunction"].Properties["Policies"])
 	return b.String()
 }
+
+// Configuration keeps its own list of the sources' secrets (so that reading
+// it does not link every parser); it must say what the registry says.
+func TestConfigKnowsEverySourceSecret(t *testing.T) {
+	if len(config.WebhookSecrets) != len(sources.All) {
+		t.Fatalf("config.WebhookSecrets has %d entries for %d sources", len(config.WebhookSecrets), len(sources.All))
+	}
+	for i, s := range sources.All {
+		want := config.WebhookSecret{Source: s.Name, Var: s.Secret, Required: s.Required}
+		if got := config.WebhookSecrets[i]; got != want {
+			t.Errorf("config.WebhookSecrets[%d] = %+v, the registry says %+v", i, got, want)
+		}
+	}
+}

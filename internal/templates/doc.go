@@ -1,5 +1,6 @@
-// Package templates owns the words aftercare sends: one text/template per
-// message kind and channel, embedded in the binary, and the code that fills in
+// Package templates owns the words aftercare sends: one template per message
+// kind and channel, in text/template's syntax, embedded in the binary and run
+// by the package's own small engine (engine.go), and the code that fills in
 // the shared field contract (order number, what happened, the next action, a
 // support contact and a help link for the issue) and renders a message.
 //

@@ -66,8 +66,8 @@ func (f Fields) contract() map[string]string {
 // product titles arrive with newlines, tabs and runs of spaces, and a stray
 // newline in a subject or an SMS breaks the message.
 func (f Fields) tidy() Fields {
-	for _, p := range f.strings() {
-		*p = oneLine(*p)
+	for _, x := range f.strings() {
+		*x.p = oneLine(*x.p)
 	}
 	// Both are shown as sentences; sources write "paid but not shipped ...".
 	f.WhatHappened = capitalize(f.WhatHappened)
@@ -85,12 +85,33 @@ func capitalize(s string) string {
 	return string(unicode.ToUpper(r)) + s[n:]
 }
 
-// strings points at every field, for code that treats them all alike.
-func (f *Fields) strings() []*string {
-	return []*string{
-		&f.OrderNumber, &f.WhatHappened, &f.NextAction, &f.SupportContact, &f.HelpURL,
-		&f.ShopName, &f.FirstName, &f.Carrier, &f.TrackingNumber, &f.EstimatedDelivery,
-		&f.DiscountCode, &f.Items, &f.Playbook, &f.Detail, &f.CustomerEmail, &f.CustomerPhone,
-		&f.TrackingURL, &f.EstimatedDate, &f.UnsubscribeURL,
+// field is one string field and the name templates call it by.
+type field struct {
+	name string
+	p    *string
+}
+
+// strings points at every field, with its name, for code that treats them
+// all alike: tidy, the dry run, and the template engine, which looks fields
+// up in this table instead of by reflection.
+func (f *Fields) strings() []field {
+	return []field{
+		{"OrderNumber", &f.OrderNumber}, {"WhatHappened", &f.WhatHappened}, {"NextAction", &f.NextAction},
+		{"SupportContact", &f.SupportContact}, {"HelpURL", &f.HelpURL}, {"ShopName", &f.ShopName},
+		{"FirstName", &f.FirstName}, {"Carrier", &f.Carrier}, {"TrackingNumber", &f.TrackingNumber},
+		{"EstimatedDelivery", &f.EstimatedDelivery}, {"DiscountCode", &f.DiscountCode}, {"Items", &f.Items},
+		{"Playbook", &f.Playbook}, {"Detail", &f.Detail}, {"CustomerEmail", &f.CustomerEmail},
+		{"CustomerPhone", &f.CustomerPhone}, {"TrackingURL", &f.TrackingURL}, {"EstimatedDate", &f.EstimatedDate},
+		{"UnsubscribeURL", &f.UnsubscribeURL},
 	}
+}
+
+// values are the fields in the order of strings, as the engine reads them.
+func (f *Fields) values() []string {
+	fs := f.strings()
+	v := make([]string, len(fs))
+	for i, x := range fs {
+		v[i] = *x.p
+	}
+	return v
 }

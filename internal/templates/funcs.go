@@ -1,16 +1,73 @@
 package templates
 
 import (
+	"errors"
 	"strings"
-	"text/template"
 )
 
-// funcs are the helpers templates may call. A plain {{if .Carrier}} checks
-// an optional field: Render has already trimmed every field.
-var funcs = template.FuncMap{
-	"clip":    clip,
-	"problem": problem,
-	"list":    list,
+// funcs are the helpers templates may call. Each checks its arguments when a
+// template is parsed and returns the call, so a wrong call stops the function
+// at start. A plain {{if .Carrier}} checks an optional field: Render has
+// already trimmed every field.
+var funcs = map[string]func(args []arg) (expr, error){
+	"clip": func(a []arg) (expr, error) {
+		if len(a) != 2 || !a[0].isNum || a[1].isNum {
+			return nil, errors.New("clip wants a length and a text: clip 60 .Items")
+		}
+		n, s := a[0].num, a[1].e
+		return func(v []string) string { return clip(n, s(v)) }, nil
+	},
+	"problem": func(a []arg) (expr, error) {
+		if len(a) != 1 || a[0].isNum {
+			return nil, errors.New("problem wants one text: problem .Playbook")
+		}
+		s := a[0].e
+		return func(v []string) string { return problem(s(v)) }, nil
+	},
+	"list": func(a []arg) (expr, error) {
+		s, err := texts("list", a, 0)
+		if err != nil {
+			return nil, err
+		}
+		return func(v []string) string {
+			values := make([]string, len(s))
+			for i, e := range s {
+				values[i] = e(v)
+			}
+			return list(values...)
+		}, nil
+	},
+	// or is text/template's: the first argument that is not empty, else the
+	// last one.
+	"or": func(a []arg) (expr, error) {
+		s, err := texts("or", a, 1)
+		if err != nil {
+			return nil, err
+		}
+		return func(v []string) string {
+			for _, e := range s[:len(s)-1] {
+				if x := e(v); x != "" {
+					return x
+				}
+			}
+			return s[len(s)-1](v)
+		}, nil
+	},
+}
+
+// texts are a helper's arguments: at least least of them, none a number.
+func texts(name string, a []arg, least int) ([]expr, error) {
+	if len(a) < least {
+		return nil, errors.New(name + " wants an argument")
+	}
+	s := make([]expr, len(a))
+	for i, x := range a {
+		if x.isNum {
+			return nil, errors.New(name + " wants texts, not a number")
+		}
+		s[i] = x.e
+	}
+	return s, nil
 }
 
 // clip shortens s to at most n characters at a word boundary, so a long

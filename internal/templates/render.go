@@ -1,12 +1,10 @@
 package templates
 
 import (
-	"bytes"
 	"embed"
 	"fmt"
-	"io"
+	"maps"
 	"strings"
-	"text/template"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
 )
@@ -26,46 +24,55 @@ type setKey struct {
 // starting instead of failing a message at send time.
 var sets = parseAll()
 
-func parseAll() map[setKey]*template.Template {
-	common := map[aftercare.Channel]*template.Template{}
+func parseAll() map[setKey]set {
+	common := map[aftercare.Channel]set{}
 	for _, ch := range []aftercare.Channel{aftercare.ChannelEmail, aftercare.ChannelSMS} {
-		common[ch] = template.Must(template.New("common").Funcs(funcs).
-			// The data is a struct, so a misspelt field already fails;
-			// the option keeps map lookups just as strict.
-			Option("missingkey=error").
-			ParseFS(files, string(ch)+"/common.tmpl"))
+		common[ch] = set{}
+		mustParse(common[ch], string(ch)+"/common.tmpl")
 	}
-	out := map[setKey]*template.Template{}
+	out := map[setKey]set{}
 	for _, k := range aftercare.Kinds {
 		for _, ch := range channels(k) {
 			// Each kind gets its own copy: they all define "subject" and "body".
-			t := template.Must(template.Must(common[ch].Clone()).New(string(k)).
-				ParseFS(files, string(ch)+"/"+string(k)+".tmpl"))
+			t := maps.Clone(common[ch])
+			file := string(ch) + "/" + string(k) + ".tmpl"
+			mustParse(t, file)
+			if err := t.check(); err != nil {
+				panic(fmt.Sprintf("templates: %s: %v", file, err))
+			}
 			for _, block := range blocks(ch) {
-				if t.Lookup(block) == nil {
-					panic(fmt.Sprintf("templates: %s/%s.tmpl defines no %q", ch, k, block))
+				if t[block] == nil {
+					panic(fmt.Sprintf("templates: %s defines no %q", file, block))
 				}
 			}
-			dryRun(t, ch)
+			dryRun(t)
 			out[setKey{k, ch}] = t
 		}
 	}
 	return out
 }
 
-// dryRun executes t with every field empty and with every field set, so a
-// misspelt field or a bad helper call also fails at start: parsing alone
-// finds neither.
-func dryRun(t *template.Template, ch aftercare.Channel) {
-	full := Fields{}
-	for _, p := range full.strings() {
-		*p = "x"
+func mustParse(t set, file string) {
+	b, err := files.ReadFile(file)
+	if err == nil {
+		err = t.parse(string(b))
 	}
-	for _, f := range []Fields{{}, full} {
-		for _, block := range blocks(ch) {
-			if err := t.ExecuteTemplate(io.Discard, block, f); err != nil {
-				panic(fmt.Sprintf("templates: %s/%s.tmpl: %v", ch, t.Name(), err))
-			}
+	if err != nil {
+		panic(fmt.Sprintf("templates: %s: %v", file, err))
+	}
+}
+
+// dryRun executes every template of t with every field empty and with every
+// field set, so a helper that breaks on either fails at start, not on a
+// customer's message.
+func dryRun(t set) {
+	full := Fields{}
+	for _, x := range full.strings() {
+		*x.p = "x"
+	}
+	for _, v := range [][]string{(&Fields{}).values(), full.values()} {
+		for name := range t {
+			execute(t, name, v)
 		}
 	}
 }
@@ -99,27 +106,18 @@ func Render(kind aftercare.Kind, ch aftercare.Channel, f Fields) (Rendered, erro
 	if err := n.check(kind, f); err != nil {
 		return Rendered{}, err
 	}
-	body, err := execute(t, "body", f)
-	if err != nil {
-		return Rendered{}, err
-	}
-	r := Rendered{Body: layout(ch, body), Fields: f.contract()}
+	v := f.values()
+	r := Rendered{Body: layout(ch, execute(t, "body", v)), Fields: f.contract()}
 	if ch == aftercare.ChannelEmail {
-		subject, err := execute(t, "subject", f)
-		if err != nil {
-			return Rendered{}, err
-		}
-		r.Subject = oneLine(subject)
+		r.Subject = oneLine(execute(t, "subject", v))
 	}
 	return r, nil
 }
 
-func execute(t *template.Template, block string, f Fields) (string, error) {
-	var b bytes.Buffer
-	if err := t.ExecuteTemplate(&b, block, f); err != nil {
-		return "", aftercare.Wrap(aftercare.EINTERNAL, err, "templates: render %s %s", t.Name(), block)
-	}
-	return b.String(), nil
+func execute(t set, name string, v []string) string {
+	var b strings.Builder
+	t.exec(&b, t[name], v)
+	return b.String()
 }
 
 // layout lets templates keep one sentence or block per line and an {{if}} on
