@@ -46,6 +46,13 @@ func applyOrder(t *tx, shop string, snap *aftercare.OrderSnapshot, at time.Time)
 	}
 
 	first, hadCustomer := !o.Seen, o.CustomerID != ""
+	if first && c != nil && c.Redacted && !snap.CreatedAt.After(c.RedactedAt) {
+		// customers/redact deleted this order with its customer: a late
+		// event about it stores nothing again, and the report, which
+		// counted the order when it was placed, does not count it twice.
+		t.note("order %s of a redacted customer is not stored again", o.ID)
+		return
+	}
 	if first || snap.UpdatedAt.After(o.UpdatedAt) {
 		wasCancelled := o.Cancelled()
 		copySnapshot(o, snap)

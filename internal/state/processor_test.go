@@ -231,10 +231,27 @@ func TestRedactLeavesNoPersonalData(t *testing.T) {
 		e.process(t, red)
 		assertNoPII(t, e.dump(t), pii)
 
+		days := func() map[string]report.Counters {
+			d, err := e.store.(interface {
+				ReportDays(ctx context.Context, shop, from, to string) (map[string]report.Counters, error)
+			}).ReportDays(context.Background(), shop, "0000-00-00", "9999-99-99")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}
+		counted := days()
 		late := orderEvent("orders/updated", "late", snapshot(at(8, 0), "paid", "fulfilled", []aftercare.Fulfillment{f1, f2}, "late"))
 		e.process(t, late)
 		after := e.dump(t)
 		assertNoPII(t, after, pii)
+		// The redacted order is not stored again, nor counted a second time.
+		if o, ok := after["SHOP#"+shop+"|ORDER#5001"]; ok {
+			t.Errorf("a late event stored the redacted order again: %v", o)
+		}
+		if got := days(); !reflect.DeepEqual(got, counted) {
+			t.Errorf("a late event about a redacted order changed the report's days:\n got %v\nwant %v", got, counted)
+		}
 		if cust, ok := after["SHOP#"+shop+"|CUSTOMER#7001"]; ok {
 			t.Fatalf("the customer item must give way to the keyed tombstone: %v", cust)
 		}
