@@ -33,6 +33,8 @@ func main() {
 		RetryBase: cfg.RetryBase,
 		RetryMax:  cfg.RetryMax,
 		Digests:   &dispatch.Digests{Days: store, Base: cfg.PublicAPIURL, Token: cfg.ReportToken},
+		// The processor keys redacted customers' tombstones with this secret.
+		TombstoneKey: cfg.UnsubscribeSecret,
 	}
 	a.Start(outbound.Handler(d, a.Log))
 }

@@ -51,3 +51,30 @@ func TestCompareExplainsOnlyDuplicatesOfADeadSender(t *testing.T) {
 		t.Fatalf("marketing twice: %+v, ok %v; at most once has no excuse", *r.By["marketing"], r.ok())
 	}
 }
+
+// A transactional message lost in the faulty run is excused only when that
+// run's ledger says its customer's redaction stopped it; lost for any other
+// reason (an unknown customer included) fails the soak.
+func TestCompareExcusesOnlyLossesToARedaction(t *testing.T) {
+	clean := &outcome{Sink: map[string]received{
+		"a": {Kind: "delivered_setup", Category: "transactional", OK: 1, From: []int{10}},
+	}}
+	for _, c := range []struct {
+		decision string
+		excused  bool
+	}{
+		{"suppressed: customer redacted", true},
+		{"suppressed: unknown customer", false},
+		{"", false},
+	} {
+		f := &outcome{Sink: map[string]received{}, Ledger: map[string]string{}, Died: map[int]bool{}}
+		if c.decision != "" {
+			f.Ledger["a"] = c.decision
+		}
+		r := compare(1, clean, f, options{}, 0)
+		l := r.By["transactional"]
+		if l.Lost != 1 || (l.RedactedFirst == 1) != c.excused || r.ok() != c.excused {
+			t.Errorf("ledger %q: lost %d, redacted first %d, ok %v; want excused %v", c.decision, l.Lost, l.RedactedFirst, r.ok(), c.excused)
+		}
+	}
+}

@@ -32,8 +32,8 @@ func TestSoakKeepsTheDeliveryGuarantees(t *testing.T) {
 	}
 	for _, k := range []string{"transactional", "team"} {
 		l := rep.By[k]
-		if l.Lost > 0 || l.Duplicated > l.SenderDied {
-			t.Errorf("%s (at least once; twice only when the sender died after the 2xx): lost %v, duplicated %v", k, l.LostIDs, l.DupIDs)
+		if l.Lost > l.RedactedFirst || l.Duplicated > l.SenderDied {
+			t.Errorf("%s (at least once; lost only to a redaction, twice only when the sender died after the 2xx): lost %v, duplicated %v", k, l.LostIDs, l.DupIDs)
 		}
 	}
 	if l := rep.By["marketing"]; l.Duplicated > 0 {

@@ -86,7 +86,7 @@ type Processor struct {
 	InboxURL    string
 	OutboundURL string
 	// TombstoneKey keys redacted customers' tombstones: the unsubscribe
-	// secret, reused under its own label (state.TombstoneID), so no new
+	// secret, reused under its own label (aftercare.TombstoneID), so no new
 	// secret has to be provisioned and the tombstone names nobody.
 	TombstoneKey []byte
 }

@@ -88,6 +88,11 @@ type Dispatcher struct {
 	Digests   *Digests // renders weekly_report; nil: the digest goes out without numbers
 	// Links makes marketing messages' unsubscribe URLs; nil sends none.
 	Links Links
+	// TombstoneKey finds a redacted customer's keyed tombstone (the
+	// processor's key, UNSUBSCRIBE_SECRET), so a message queued before the
+	// redaction is suppressed as "customer redacted", not as an unknown
+	// customer. Empty: not looked for.
+	TombstoneKey []byte
 }
 
 // Links makes the unsubscribe URL of a customer's channel (SPEC 12).
@@ -161,6 +166,12 @@ func (d *Dispatcher) Handle(ctx context.Context, m *aftercare.Message, dv Delive
 	c, o, inst, err := d.Store.State(ctx, m.Shop, m.CustomerID, m.OrderID)
 	if err != nil {
 		return Result{}, err
+	}
+	if c == nil && m.CustomerID != "" && len(d.TombstoneKey) > 0 {
+		// Only when the customer is missing: one more read, rare.
+		if c, err = d.redacted(ctx, m.Shop, m.CustomerID); err != nil {
+			return Result{}, err
+		}
 	}
 	v := decide(m, c, o, inst, st, now)
 	switch {
@@ -371,6 +382,16 @@ func (d *Dispatcher) count(ctx context.Context, m *aftercare.Message, decision, 
 	d.Log.Info("message", slog.String("message_id", m.ID), slog.String("kind", string(m.Kind)), slog.String("shop", m.Shop),
 		slog.String("order_id", m.OrderID), slog.String("customer_id", m.CustomerID), slog.String("decision", decision), slog.String("why", why))
 	obs.Count(ctx, d.Log, "Messages", 1, map[string]string{"Shop": m.Shop, "Kind": string(m.Kind), "Decision": decision})
+}
+
+// redacted is the stand-in of a customer whose keyed tombstone exists (the
+// policy suppresses every message to it), or nil.
+func (d *Dispatcher) redacted(ctx context.Context, shop, customerID string) (*aftercare.Customer, error) {
+	tomb, _, _, err := d.Store.State(ctx, shop, aftercare.TombstoneID(d.TombstoneKey, shop, customerID), "")
+	if err != nil || tomb == nil || !tomb.Redacted {
+		return nil, err
+	}
+	return &aftercare.Customer{Shop: shop, ID: customerID, Redacted: true, RedactedAt: tomb.RedactedAt}, nil
 }
 
 func (d *Dispatcher) now() time.Time {

@@ -33,22 +33,38 @@ func TestDataRequestPartsAreNumbered(t *testing.T) {
 }
 
 // A message queued before its customer was redacted is suppressed, and its
-// ledger entry does not bring the customer's id back.
+// ledger entry does not bring the customer's id back. Under a keyed
+// tombstone the reason says so ("customer redacted"), which the report and
+// the soak tell apart from a customer never known.
 func TestRedactedCustomerLeavesNoIDInTheLedger(t *testing.T) {
 	stores(t, func(t *testing.T, newEnv func(*testing.T, ...int) *env) {
 		e := newEnv(t)
+		key := []byte("dispatch-test-tombstone-key")
+		e.d.TombstoneKey = key
 		gone := customer("c-gone")
 		gone.Redact(clock)
 		e.put(t, gone, nil)
-		for _, m := range []*aftercare.Message{
-			msg(aftercare.KindOrderShipped, "c-gone", "1001", "p1"), // a tombstone at the customer's key (the old scheme)
-			msg(aftercare.KindOrderShipped, "c-none", "1002", "p2"), // no customer item: redacted under a keyed tombstone
+		keyed := customer(aftercare.TombstoneID(key, shop, "c-keyed"))
+		keyed.Redact(clock)
+		e.put(t, keyed, nil)
+		for _, c := range []struct {
+			m   *aftercare.Message
+			why string
+		}{
+			{msg(aftercare.KindOrderShipped, "c-gone", "1001", "p1"), "customer redacted"},  // a tombstone at the customer's key (the old scheme)
+			{msg(aftercare.KindOrderShipped, "c-keyed", "1002", "p2"), "customer redacted"}, // no customer item, a keyed tombstone
+			{msg(aftercare.KindOrderShipped, "c-none", "1003", "p3"), "unknown customer"},   // neither
 		} {
+			m := c.m
 			if r := e.handle(t, m); r.Decision != dispatch.Suppressed {
 				t.Fatalf("%s: decision %s, want suppressed", m.CustomerID, r.Decision)
 			}
-			if got := e.ledger(t)[m.ID]; got.ID == "" || got.CustomerID != "" {
+			got := e.ledger(t)[m.ID]
+			if got.ID == "" || got.CustomerID != "" {
 				t.Errorf("ledger entry %+v: want it recorded without the customer", got)
+			}
+			if got.Why != c.why {
+				t.Errorf("%s: ledger says %q, want %q", m.CustomerID, got.Why, c.why)
 			}
 		}
 		if e.sink.delivered() != 0 {

@@ -67,7 +67,7 @@ func newProcessor(e *env, store state.Store, outbox state.Outbox, load func(cont
 		Rules:    rules.Rules{},
 		Log:      obs.NewLogger(io.Discard, "ERROR"),
 		Now:      func() time.Time { return e.now },
-		// As EventProcessorFunction runs: tombstones keyed (state.TombstoneID).
+		// As EventProcessorFunction runs: tombstones keyed (aftercare.TombstoneID).
 		TombstoneKey: tombstoneKey,
 	}
 }

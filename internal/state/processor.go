@@ -26,12 +26,15 @@ type Processor struct {
 	Log      *slog.Logger
 	Now      func() time.Time
 	// TombstoneKey keys the ids of redacted customers' tombstones
-	// (TombstoneID); EventProcessorFunction derives it from
+	// (aftercare.TombstoneID); EventProcessorFunction derives it from
 	// UNSUBSCRIBE_SECRET. Empty: tombstones stay at the customer's key.
 	TombstoneKey []byte
 	// RedactPage is how many items one shop/redact invocation deletes
 	// before it queues its continuation (0: DefaultRedactPage).
 	RedactPage int
+	// Shops forgets a shop's Admin API access token when shop/redact has
+	// removed its data (nil: no tokens are kept).
+	Shops ShopTokens
 
 	digests digestMemo
 }

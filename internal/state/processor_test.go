@@ -12,8 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
+
 	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/report"
+	"github.com/aftercare/aftercare/internal/shopifyadmin"
 	"github.com/aftercare/aftercare/internal/state"
 	"github.com/aftercare/aftercare/internal/testenv"
 )
@@ -255,7 +260,7 @@ func TestRedactLeavesNoPersonalData(t *testing.T) {
 		if cust, ok := after["SHOP#"+shop+"|CUSTOMER#7001"]; ok {
 			t.Fatalf("the customer item must give way to the keyed tombstone: %v", cust)
 		}
-		tomb := after["SHOP#"+shop+"|CUSTOMER#"+state.TombstoneID(tombstoneKey, shop, "7001")]
+		tomb := after["SHOP#"+shop+"|CUSTOMER#"+aftercare.TombstoneID(tombstoneKey, shop, "7001")]
 		if tomb["redacted"] != true || len(tomb) > 6 {
 			t.Fatalf("customer must stay a bare tombstone: %v", tomb)
 		}
@@ -485,10 +490,12 @@ func TestDayCountersCommitWithTheEvent(t *testing.T) {
 }
 
 // shop/redact removes the shop's report days with everything else of the
-// shop: nothing keyed by the shop, and none of its parcels, is left.
+// shop: nothing keyed by the shop, and none of its parcels, is left; its
+// Admin API access token goes too (another shop's stays).
 func TestShopRedactDeletesReportDays(t *testing.T) {
 	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
 		e := newEnv(t)
+		tokens := e.shopTokens(t, shop, "other.myshopify.com")
 		for _, ev := range history() {
 			e.process(t, ev)
 		}
@@ -524,7 +531,75 @@ func TestShopRedactDeletesReportDays(t *testing.T) {
 		if c, _ := cursors.ReconcileCursor(context.Background(), "other.myshopify.com"); c.At.IsZero() {
 			t.Error("another shop's reconcile cursor was deleted")
 		}
+		if left := tokens(); len(left) != 1 || left[0] != "other.myshopify.com" {
+			t.Errorf("access tokens left after shop/redact: %v, want only the other shop's", left)
+		}
+		// A copy of the last step (its retry) deletes nothing twice and fails on nothing.
+		e.process(t, shopifyEvent("shop/redact", "sr-again", aftercare.EventShopRedact, at(9, 1)))
 	})
+}
+
+// shopTokens stores an access token for each shop where the processor
+// keeps them (moto's SSM through the production token store in the
+// emulator tier, a map in the fast tier) and returns a lister of the shops
+// that still have one.
+func (e *env) shopTokens(t *testing.T, shops ...string) func() []string {
+	t.Helper()
+	ctx := context.Background()
+	if e.stack == nil {
+		m := &mapTokens{m: map[string]bool{}}
+		for _, s := range shops {
+			m.m[s] = true
+		}
+		e.proc.Shops = m
+		return m.shops
+	}
+	client := awsssm.New(awsssm.Options{Region: "us-east-1", BaseEndpoint: aws.String(e.stack.Env.SQSEndpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	store := &shopifyadmin.Tokens{SSM: client}
+	for _, s := range shops {
+		if err := store.Put(ctx, s, "shpat_"+s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, s := range shops {
+			_ = store.Delete(ctx, s)
+		}
+	})
+	e.proc.Shops = &shopifyadmin.Shops{Tokens: store}
+	return func() []string {
+		var left []string
+		for _, s := range shops {
+			if _, err := store.Get(ctx, s); err == nil {
+				left = append(left, s)
+			}
+		}
+		return left
+	}
+}
+
+type mapTokens struct {
+	mu sync.Mutex
+	m  map[string]bool
+}
+
+func (m *mapTokens) Disconnect(_ context.Context, shop string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.m, shop)
+	return nil
+}
+
+func (m *mapTokens) shops() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for s := range m.m {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // A test order placed by a real customer counts nowhere: not in the
@@ -608,6 +683,38 @@ func TestDigestItemWrittenOncePerWeekPerProcess(t *testing.T) {
 		e.process(t, evs[10]) // delivered: counted
 		if got := digests(); len(got) != 1 || got[0] != keys[0] {
 			t.Fatalf("a cold processor's counted event: digest items %v, want %v", got, keys)
+		}
+	})
+}
+
+// An order snapshot that repeats what its parcels already know changes the
+// order but writes no parcel: rewriting one unchanged costs two write units
+// of the transaction for nothing.
+func TestAnUnchangedParcelIsNotRewritten(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		for _, ev := range history() {
+			e.process(t, ev)
+		}
+		before := e.dump(t)
+		e.process(t, orderEvent("orders/updated", "ou-tag", snapshot(at(8, 0), "paid", "fulfilled", []aftercare.Fulfillment{f1, f2}, "vip")))
+		after := e.dump(t)
+		order := "SHOP#" + shop + "|ORDER#5001"
+		if before[order]["@version"] == after[order]["@version"] {
+			t.Fatalf("the newer snapshot must change the order (version %v)", after[order]["@version"])
+		}
+		parcels := 0
+		for k, doc := range before {
+			if !strings.HasPrefix(k, "SHIPMENT#") {
+				continue
+			}
+			parcels++
+			if got := after[k]["@version"]; got != doc["@version"] {
+				t.Errorf("%s rewritten (version %v -> %v) though nothing about it changed:\n%s", k, doc["@version"], got, strings.Join(diff(map[string]map[string]any{k: doc}, map[string]map[string]any{k: after[k]}), "\n"))
+			}
+		}
+		if parcels != 2 {
+			t.Fatalf("the history should leave two parcels, found %d", parcels)
 		}
 	})
 }

@@ -2,7 +2,6 @@ package state
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -20,26 +19,6 @@ const DefaultRedactPage = 500
 // tracePage bounds one read of a customer's ledger entries and dedupe records.
 const tracePage = 100
 
-// tombstoneLabel separates the tombstone's use of the key from every other
-// use of the same secret (the unsubscribe tokens'): a tombstone id can never
-// be mistaken for, or help forge, anything else signed with it.
-const tombstoneLabel = "aftercare/redaction-tombstone/v1"
-
-// TombstoneID is the key of a redacted customer's tombstone: an HMAC-SHA256
-// of shop and customer id under the processor's secret, so the tombstone
-// names nobody (a guest's id is a hash of the email, which an unkeyed hash
-// would give away to anyone holding a list of emails), yet the processor can
-// still find it from the id any later event carries.
-func TombstoneID(key []byte, shop, customerID string) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(tombstoneLabel))
-	m.Write([]byte{0})
-	m.Write([]byte(shop))
-	m.Write([]byte{0})
-	m.Write([]byte(customerID))
-	return "redacted-" + hex.EncodeToString(m.Sum(nil)[:16])
-}
-
 // tombstoneKey is where the tombstone of a customer lives; ok is false when
 // the processor has no key (the tombstone then stays at the customer's own
 // key, the scheme before keyed tombstones).
@@ -47,7 +26,7 @@ func (p *Processor) tombstoneKey(k Key) (Key, bool) {
 	if len(p.TombstoneKey) == 0 || k.Kind != ItemCustomer || strings.HasPrefix(k.ID, "redacted-") {
 		return Key{}, false
 	}
-	return Key{ItemCustomer, k.Shop, TombstoneID(p.TombstoneKey, k.Shop, k.ID)}, true
+	return Key{ItemCustomer, k.Shop, aftercare.TombstoneID(p.TombstoneKey, k.Shop, k.ID)}, true
 }
 
 // redactCustomer removes everything that names a customer: their orders,
@@ -130,7 +109,7 @@ func (p *Processor) eraseTraces(ctx context.Context, shop string, ids []string) 
 }
 
 // tombstone writes the redacted customer's tombstone. With a key, it lives
-// under the keyed TombstoneID and the customer's own item is deleted; an
+// under the keyed aftercare.TombstoneID and the customer's own item is deleted; an
 // older tombstone at the customer's key (the scheme before) is replaced the
 // same way. Without a key, the tombstone stays at the customer's key.
 func (p *Processor) tombstone(ctx context.Context, k Key) error {
@@ -245,8 +224,17 @@ func (p *Processor) redactShop(ctx context.Context, ev *aftercare.Event) (Result
 		}
 	}
 	if next == "" {
-		// Last, the shop's reconcile cursor, which lives beside the checks'
-		// checkpoints rather than in the shop's partition.
+		// Last, what lives outside the shop's partition: its access token
+		// (Shopify revoked it at the uninstall 48 hours before; kept, the
+		// reconcile check would try it every hour), then its reconcile
+		// cursor beside the checks' checkpoints. Both deletes are
+		// idempotent, so a retry of this step is safe.
+		if p.Shops != nil {
+			if err := p.Shops.Disconnect(ctx, ev.Shop); err != nil {
+				return Result{}, aftercare.Wrap(aftercare.EUNAVAILABLE, err, "delete the access token of %s", ev.Shop)
+			}
+			res.Notes = append(res.Notes, "deleted the access token")
+		}
 		if err := p.Store.Delete(ctx, []Key{{Kind: ItemReconcile, Shop: ev.Shop}}); err != nil {
 			return Result{}, err
 		}

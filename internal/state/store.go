@@ -274,6 +274,13 @@ func (l *Loaded) merge(o *Loaded) {
 	}
 }
 
+// ShopTokens keeps shops' Admin API access tokens (SSM Parameter Store in
+// AWS).
+type ShopTokens interface {
+	// Disconnect deletes the shop's token; none stored is no error.
+	Disconnect(ctx context.Context, shop string) error
+}
+
 // Dedupe is the record that an event was applied, with what it sent, so a
 // redelivery after a crash can send it again.
 type Dedupe struct {

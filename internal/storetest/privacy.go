@@ -222,7 +222,7 @@ func redactLeavesNoTrace(t *testing.T, s Store) {
 		t.Errorf("the other customer's data went too")
 	}
 	for _, id := range []string{gone, guest} {
-		tk := key(state.ItemCustomer, state.TombstoneID(tombstoneKey, shop, id))
+		tk := key(state.ItemCustomer, aftercare.TombstoneID(tombstoneKey, shop, id))
 		if c := load(t, s, tk).Customers[tk]; c == nil || !c.Redacted || c.Email != "" {
 			t.Errorf("tombstone of %s: %+v", id, c)
 		}
