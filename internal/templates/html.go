@@ -80,13 +80,16 @@ func linkify(line string) string {
 	return b.String()
 }
 
-// escapeText is html/template's HTMLEscapeString, which linkify used: it is
-// html.EscapeString that also replaces NUL, as the HTML parser would.
-var escapeText = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "'", "&#39;", "&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
+// textEscapes are html/template's HTMLEscapeString: html.EscapeString's
+// that also replace NUL, as the HTML parser would.
+var textEscapes = []string{"\x00", "\uFFFD", `"`, "&#34;", "'", "&#39;", "&", "&amp;", "<", "&lt;", ">", "&gt;"}
+
+// escapeText is HTMLEscapeString, which linkify used.
+var escapeText = strings.NewReplacer(textEscapes...).Replace
 
 // escape is what html/template wrote for a value in text, in <title> and in a
 // quoted attribute: escapeText that also writes '+' as &#43;.
-var escape = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "'", "&#39;", "&", "&amp;", "<", "&lt;", ">", "&gt;", "+", "&#43;").Replace
+var escape = strings.NewReplacer(append(textEscapes[:len(textEscapes):len(textEscapes)], "+", "&#43;")...).Replace
 
 // href is a link's attribute value. Only an http(s) URL is linked: any other
 // gets html/template's "#ZgotmplZ", so a javascript: or data: URL from a

@@ -115,17 +115,26 @@ type measured struct {
 	init float64
 }
 
-// clientsOf lists the SDK service clients a package links.
-func clientsOf(root, pkg string) ([]string, error) {
-	cmd := exec.Command("go", "list", "-deps", pkg)
+// deps are the packages pkg links, built as sam build builds it.
+func deps(root, pkg string) (map[string]bool, error) {
+	cmd := exec.Command("go", "list", "-tags", "lambda.norpc", "-deps", pkg)
 	cmd.Dir = root
 	out, err := cmd.Output()
 	if err != nil {
 		return nil, fmt.Errorf("go list %s: %w", pkg, err)
 	}
-	deps := map[string]bool{}
+	set := map[string]bool{}
 	for _, l := range strings.Fields(string(out)) {
-		deps[l] = true
+		set[l] = true
+	}
+	return set, nil
+}
+
+// clientsOf lists the SDK service clients a package links.
+func clientsOf(root, pkg string) ([]string, error) {
+	deps, err := deps(root, pkg)
+	if err != nil {
+		return nil, err
 	}
 	var have []string
 	for _, s := range services {
