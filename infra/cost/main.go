@@ -68,8 +68,9 @@ type Bill struct {
 	Fixed    Units
 	PerOrder Units // for Orders orders
 	Orders   int
-	ByFn     map[string]Units // per function, the per-order part's metered units (diagnostic)
-	Notes    map[string]Units // per function, the whole run's diagnostics (index units)
+	ByFn     map[string]Units   // per function, the per-order part's metered units (diagnostic)
+	Notes    map[string]Units   // per function, the whole run's diagnostics (index units)
+	ByItem   map[string]float64 // the whole run's transaction units by action and item kind
 }
 
 // meter sums what the functions' log and their AWS calls bill.
@@ -82,7 +83,7 @@ type meter struct {
 	// platformLogs: the platform's own records (REPORT) reach CloudWatch;
 	// with the template's SystemLogLevel at WARN they do not (they are INFO).
 	platformLogs bool
-	due          dueIndex
+	idx          indexes
 }
 
 // note counts a diagnostic (already inside a billed unit) under a function.
@@ -192,7 +193,7 @@ func measure(ctx context.Context, n int, seed uint64) (Bill, error) {
 	}))
 	defer snk.Close()
 	m := &meter{u: Units{}, byFn: map[string]Units{}, notes: map[string]Units{}, platformLogs: platformLogs(tpl),
-		due: dueIndex{keysOnly: dueProjection(tpl) == "KEYS_ONLY"}}
+		idx: indexes{gsis: tableIndexes(tpl)}}
 	var proxies []*proxy
 	var pmu sync.Mutex
 	defer func() {
@@ -255,7 +256,7 @@ func measure(ctx context.Context, n int, seed uint64) (Bill, error) {
 	// The run that finds the lives' due work; its idle share is in the fixed part.
 	check()
 	end, endFn := m.snapshot()
-	b := Bill{Orders: p.Lives, ByFn: map[string]Units{}, Notes: m.notes,
+	b := Bill{Orders: p.Lives, ByFn: map[string]Units{}, Notes: m.notes, ByItem: m.idx.ByItem,
 		PerOrder: end.minus(afterIdle).minus(idle).floor(),
 		Fixed:    idle.plus(nil, hoursPerMonth)}
 	for fn, u := range endFn {
@@ -292,8 +293,9 @@ func platformLogs(t *devstack.Template) bool {
 	return true
 }
 
-// dueProjection is the due index's ProjectionType in the template.
-func dueProjection(t *devstack.Template) string {
+// tableIndexes are the table's global secondary indexes in the template.
+func tableIndexes(t *devstack.Template) []gsi {
+	var out []gsi
 	for _, r := range t.Resources {
 		if r.Type != "AWS::DynamoDB::Table" {
 			continue
@@ -301,14 +303,22 @@ func dueProjection(t *devstack.Template) string {
 		gsis, _ := r.Properties["GlobalSecondaryIndexes"].([]any)
 		for _, g := range gsis {
 			gm, _ := g.(map[string]any)
-			if gm["IndexName"] == "due" {
-				p, _ := gm["Projection"].(map[string]any)
-				s, _ := p["ProjectionType"].(string)
-				return s
+			p, _ := gm["Projection"].(map[string]any)
+			x := gsi{KeysOnly: p["ProjectionType"] == "KEYS_ONLY"}
+			ks, _ := gm["KeySchema"].([]any)
+			for _, k := range ks {
+				km, _ := k.(map[string]any)
+				name, _ := km["AttributeName"].(string)
+				if km["KeyType"] == "HASH" {
+					x.PK = name
+				} else {
+					x.SK = name
+				}
 			}
+			out = append(out, x)
 		}
 	}
-	return ""
+	return out
 }
 
 // tplDefault is a template parameter's default.
@@ -348,6 +358,16 @@ func byFunction(w io.Writer, b Bill) {
 		u := b.ByFn[fn]
 		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t\n", fn, u["LambdaRequests"], u["LambdaGBSeconds"],
 			u["DynamoWRU"], u["DynamoRRU"], u["SQSRequests"], u["LogBytes"]/1024, b.Notes[fn]["index units"])
+	}
+	_ = tw.Flush()
+	items := make([]string, 0, len(b.ByItem))
+	for k := range b.ByItem {
+		items = append(items, k)
+	}
+	sort.Slice(items, func(i, j int) bool { return b.ByItem[items[i]] > b.ByItem[items[j]] })
+	fmt.Fprintf(tw, "transactions' write units (whole run), by action and item\tWRU\t\n")
+	for _, k := range items {
+		fmt.Fprintf(tw, "%s\t%.0f\t\n", k, b.ByItem[k])
 	}
 	_ = tw.Flush()
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -54,11 +53,15 @@ func TestUnitsArithmetic(t *testing.T) {
 	}
 }
 
+var testIndexes = []gsi{{PK: "due_pk", SK: "due_sk", KeysOnly: true}, {PK: "owner_pk", SK: "owner_sk", KeysOnly: true}}
+
 func TestTxUnitsFollowAWSRule(t *testing.T) {
 	small := `{"Put":{"TableName":"t","Item":{"pk":{"S":"a"},"sk":{"S":"b"},"n":{"N":"12"}}}}`
 	big := `{"Put":{"TableName":"t","Item":{"pk":{"S":"a"},"doc":{"S":"` + strings.Repeat("x", 1500) + `"}}}}`
 	due := `{"Put":{"TableName":"t","Item":{"pk":{"S":"a"},"due_pk":{"S":"DUE#c#1"},"due_sk":{"S":"2024"},"docz":{"B":"AAEC"}}}}`
+	both := `{"Put":{"TableName":"t","Item":{"pk":{"S":"e"},"due_pk":{"S":"DUE#c#1"},"due_sk":{"S":"2024"},"owner_pk":{"S":"O#s#c"},"owner_sk":{"S":"e"}}}}`
 	upd := `{"Update":{"TableName":"t","Key":{"pk":{"S":"SHOP#s"},"sk":{"S":"DAY#2024-03-01"}},"UpdateExpression":"ADD #0 :0","ExpressionAttributeValues":{":0":{"N":"1"}}}}`
+	owned := `{"Update":{"TableName":"t","Key":{"pk":{"S":"L"},"sk":{"S":"m1"}},"UpdateExpression":"SET #s = :s, #opk = :opk, #osk = :osk","ExpressionAttributeNames":{"#s":"status","#opk":"owner_pk","#osk":"owner_sk"},"ExpressionAttributeValues":{":s":{"S":"sent"},":opk":{"S":"O#s#c"},":osk":{"S":"m1"}}}}`
 	for _, c := range []struct {
 		name         string
 		items        []string
@@ -66,11 +69,13 @@ func TestTxUnitsFollowAWSRule(t *testing.T) {
 	}{
 		{"three small puts", []string{small, small, small}, 6, 0},
 		{"a 1.5 KB put", []string{big}, 4, 0},
-		{"a put entering the due index", []string{due}, 2, 2},
+		{"a put entering the due index (an index write is not doubled)", []string{due}, 2, 1},
+		{"a put entering two indexes", []string{both}, 2, 2},
 		{"a counter update", []string{upd}, 2, 0},
+		{"an update filing an entry under its owner", []string{owned}, 2, 1},
 	} {
 		body := `{"TransactItems":[` + strings.Join(c.items, ",") + `]}`
-		var d dueIndex
+		d := indexes{gsis: testIndexes}
 		table, index := d.txUnits([]byte(body))
 		if table != c.table || index != c.index {
 			t.Errorf("%s: %v table, %v index units; want %v and %v", c.name, table, index, c.table, c.index)
@@ -78,22 +83,33 @@ func TestTxUnitsFollowAWSRule(t *testing.T) {
 	}
 }
 
+// An entry its claim (an UpdateItem, priced by DynamoDB Local) filed under
+// its owner costs no index write when its record sets the same keys again;
+// an update that removes them takes it off the index.
+func TestIndexesFollowUpdates(t *testing.T) {
+	d := indexes{gsis: testIndexes}
+	claim := `{"Key":{"pk":{"S":"L"},"sk":{"S":"m1"}},"UpdateExpression":"SET #s = :c, #opk = :opk, #osk = :osk ADD attempts :one","ExpressionAttributeNames":{"#s":"status","#opk":"owner_pk","#osk":"owner_sk"},"ExpressionAttributeValues":{":c":{"S":"claimed"},":opk":{"S":"O#s#c"},":osk":{"S":"m1"},":one":{"N":"1"}}}`
+	d.write("Update", []byte(claim))
+	record := `{"TransactItems":[{"Update":` + strings.Replace(claim, ":c\":{\"S\":\"claimed", ":c\":{\"S\":\"sent", 1) + `}]}`
+	if _, index := d.txUnits([]byte(record)); index != 0 {
+		t.Errorf("the record keeps the claim's owner keys, yet %v index units", index)
+	}
+	scrub := `{"TransactItems":[{"Update":{"Key":{"pk":{"S":"L"},"sk":{"S":"m1"}},"UpdateExpression":"SET #s = :s REMOVE #10, #11","ExpressionAttributeNames":{"#s":"status","#10":"owner_pk","#11":"owner_sk"},"ExpressionAttributeValues":{":s":{"S":"x"}}}}]}`
+	if _, index := d.txUnits([]byte(scrub)); index != 1 {
+		t.Errorf("taking the entry off the owner index: %v index units, want 1", index)
+	}
+}
+
 // Index writes as AWS prices them, per projection: a put that keeps its due
 // keys rewrites an ALL index's copy and costs a KEYS_ONLY index nothing.
 func TestDueIndexWrites(t *testing.T) {
-	item := func(due string) map[string]json.RawMessage {
-		m := map[string]json.RawMessage{"pk": json.RawMessage(`{"S":"a"}`), "sk": json.RawMessage(`{"S":"b"}`)}
-		if due != "" {
-			m["due_pk"], m["due_sk"] = json.RawMessage(`{"S":"DUE#c#1"}`), json.RawMessage(`{"S":"`+due+`"}`)
-		}
-		return m
-	}
 	for _, c := range []struct {
 		keysOnly bool
 		want     []float64 // enter, stay, move, leave
 	}{{false, []float64{1, 1, 2, 1}}, {true, []float64{1, 0, 2, 1}}} {
-		d := dueIndex{keysOnly: c.keysOnly}
-		got := []float64{d.move(item("2024"), 300), d.move(item("2024"), 300), d.move(item("2025"), 300), d.move(item(""), 300)}
+		g := gsi{PK: "due_pk", SK: "due_sk", KeysOnly: c.keysOnly}
+		var d indexes
+		got := []float64{d.move(g, "a|b", "DUE#c#1|2024", 300), d.move(g, "a|b", "DUE#c#1|2024", 300), d.move(g, "a|b", "DUE#c#1|2025", 300), d.move(g, "a|b", "", 300)}
 		for i := range got {
 			if got[i] != c.want[i] {
 				t.Errorf("keys only %v: enter, stay, move, leave = %v, want %v", c.keysOnly, got, c.want)

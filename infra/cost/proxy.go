@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 )
@@ -41,13 +42,16 @@ func startProxy(fn, service, upstream string, m *meter) *proxy {
 				// rule (three small puts report 4 units, one reports 4 too):
 				// price the request by the rule instead.
 				body, _ := r.Request.Context().Value(bodyKey{}).([]byte)
-				units, index = m.due.txUnits(body)
+				table, idx := m.idx.txUnits(body)
+				units, index = table+idx, idx
 			}
-			if strings.HasSuffix(t, "PutItem") && r.StatusCode == http.StatusOK {
-				// Billed as DynamoDB Local reports it; followed so that a later
-				// transactional put of the item knows where it was.
-				body, _ := r.Request.Context().Value(bodyKey{}).([]byte)
-				m.due.put(body)
+			for _, op := range []string{"Put", "Update", "Delete"} {
+				if strings.HasSuffix(t, "."+op+"Item") && r.StatusCode == http.StatusOK {
+					// Billed as DynamoDB Local reports it; followed so that a
+					// later transactional write of the item knows where it was.
+					body, _ := r.Request.Context().Value(bodyKey{}).([]byte)
+					m.idx.write(op, body)
+				}
 			}
 			m.note(fn, "index units", index)
 			switch {
@@ -80,83 +84,174 @@ func startProxy(fn, service, upstream string, m *meter) *proxy {
 // bodyKey carries a request's body to the response's metering.
 type bodyKey struct{}
 
-// dueIndex follows every item's due-index keys as the writes pass by, to
+// gsi is a global secondary index the proxy follows: its key attributes,
+// and whether it projects keys only.
+type gsi struct {
+	PK, SK   string
+	KeysOnly bool
+}
+
+// indexes follows every item's keys in each index as the writes pass by, to
 // price index writes as AWS does: with an ALL projection, a put of an item
 // in the index writes its copy (and a move deletes the old one first); with
 // KEYS_ONLY, only entering, leaving or moving in the index writes.
-type dueIndex struct {
-	mu       sync.Mutex
-	keysOnly bool
-	at       map[string]string // pk|sk -> due_pk|due_sk
+type indexes struct {
+	mu   sync.Mutex
+	gsis []gsi
+	at   map[string]string // index pk, item pk|sk -> the item's index keys
+	// ByItem are the transactions' units (table and index) by item kind:
+	// where the writes go.
+	ByItem map[string]float64
+}
+
+// action is one write as a request shows it.
+type action struct {
+	Item, Key                 map[string]json.RawMessage
+	UpdateExpression          string
+	ExpressionAttributeNames  map[string]string
+	ExpressionAttributeValues map[string]json.RawMessage
 }
 
 // txUnits prices a TransactWriteItems request by AWS's rule: each action
 // costs 2 write units per KB of its item (a Put's item as sent; an Update,
 // Delete or ConditionCheck, whose stored item the request does not show, at
 // the size of what it names, at least 1 KB: these are the small counter and
-// mark items), and each index write 2 units per KB of what it projects.
-func (d *dueIndex) txUnits(body []byte) (table, index float64) {
-	var req struct {
-		TransactItems []map[string]struct {
-			Item                      map[string]json.RawMessage
-			Key                       map[string]json.RawMessage
-			ExpressionAttributeValues map[string]json.RawMessage
-		}
-	}
+// mark items). Index writes are not doubled: a transaction's changes reach
+// the indexes after it commits, as ordinary index writes.
+func (d *indexes) txUnits(body []byte) (table, index float64) {
+	var req struct{ TransactItems []map[string]action }
 	if json.Unmarshal(body, &req) != nil {
 		return 0, 0
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for _, action := range req.TransactItems {
-		for op, a := range action {
+	for _, ta := range req.TransactItems {
+		for op, a := range ta {
 			size := 0
 			switch op {
 			case "Put":
 				size = itemSize(a.Item)
-				index += 2 * d.move(a.Item, size)
 			case "Delete":
-				index += 2 * d.move(a.Key, 0)
 				size = itemSize(a.Key)
 			default:
 				size = itemSize(a.Key) + itemSize(a.ExpressionAttributeValues)
 			}
+			ix := d.follow(op, a, size)
+			index += ix
 			table += 2 * units(size)
+			if d.ByItem == nil {
+				d.ByItem = map[string]float64{}
+			}
+			d.ByItem[op+" "+itemKind(a)] += 2*units(size) + ix
 		}
 	}
 	return table, index
 }
 
-// put follows a PutItem request's item.
-func (d *dueIndex) put(body []byte) {
-	var req struct{ Item map[string]json.RawMessage }
-	if json.Unmarshal(body, &req) != nil {
+// write follows a PutItem, UpdateItem or DeleteItem request (DynamoDB Local
+// prices those itself).
+func (d *indexes) write(op string, body []byte) {
+	var a action
+	if json.Unmarshal(body, &a) != nil {
 		return
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.move(req.Item, itemSize(req.Item))
+	size := itemSize(a.Item)
+	if op != "Put" {
+		size = itemSize(a.Key)
+	}
+	d.follow(op, a, size)
 }
 
-// move records an item's new due keys (none for a delete, size 0) and
-// returns the index writes, in units, that the change costs.
-func (d *dueIndex) move(item map[string]json.RawMessage, size int) float64 {
+// follow records where one write leaves its item in every index and returns
+// the index write units that costs.
+func (d *indexes) follow(op string, a action, size int) float64 {
+	item := a.Item
+	if op != "Put" {
+		item = a.Key
+	}
+	var total float64
+	for _, g := range d.gsis {
+		now, known := "", true
+		switch op {
+		case "Put":
+			if item[g.PK] != nil {
+				now = string(item[g.PK]) + "|" + string(item[g.SK])
+			}
+		case "Update":
+			now, known = updatedKeys(a, g)
+		case "ConditionCheck":
+			known = false
+		}
+		if known {
+			total += d.move(g, string(item["pk"])+"|"+string(item["sk"]), now, size)
+		}
+	}
+	return total
+}
+
+// itemKind names what an action writes by its sort key's prefix (ORDER,
+// CUSTOMER, MESSAGE, DAY, ...) or, for a dedupe record, its kind.
+func itemKind(a action) string {
+	k := a.Key
+	if k == nil {
+		k = a.Item
+	}
+	var pk, sk struct{ S string }
+	_ = json.Unmarshal(k["pk"], &pk)
+	_ = json.Unmarshal(k["sk"], &sk)
+	if kind, _, _ := strings.Cut(sk.S, "#"); kind != "" && kind == strings.ToUpper(kind) {
+		return kind
+	}
+	kind, _, _ := strings.Cut(pk.S, "#")
+	return kind
+}
+
+// updatedKeys: the index keys an update expression sets (or removes); known
+// is false when it leaves them alone.
+func updatedKeys(a action, g gsi) (keys string, known bool) {
+	val := func(attr string) (string, bool) {
+		for ph, name := range a.ExpressionAttributeNames {
+			if name != attr {
+				continue
+			}
+			m := regexp.MustCompile(regexp.QuoteMeta(ph) + `\s*=\s*(:\w+)`).FindStringSubmatch(a.UpdateExpression)
+			if m != nil {
+				return string(a.ExpressionAttributeValues[m[1]]), true
+			}
+			if regexp.MustCompile(regexp.QuoteMeta(ph) + `\b`).MatchString(a.UpdateExpression) {
+				return "", true // removed
+			}
+		}
+		return "", false
+	}
+	pk, ok := val(g.PK)
+	if !ok {
+		return "", false
+	}
+	if pk == "" {
+		return "", true
+	}
+	sk, _ := val(g.SK)
+	return pk + "|" + sk, true
+}
+
+// move records an item's new keys in one index ("" when it is not in it)
+// and returns the index writes, in units, that the change costs.
+func (d *indexes) move(g gsi, item, now string, size int) float64 {
 	if d.at == nil {
 		d.at = map[string]string{}
 	}
-	k := string(item["pk"]) + "|" + string(item["sk"])
+	k := g.PK + " " + item
 	old := d.at[k]
-	now := ""
-	if size > 0 && item["due_pk"] != nil {
-		now = string(item["due_pk"]) + "|" + string(item["due_sk"])
-	}
 	if now == "" {
 		delete(d.at, k)
 	} else {
 		d.at[k] = now
 	}
 	copySize := size // the index's copy of the item
-	if d.keysOnly {
+	if g.KeysOnly {
 		copySize = 0
 		if now == old {
 			return 0

@@ -122,7 +122,10 @@ func NewLives(g Goldens, seed uint64, n int, now time.Time) *Plan {
 func plan(g Goldens, seed uint64, now time.Time, enough func(hooks, lives int) bool, copies func(hooks int) int) *Plan {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	shops := []string{"soak-a.myshopify.com", "soak-b.myshopify.com", "soak-c.myshopify.com"}
-	phases := make([][]Hook, 4)
+	// Order, shipping, delivery, aftermath, then redaction: Shopify sends
+	// customers/redact days after the request (months if the customer has
+	// recent orders), so it lands after every other webhook of the life.
+	phases := make([][]Hook, 5)
 	type cust struct {
 		shop, id string
 	}
@@ -239,7 +242,7 @@ func plan(g Goldens, seed uint64, now time.Time, enough func(hooks, lives int) b
 			m["shop_domain"] = c.shop
 			m["customer"] = map[string]any{"id": c.id, "email": "buyer" + c.id + "@example.com"}
 			m["orders_to_redact"] = []any{orderID}
-			phases[3] = append(phases[3], shopifyHook(c.shop, "customers/redact", ev("redact"), mustJSON(m)))
+			phases[4] = append(phases[4], shopifyHook(c.shop, "customers/redact", ev("redact"), mustJSON(m)))
 		}
 	}
 	p := &Plan{Lives: lives}

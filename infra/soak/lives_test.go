@@ -82,3 +82,25 @@ func TestPlanShape(t *testing.T) {
 		}
 	}
 }
+
+// A redaction comes after every other webhook of the lives (Shopify sends
+// customers/redact days after the request), so it can never race one: the
+// last phase holds the redactions and nothing else.
+func TestPlanRedactsLast(t *testing.T) {
+	p := newPlan(testGoldens(t), 1, 3000, testNow)
+	last := len(p.Phases) - 1
+	n := 0
+	for i, ph := range p.Phases {
+		for _, h := range ph {
+			if (h.What == "customers/redact") != (i == last) {
+				t.Errorf("%s in phase %d of %d", h.What, i+1, len(p.Phases))
+			}
+			if i == last {
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no customers/redact in the plan")
+	}
+}

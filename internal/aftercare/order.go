@@ -34,7 +34,11 @@ type Order struct {
 	DeliveredAt       time.Time             `json:"delivered_at,omitzero"`
 	PromiseAt         time.Time             `json:"promise_at,omitzero"` // unshipped after this opens a delay playbook
 	ExamineAt         time.Time             `json:"examine_at,omitzero"`
-	Version           int64                 `json:"version"`
+	// Redacted: customers/redact took the order; only this tombstone of
+	// its id is left, so that a late webhook about it stores nothing again.
+	Redacted   bool      `json:"redacted,omitempty"`
+	RedactedAt time.Time `json:"redacted_at,omitzero"`
+	Version    int64     `json:"version"`
 }
 
 // Parcel is an order's view of one of its parcels: linked, and how it ended.

@@ -30,7 +30,12 @@ type Shipment struct {
 	History           []Scan         `json:"history,omitempty"`
 	ExamineAt         time.Time      `json:"examine_at,omitzero"`
 	ExpiresAt         time.Time      `json:"expires_at,omitzero"`
-	Version           int64          `json:"version"`
+	// Redacted: customers/redact took the parcel's order; the tombstone of
+	// its tracking key stops a late scan from storing the parcel again,
+	// until it expires with the orphans (OrphanTTL).
+	Redacted   bool      `json:"redacted,omitempty"`
+	RedactedAt time.Time `json:"redacted_at,omitzero"`
+	Version    int64     `json:"version"`
 }
 
 // Scan is one report about a parcel, kept whether or not it changed the status.

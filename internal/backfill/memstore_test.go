@@ -50,7 +50,7 @@ func (m *memStore) version(k state.Key) int64 {
 func (m *memStore) Commit(_ context.Context, c *state.Commit) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.dedupe[c.Dedupe.ID]; ok {
+	if c.Dedupe != nil && m.dedupe[c.Dedupe.ID] != nil {
 		return state.ErrDuplicate
 	}
 	for _, e := range c.Puts {
@@ -65,7 +65,9 @@ func (m *memStore) Commit(_ context.Context, c *state.Commit) error {
 	for _, k := range c.Deletes {
 		delete(m.items, k)
 	}
-	m.dedupe[c.Dedupe.ID] = c.Dedupe
+	if c.Dedupe != nil { // an event that queues nothing has none
+		m.dedupe[c.Dedupe.ID] = c.Dedupe
+	}
 	return nil
 }
 

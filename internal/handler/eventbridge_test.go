@@ -19,6 +19,7 @@ import (
 	"github.com/aftercare/aftercare/internal/dynamo"
 	"github.com/aftercare/aftercare/internal/shopify"
 	"github.com/aftercare/aftercare/internal/sqs"
+	"github.com/aftercare/aftercare/internal/state"
 	"github.com/aftercare/aftercare/internal/testenv"
 )
 
@@ -61,7 +62,7 @@ func eventBridge(t *testing.T, endpoint, op string, in map[string]any) map[strin
 // A Shopify webhook put on an EventBridge bus reaches the inbox through the
 // template's rule (detail-type shopifyWebhook, the inbox queue as target) and
 // is applied like the same webhook by HTTP: the customer is stored, and the
-// webhook's own event (same X-Shopify-Event-Id) is then a duplicate.
+// webhook's own event (same X-Shopify-Event-Id) then changes nothing.
 func TestEventBridgeDeliveryThroughARuleIsApplied(t *testing.T) {
 	testenv.NeedEmulators(t)
 	s := testenv.Fresh(t)
@@ -133,7 +134,7 @@ func TestEventBridgeDeliveryThroughARuleIsApplied(t *testing.T) {
 	if err != nil || viaBus.ID != webhook.ID {
 		t.Fatalf("ids differ: bus %q, webhook %q (%v)", viaBus.ID, webhook.ID, err)
 	}
-	if d, _, err := store.Load(context.Background(), webhook.ID, nil); err != nil || d == nil {
-		t.Fatalf("the webhook's id %s is not recorded as applied: %v", webhook.ID, err)
+	if res, err := p.Process(context.Background(), &webhook); err != nil || res.Outcome == state.Applied {
+		t.Fatalf("the webhook copy of an applied envelope: %+v (%v), want nothing new", res, err)
 	}
 }

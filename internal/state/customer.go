@@ -45,7 +45,12 @@ func applyCustomerInfo(t *tx, c *aftercare.Customer, info *aftercare.CustomerInf
 		if !equalStrings(c.Tags, info.Tags) {
 			c.Tags, changed = info.Tags, true
 		}
-		c.ProfileAt, changed = info.UpdatedAt.UTC(), true
+		// A newer profile that changes nothing is not written for its time
+		// alone: Shopify bumps updated_at with every order (orders_count,
+		// total_spent), and rewriting the customer for it cost two write
+		// units per order event. What this gives up: a profile that changed
+		// and changed back, its middle copy arriving last, is applied.
+		c.ProfileAt = info.UpdatedAt.UTC()
 	case info.UpdatedAt.IsZero():
 		// A guest checkout carries no profile time: fill gaps only.
 		if c.Email == "" {

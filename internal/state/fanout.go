@@ -138,7 +138,9 @@ func (p *Processor) exportCustomer(ctx context.Context, ev *aftercare.Event, uni
 		case ItemCustomer:
 			export.Customers = append(export.Customers, all.Customers[k])
 		case ItemOrder:
-			export.Orders = append(export.Orders, all.Orders[k])
+			if o := all.Orders[k]; !o.Redacted { // a tombstone holds nothing of theirs
+				export.Orders = append(export.Orders, o)
+			}
 		case ItemShipment:
 			export.Shipments = append(export.Shipments, all.Shipments[k])
 		}

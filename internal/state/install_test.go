@@ -39,8 +39,8 @@ func TestUninstalledShopQueuesNothing(t *testing.T) {
 			t.Fatalf("install marks %+v, want uninstalled at %s", marks, at(0, 8))
 		}
 		before := e.dump(t)
-		if res := e.process(t, uninstallEvent("u1", 0, 8)); res.Outcome != state.Duplicate {
-			t.Fatalf("a copy: %+v, want duplicate", res)
+		if res := e.process(t, uninstallEvent("u1", 0, 8)); res.Outcome != state.Duplicate && res.Outcome != state.Unchanged {
+			t.Fatalf("a copy: %+v, want duplicate or unchanged", res)
 		}
 		e.process(t, uninstallEvent("u0", 0, 7)) // an older uninstall, arriving late
 		if got := e.install(t); !reflect.DeepEqual(got, marks) {

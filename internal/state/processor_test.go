@@ -36,9 +36,12 @@ func TestReplayTenTimesIsOnce(t *testing.T) {
 		firstIDs := messageIDs(t, e.sent(t))
 		for i := 1; i < 10; i++ {
 			for _, ev := range evs {
+				// A copy of an event that queued something finds its dedupe
+				// record; a copy of one that did not has none and applies
+				// again, changing nothing.
 				res := e.process(t, ev)
-				if res.Outcome != state.Duplicate {
-					t.Fatalf("replay %d of %s: outcome %s, want duplicate", i, ev.ID, res.Outcome)
+				if res.Outcome != state.Duplicate && res.Outcome != state.Unchanged {
+					t.Fatalf("replay %d of %s: outcome %s, want duplicate or unchanged", i, ev.ID, res.Outcome)
 				}
 			}
 		}
@@ -100,6 +103,76 @@ func TestRedriveSendsTheStoredOutbox(t *testing.T) {
 	if len(want) == 0 || !reflect.DeepEqual(got, want) {
 		t.Fatalf("redrive queued %v, want the failed send's %v", got, want)
 	}
+}
+
+// Two deliveries of one event race: the other one commits between this
+// one's read and its commit, then dies before it sends (killed, or timed out
+// while its commit was still on the way). This one's commit fails on the
+// dedupe record; it must not take that as "the other sends": it reads the
+// record and sends the stored outbox.
+func TestALostCommitRaceSendsTheWinnersOutbox(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		evs := history()
+		var ev aftercare.Event
+		var want []string
+		for i, x := range evs {
+			if res := e.process(t, x); len(res.Messages) > 0 && i > 0 {
+				ev = x
+				for _, m := range res.Messages {
+					want = append(want, m.ID)
+				}
+				break
+			}
+		}
+		if want == nil {
+			t.Fatal("no event of the history queued a message")
+		}
+		// Replay the world up to just before ev, then let the winner commit
+		// in the window between this delivery's read and its commit.
+		e = newEnv(t)
+		for _, x := range evs {
+			if x.ID == ev.ID {
+				break
+			}
+			e.process(t, x)
+		}
+		e.sent(t)
+		shopSettings := e.store.(interface {
+			ShopSettings(context.Context, string) ([]byte, error)
+		}).ShopSettings
+		winner := newProcessor(e, e.store, &failingOutbox{}, shopSettings)
+		e.proc.Store = &raceStore{Store: e.store, before: func() {
+			if _, err := winner.Process(context.Background(), &ev); err == nil {
+				t.Error("the winner's send should have failed")
+			}
+		}}
+		res := e.process(t, ev)
+		if res.Outcome != state.Duplicate {
+			t.Fatalf("the losing copy: outcome %s, want duplicate (it sends the winner's outbox)", res.Outcome)
+		}
+		var got []string
+		for _, ids := range messageIDs(t, e.sent(t)) {
+			got = append(got, ids...)
+		}
+		sort.Strings(got)
+		sort.Strings(want)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("sent %v, want the winner's outbox %v", got, want)
+		}
+	})
+}
+
+// raceStore runs before once, just before the first commit.
+type raceStore struct {
+	state.Store
+	once   sync.Once
+	before func()
+}
+
+func (s *raceStore) Commit(ctx context.Context, c *state.Commit) error {
+	s.once.Do(s.before)
+	return s.Store.Commit(ctx, c)
 }
 
 // failingOutbox refuses every send, remembering the message ids it refused.
@@ -248,11 +321,39 @@ func TestRedactLeavesNoPersonalData(t *testing.T) {
 		counted := days()
 		late := orderEvent("orders/updated", "late", snapshot(at(8, 0), "paid", "fulfilled", []aftercare.Fulfillment{f1, f2}, "late"))
 		e.process(t, late)
+		// A fulfillment and a scan that come late (they name the order or the
+		// parcel, not the customer) are dropped whole: nothing stored again,
+		// no parcel, no second delivery counted.
+		lateF := f2
+		lateF.UpdatedAt = at(8, 1)
+		for _, ev := range []aftercare.Event{
+			fulfillmentEvent("fulfillments/update", "late-f", lateF),
+			carrierEvent(aftercare.SourceAfterShip, "late-scan", f2.TrackingNumbers[0], "usps", aftercare.StatusDelivered, at(8, 2), ""),
+		} {
+			if res := e.process(t, ev); res.Outcome != state.Unchanged || len(res.Messages) > 0 {
+				t.Errorf("%s about the redacted order: %+v, want unchanged", ev.Topic, res)
+			}
+		}
 		after := e.dump(t)
+		for k := range after {
+			if strings.HasPrefix(k, "SHIPMENT#") && !strings.HasPrefix(k, "SHIPMENT#redacted-") {
+				t.Errorf("a late event stored a parcel of the redacted order again: %s %v", k, after[k])
+			}
+		}
 		assertNoPII(t, after, pii)
-		// The redacted order is not stored again, nor counted a second time.
+		// The redacted order is not stored again, nor counted a second time:
+		// only its tombstone (its id, and when) is left.
 		if o, ok := after["SHOP#"+shop+"|ORDER#5001"]; ok {
-			t.Errorf("a late event stored the redacted order again: %v", o)
+			for f := range o {
+				switch f {
+				case "shop", "id", "redacted", "redacted_at", "version", "@version":
+				default:
+					t.Errorf("a late event stored the redacted order again (%s): %v", f, o)
+				}
+			}
+			if o["redacted"] != true {
+				t.Errorf("the redacted order's tombstone is not marked redacted: %v", o)
+			}
 		}
 		if got := days(); !reflect.DeepEqual(got, counted) {
 			t.Errorf("a late event about a redacted order changed the report's days:\n got %v\nwant %v", got, counted)
@@ -715,6 +816,35 @@ func TestAnUnchangedParcelIsNotRewritten(t *testing.T) {
 		}
 		if parcels != 2 {
 			t.Fatalf("the history should leave two parcels, found %d", parcels)
+		}
+	})
+}
+
+// Shopify bumps the customer's updated_at with every order: a newer profile
+// that changes nothing does not rewrite the customer, and one that changes
+// a field does.
+func TestAProfileNewerOnlyInTimeIsNotWritten(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		for _, ev := range history() {
+			e.process(t, ev)
+		}
+		customer := "SHOP#" + shop + "|CUSTOMER#7001"
+		before := e.dump(t)
+		snap := snapshot(at(8, 0), "paid", "fulfilled", []aftercare.Fulfillment{f1, f2}, "vip")
+		snap.Customer.UpdatedAt = at(8, 0)
+		snap.Customer.FirstName, _ = before[customer]["first_name"].(string) // as the history left it
+		e.process(t, orderEvent("orders/updated", "ou-time", snap))
+		after := e.dump(t)
+		if before[customer]["@version"] != after[customer]["@version"] {
+			t.Fatalf("the customer was rewritten for its profile's time alone:\n%s", strings.Join(diff(map[string]map[string]any{customer: before[customer]}, map[string]map[string]any{customer: after[customer]}), "\n"))
+		}
+		snap = snapshot(at(9, 0), "paid", "fulfilled", []aftercare.Fulfillment{f1, f2}, "vip")
+		snap.Customer.UpdatedAt, snap.Customer.LastName = at(9, 0), "King"
+		snap.Customer.FirstName, _ = before[customer]["first_name"].(string)
+		e.process(t, orderEvent("orders/updated", "ou-name", snap))
+		if got := e.dump(t)[customer]; got["@version"] == after[customer]["@version"] || got["last_name"] != "King" {
+			t.Fatalf("a newer profile with a new name must be written: version %v, last name %v", got["@version"], got["last_name"])
 		}
 	})
 }

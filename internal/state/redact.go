@@ -19,30 +19,62 @@ const DefaultRedactPage = 500
 // tracePage bounds one read of a customer's ledger entries and dedupe records.
 const tracePage = 100
 
-// tombstoneKey is where the tombstone of a customer lives; ok is false when
-// the processor has no key (the tombstone then stays at the customer's own
-// key, the scheme before keyed tombstones).
+// tombstonesPerCommit is well inside a transaction's 100 items.
+const tombstonesPerCommit = 50
+
+// tombstoneKey is where the tombstone of a customer or a parcel lives; ok is
+// false when the processor has no key (the tombstone then stays at the
+// item's own key, the scheme before keyed tombstones). A parcel's is keyed
+// too: its tracking number leads to an address at the carrier's.
 func (p *Processor) tombstoneKey(k Key) (Key, bool) {
-	if len(p.TombstoneKey) == 0 || k.Kind != ItemCustomer || strings.HasPrefix(k.ID, "redacted-") {
+	if len(p.TombstoneKey) == 0 || strings.HasPrefix(k.ID, "redacted-") {
 		return Key{}, false
 	}
-	return Key{ItemCustomer, k.Shop, aftercare.TombstoneID(p.TombstoneKey, k.Shop, k.ID)}, true
+	switch k.Kind {
+	case ItemCustomer:
+		return Key{ItemCustomer, k.Shop, aftercare.TombstoneID(p.TombstoneKey, k.Shop, k.ID)}, true
+	case ItemShipment:
+		return Key{ItemShipment, "", aftercare.TombstoneID(p.TombstoneKey, "", "parcel:"+k.ID)}, true
+	}
+	return Key{}, false
 }
 
 // redactCustomer removes everything that names a customer: their orders,
 // parcels and waiting entries, their marketing cap slot, their ledger
 // entries, and their messages in the stored outboxes of dedupe records; the
 // customer item itself gives way to a tombstone that suppresses every later
-// message. Each step is idempotent; the dedupe record comes last (fanOut).
+// message, and each order and parcel to a tombstone of its id alone, so a
+// late fulfillment or scan about it stores nothing again. Each step is
+// idempotent; the dedupe record comes last (fanOut).
 func (p *Processor) redactCustomer(ctx context.Context, ev *aftercare.Event) (Result, error) {
-	_, keys, err := p.related(ctx, ev.Shop, ev.Privacy)
+	all, keys, err := p.related(ctx, ev.Shop, ev.Privacy)
 	if err != nil {
 		return Result{}, err
 	}
 	ids := customerIDs(ev.Privacy)
 	var gone []Key
+	var tombs []Entity
+	now := p.now()
 	for _, k := range keys {
-		if k.Kind != ItemCustomer {
+		switch {
+		case k.Kind == ItemCustomer:
+		case k.Kind == ItemOrder:
+			if !all.Orders[k].Redacted {
+				tombs = append(tombs, Entity{Order: &aftercare.Order{Shop: k.Shop, ID: k.ID, Redacted: true, RedactedAt: now, Version: -1}})
+			}
+		case k.Kind == ItemShipment:
+			if all.Shipments[k].Redacted {
+				continue
+			}
+			tk, keyed := p.tombstoneKey(k)
+			if keyed {
+				gone = append(gone, k)
+			} else {
+				tk = k
+			}
+			tombs = append(tombs, Entity{Shipment: &aftercare.Shipment{Key: tk.ID, Redacted: true, RedactedAt: now,
+				ExpiresAt: now.Add(aftercare.OrphanTTL), Version: -1}})
+		default:
 			gone = append(gone, k)
 		}
 	}
@@ -52,16 +84,28 @@ func (p *Processor) redactCustomer(ctx context.Context, ev *aftercare.Event) (Re
 	if err := p.Store.Delete(ctx, gone); err != nil {
 		return Result{}, err
 	}
+	// Unconditional puts, a transaction's worth at a time: the tombstones
+	// replace whatever the order or parcel held.
+	for len(tombs) > 0 {
+		n := min(len(tombs), tombstonesPerCommit)
+		if err := p.Store.Commit(ctx, &Commit{Puts: tombs[:n]}); err != nil {
+			return Result{}, err
+		}
+		tombs = tombs[n:]
+	}
 	ledgers, outboxes, err := p.eraseTraces(ctx, ev.Shop, ids)
 	if err != nil {
 		return Result{}, err
 	}
 	var res Result
 	for _, id := range ids {
-		if err := p.tombstone(ctx, Key{ItemCustomer, ev.Shop, id}); err != nil {
+		wrote, err := p.tombstone(ctx, Key{ItemCustomer, ev.Shop, id})
+		if err != nil {
 			return Result{}, err
 		}
-		res.Changes = append(res.Changes, Change{Type: CustomerRedacted, Shop: ev.Shop, CustomerID: id, At: p.now()})
+		if wrote { // a copy of the request finds the tombstone: nothing new
+			res.Changes = append(res.Changes, Change{Type: CustomerRedacted, Shop: ev.Shop, CustomerID: id, At: p.now()})
+		}
 	}
 	res.Notes = append(res.Notes, "redacted "+strconv.Itoa(len(gone))+" items, "+strconv.Itoa(ledgers)+" ledger entries, "+
 		strconv.Itoa(outboxes)+" stored outboxes")
@@ -111,8 +155,9 @@ func (p *Processor) eraseTraces(ctx context.Context, shop string, ids []string) 
 // tombstone writes the redacted customer's tombstone. With a key, it lives
 // under the keyed aftercare.TombstoneID and the customer's own item is deleted; an
 // older tombstone at the customer's key (the scheme before) is replaced the
-// same way. Without a key, the tombstone stays at the customer's key.
-func (p *Processor) tombstone(ctx context.Context, k Key) error {
+// same way. Without a key, the tombstone stays at the customer's key. It
+// reports whether it wrote the tombstone (false: one was there already).
+func (p *Processor) tombstone(ctx context.Context, k Key) (bool, error) {
 	tk, keyed := p.tombstoneKey(k)
 	if !keyed {
 		tk = k
@@ -124,7 +169,7 @@ func (p *Processor) tombstone(ctx context.Context, k Key) error {
 		}
 		_, found, err := p.Store.Load(ctx, "", keys)
 		if err != nil {
-			return err
+			return false, err
 		}
 		c := &Commit{}
 		// A keyed tombstone written before stays as it is (its redaction
@@ -142,14 +187,14 @@ func (p *Processor) tombstone(ctx context.Context, k Key) error {
 			c.Deletes = []Key{k}
 		}
 		if len(c.Puts) == 0 && len(c.Deletes) == 0 {
-			return nil
+			return false, nil
 		}
 		err = p.Store.Commit(ctx, c)
 		if err == nil {
-			return nil
+			return len(c.Puts) > 0, nil
 		}
 		if !errors.Is(err, ErrConflict) || attempt == maxAttempts {
-			return err
+			return false, err
 		}
 		// Something wrote the customer meanwhile: read again.
 	}

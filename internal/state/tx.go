@@ -30,6 +30,7 @@ type tx struct {
 
 	dirty    map[Key]bool
 	tombs    map[Key]bool // redacted customers (stand-ins of keyed tombstones, or old tombstones): never written
+	gone     map[Key]bool // tombstones of redacted orders and parcels: an event that touches one is dropped
 	deletes  map[Key]bool
 	need     map[Key]bool
 	needSet  map[string]bool // shops whose settings are missing
@@ -58,7 +59,7 @@ func (t *tx) reset() {
 	t.waits = map[Key]*Wait{}
 	t.installs = map[Key]*aftercare.Install{}
 	t.dirty, t.deletes, t.need, t.needSet = map[Key]bool{}, map[Key]bool{}, map[Key]bool{}, map[string]bool{}
-	t.tombs = map[Key]bool{}
+	t.tombs, t.gone = map[Key]bool{}, map[Key]bool{}
 	t.stockOut, t.stockIn = map[string][]string{}, map[string][]string{}
 	t.changes, t.internal, t.notes = nil, nil, nil
 }
@@ -88,6 +89,9 @@ func (t *tx) order(shop, id string) *aftercare.Order {
 	o := clone(t.base.Orders[k])
 	if o == nil {
 		o = &aftercare.Order{Shop: shop, ID: id}
+	}
+	if o.Redacted {
+		t.gone[k] = true
 	}
 	t.orders[k] = o
 	return o
@@ -131,17 +135,36 @@ func (t *tx) customer(shop, id string) *aftercare.Customer {
 	return c
 }
 
+// shipment returns the parcel (a new one if it does not exist), or nil if
+// it is not loaded yet. Its keyed tombstone is read with it, as a
+// customer's: a parcel whose order customers/redact took comes back as a
+// redacted stand-in, and an event that touches it is dropped.
 func (t *tx) shipment(key string) *aftercare.Shipment {
 	k := Key{ItemShipment, "", key}
 	if s, ok := t.shipments[k]; ok {
 		return s
 	}
-	if !t.want(k) {
+	loaded := t.want(k)
+	if t.tombOf != nil {
+		if tk, ok := t.tombOf(k); ok {
+			loaded = t.want(tk) && loaded
+			if tomb := t.base.Shipments[tk]; loaded && tomb != nil && tomb.Redacted {
+				s := &aftercare.Shipment{Key: key, Redacted: true, RedactedAt: tomb.RedactedAt}
+				t.shipments[k] = s
+				t.gone[k] = true
+				return s
+			}
+		}
+	}
+	if !loaded {
 		return nil
 	}
 	s := clone(t.base.Shipments[k])
 	if s == nil {
 		s = &aftercare.Shipment{Key: key}
+	}
+	if s.Redacted {
+		t.gone[k] = true
 	}
 	t.shipments[k] = s
 	return s
@@ -224,7 +247,7 @@ func (t *tx) note(format string, args ...any) {
 func (t *tx) puts() ([]Entity, error) {
 	keys := make([]Key, 0, len(t.dirty))
 	for k := range t.dirty {
-		if !t.deletes[k] && !t.tombs[k] {
+		if !t.deletes[k] && !t.tombs[k] && !t.gone[k] {
 			keys = append(keys, k)
 		}
 	}
@@ -331,4 +354,16 @@ func (t *tx) forRedacted(msgs []aftercare.Message) []aftercare.Message {
 		out = append(out, m)
 	}
 	return out
+}
+
+// touchedGone reports whether the event changed a redacted order or parcel:
+// it is about an order customers/redact took, so none of it is kept (no
+// entity, count or message), and it is a no-op however often it comes.
+func (t *tx) touchedGone() (Key, bool) {
+	for k := range t.gone {
+		if t.dirty[k] {
+			return k, true
+		}
+	}
+	return Key{}, false
 }
