@@ -132,6 +132,16 @@ func (e *env) sent(t *testing.T) []string {
 	return drain(t, e.stack, e.stack.Outbound)
 }
 
+// afterHistory is a fresh env with the order's whole history applied.
+func afterHistory(t *testing.T, newEnv func(*testing.T) *env) *env {
+	t.Helper()
+	e := newEnv(t)
+	for _, ev := range history() {
+		e.process(t, ev)
+	}
+	return e
+}
+
 func (e *env) process(t *testing.T, ev aftercare.Event) state.Result {
 	t.Helper()
 	res, err := e.proc.Process(context.Background(), &ev)

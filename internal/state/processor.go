@@ -158,12 +158,16 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 		Adds:     adds,
 	}
 	// The dedupe record keeps what a copy of the event must send again (its
-	// outbox, its internal events) and stops a copy from applying stock
-	// changes twice; an event with none of these goes without one. Its
-	// copy applies again and changes nothing: every event is idempotent by
-	// state (TestEveryEventIsIdempotentByState), and this is most scans and
-	// order updates, 2 write units each.
-	if len(msgs) > 0 || len(t.internal) > 0 || len(dropped) > 0 || len(t.stockOut) > 0 || len(t.stockIn) > 0 {
+	// outbox, its internal events) and stops a late copy from undoing newer
+	// state. A carrier scan that queues nothing goes without one (2 write
+	// units, most scans): its copy, however late, changes nothing, since a
+	// parcel's status is a fold over its report history (newer wins) and a
+	// repeat report is recognised (TestEveryEventIsIdempotentByState).
+	// Storefront events keep theirs: some fields follow the latest copy
+	// applied rather than the newest (a product's variants, a fulfillment's
+	// carrier), and a late copy would revert them.
+	carrierScan := ev.Kind == aftercare.EventTracking && ev.Source != aftercare.SourceShopify
+	if !carrierScan || len(msgs) > 0 || len(t.internal) > 0 || len(dropped) > 0 || len(t.stockOut) > 0 || len(t.stockIn) > 0 {
 		c.Dedupe = &Dedupe{ID: ev.ID, Shop: ev.Shop, Topic: ev.Topic, At: now, Outbox: msgs, Internal: t.internal}
 	}
 	switch err := p.Store.Commit(ctx, c); {

@@ -825,10 +825,7 @@ func TestAnUnchangedParcelIsNotRewritten(t *testing.T) {
 // a field does.
 func TestAProfileNewerOnlyInTimeIsNotWritten(t *testing.T) {
 	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
-		e := newEnv(t)
-		for _, ev := range history() {
-			e.process(t, ev)
-		}
+		e := afterHistory(t, newEnv)
 		customer := "SHOP#" + shop + "|CUSTOMER#7001"
 		before := e.dump(t)
 		snap := snapshot(at(8, 0), "paid", "fulfilled", []aftercare.Fulfillment{f1, f2}, "vip")

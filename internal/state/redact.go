@@ -20,7 +20,7 @@ const DefaultRedactPage = 500
 const tracePage = 100
 
 // tombstonesPerCommit is well inside a transaction's 100 items.
-const tombstonesPerCommit = 50
+const tombstonesPerCommit = 40 // a parcel's is a put and a delete
 
 // tombstoneKey is where the tombstone of a customer or a parcel lives; ok is
 // false when the processor has no key (the tombstone then stays at the
@@ -53,27 +53,38 @@ func (p *Processor) redactCustomer(ctx context.Context, ev *aftercare.Event) (Re
 	}
 	ids := customerIDs(ev.Privacy)
 	var gone []Key
-	var tombs []Entity
+	var parcels, orders []Commit // one tombstone each; parcels first (below)
 	now := p.now()
+	theirs := map[Key]bool{}
 	for _, k := range keys {
-		switch {
-		case k.Kind == ItemCustomer:
-		case k.Kind == ItemOrder:
-			if !all.Orders[k].Redacted {
-				tombs = append(tombs, Entity{Order: &aftercare.Order{Shop: k.Shop, ID: k.ID, Redacted: true, RedactedAt: now, Version: -1}})
+		if k.Kind == ItemOrder {
+			theirs[k] = true
+		}
+	}
+	for _, k := range keys {
+		switch k.Kind {
+		case ItemCustomer:
+		case ItemOrder:
+			if o := all.Orders[k]; !o.Redacted {
+				// Conditioned on the order as read: a write of it racing the
+				// redaction fails and retries into the tombstone, never over it.
+				orders = append(orders, Commit{Puts: []Entity{{Order: &aftercare.Order{Shop: k.Shop, ID: k.ID,
+					Redacted: true, RedactedAt: now, Version: o.Version}}}})
 			}
-		case k.Kind == ItemShipment:
-			if all.Shipments[k].Redacted {
-				continue
+		case ItemShipment:
+			s := all.Shipments[k]
+			if s.Redacted || s.Linked() && !theirs[Key{ItemOrder, s.Shop, s.OrderID}] {
+				continue // a tombstone already, or since linked to someone else's order
 			}
-			tk, keyed := p.tombstoneKey(k)
-			if keyed {
-				gone = append(gone, k)
-			} else {
-				tk = k
+			tomb := &aftercare.Shipment{Key: k.ID, Redacted: true, RedactedAt: now, ExpiresAt: now.Add(aftercare.OrphanTTL), Version: s.Version}
+			c := Commit{Puts: []Entity{{Shipment: tomb}}}
+			if tk, keyed := p.tombstoneKey(k); keyed {
+				// The keyed tombstone and the parcel's delete in one commit:
+				// a retry finds one or the other, never neither.
+				tomb.Key, tomb.Version = tk.ID, -1
+				c.Deletes = []Key{k}
 			}
-			tombs = append(tombs, Entity{Shipment: &aftercare.Shipment{Key: tk.ID, Redacted: true, RedactedAt: now,
-				ExpiresAt: now.Add(aftercare.OrphanTTL), Version: -1}})
+			parcels = append(parcels, c)
 		default:
 			gone = append(gone, k)
 		}
@@ -84,14 +95,22 @@ func (p *Processor) redactCustomer(ctx context.Context, ev *aftercare.Event) (Re
 	if err := p.Store.Delete(ctx, gone); err != nil {
 		return Result{}, err
 	}
-	// Unconditional puts, a transaction's worth at a time: the tombstones
-	// replace whatever the order or parcel held.
-	for len(tombs) > 0 {
-		n := min(len(tombs), tombstonesPerCommit)
-		if err := p.Store.Commit(ctx, &Commit{Puts: tombs[:n]}); err != nil {
+	// Parcels before their orders: a retry after a failure finds the
+	// parcels through the orders not yet redacted. A transaction's worth at
+	// a time; a conflict (an event wrote an order meanwhile) fails the
+	// redaction, and its retry redoes what is left.
+	all2 := append(parcels, orders...)
+	for len(all2) > 0 {
+		n := min(len(all2), tombstonesPerCommit)
+		c := &Commit{}
+		for _, x := range all2[:n] {
+			c.Puts = append(c.Puts, x.Puts...)
+			c.Deletes = append(c.Deletes, x.Deletes...)
+		}
+		if err := p.Store.Commit(ctx, c); err != nil {
 			return Result{}, err
 		}
-		tombs = tombs[n:]
+		all2 = all2[n:]
 	}
 	ledgers, outboxes, err := p.eraseTraces(ctx, ev.Shop, ids)
 	if err != nil {

@@ -30,7 +30,7 @@ type tx struct {
 
 	dirty    map[Key]bool
 	tombs    map[Key]bool // redacted customers (stand-ins of keyed tombstones, or old tombstones): never written
-	gone     map[Key]bool // tombstones of redacted orders and parcels: an event that touches one is dropped
+	gone     map[Key]bool // tombstones of redacted orders and parcels: never written; an event that touches such an order is dropped
 	deletes  map[Key]bool
 	need     map[Key]bool
 	needSet  map[string]bool // shops whose settings are missing
@@ -356,12 +356,15 @@ func (t *tx) forRedacted(msgs []aftercare.Message) []aftercare.Message {
 	return out
 }
 
-// touchedGone reports whether the event changed a redacted order or parcel:
-// it is about an order customers/redact took, so none of it is kept (no
-// entity, count or message), and it is a no-op however often it comes.
+// touchedGone reports whether the event changed a redacted order: it is
+// about an order customers/redact took, so none of it is kept (no entity,
+// count or message), and it is a no-op however often it comes. A redacted
+// parcel is only never written: its stand-in is linked to no order, so a
+// late scan of it changes nothing else, while another order that names the
+// same tracking number (a shared or placeholder one) still applies.
 func (t *tx) touchedGone() (Key, bool) {
 	for k := range t.gone {
-		if t.dirty[k] {
+		if k.Kind == ItemOrder && t.dirty[k] {
 			return k, true
 		}
 	}
