@@ -310,25 +310,39 @@ func edit(t *testing.T, b []byte, f func(m map[string]any)) []byte {
 
 // --- reading state ---
 
-// processed reports whether EventProcessorFunction logged the event with
-// this outcome.
-func processed(t *testing.T, id, outcome string) bool {
+// eventLine is EventProcessorFunction's log line about one event.
+type eventLine struct {
+	EventID, Outcome string
+}
+
+// eventLines reads EventProcessorFunction's event lines from the stack's log.
+func eventLines(t *testing.T) []eventLine {
 	t.Helper()
 	b, err := os.ReadFile(stackLog.Name())
 	if err != nil {
 		t.Fatal(err)
 	}
+	var out []eventLine
 	for line := range strings.Lines(string(b)) {
-		if !strings.Contains(line, id) {
-			continue
-		}
 		var l struct {
 			Function string `json:"function"`
 			Msg      string `json:"msg"`
 			EventID  string `json:"event_id"`
 			Outcome  string `json:"outcome"`
 		}
-		if json.Unmarshal([]byte(line), &l) == nil && l.Function == "EventProcessorFunction" && l.Msg == "event" && l.EventID == id && l.Outcome == outcome {
+		if json.Unmarshal([]byte(line), &l) == nil && l.Function == "EventProcessorFunction" && l.Msg == "event" && l.EventID != "" {
+			out = append(out, eventLine{l.EventID, l.Outcome})
+		}
+	}
+	return out
+}
+
+// processed reports whether EventProcessorFunction logged the event with
+// this outcome.
+func processed(t *testing.T, id, outcome string) bool {
+	t.Helper()
+	for _, l := range eventLines(t) {
+		if l.EventID == id && l.Outcome == outcome {
 			return true
 		}
 	}
@@ -336,28 +350,17 @@ func processed(t *testing.T, id, outcome string) bool {
 }
 
 // eventsOfShop lists the events of one shop that EventProcessorFunction
-// handled, as its log says (an event that queues nothing keeps no dedupe
-// record, so the table cannot tell).
+// handled, as its log says (a carrier scan that queues nothing keeps no
+// dedupe record, so the table cannot tell).
 func eventsOfShop(t *testing.T, source, shop string) []string {
 	t.Helper()
-	b, err := os.ReadFile(stackLog.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
 	seen := map[string]bool{}
 	var ids []string
-	for line := range strings.Lines(string(b)) {
-		var l struct {
-			Function string `json:"function"`
-			Msg      string `json:"msg"`
-			EventID  string `json:"event_id"`
+	for _, l := range eventLines(t) {
+		if strings.HasPrefix(l.EventID, source+":"+shop+":") && !seen[l.EventID] {
+			seen[l.EventID] = true
+			ids = append(ids, l.EventID)
 		}
-		if json.Unmarshal([]byte(line), &l) != nil || l.Function != "EventProcessorFunction" || l.Msg != "event" ||
-			!strings.HasPrefix(l.EventID, source+":"+shop+":") || seen[l.EventID] {
-			continue
-		}
-		seen[l.EventID] = true
-		ids = append(ids, l.EventID)
 	}
 	return ids
 }

@@ -94,11 +94,7 @@ func TestRedriveSendsTheStoredOutbox(t *testing.T) {
 	if res.Outcome != state.Duplicate {
 		t.Fatalf("redriven copy: outcome %s, want duplicate", res.Outcome)
 	}
-	var got []string
-	for _, ids := range messageIDs(t, e.sent(t)) {
-		got = append(got, ids...)
-	}
-	sort.Strings(got)
+	got := sentIDs(t, e)
 	sort.Strings(want)
 	if len(want) == 0 || !reflect.DeepEqual(got, want) {
 		t.Fatalf("redrive queued %v, want the failed send's %v", got, want)
@@ -151,11 +147,7 @@ func TestALostCommitRaceSendsTheWinnersOutbox(t *testing.T) {
 		if res.Outcome != state.Duplicate {
 			t.Fatalf("the losing copy: outcome %s, want duplicate (it sends the winner's outbox)", res.Outcome)
 		}
-		var got []string
-		for _, ids := range messageIDs(t, e.sent(t)) {
-			got = append(got, ids...)
-		}
-		sort.Strings(got)
+		got := sentIDs(t, e)
 		sort.Strings(want)
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("sent %v, want the winner's outbox %v", got, want)
@@ -173,6 +165,17 @@ type raceStore struct {
 func (s *raceStore) Commit(ctx context.Context, c *state.Commit) error {
 	s.once.Do(s.before)
 	return s.Store.Commit(ctx, c)
+}
+
+// sentIDs takes the ids of every message queued since the last look, sorted.
+func sentIDs(t *testing.T, e *env) []string {
+	t.Helper()
+	var got []string
+	for _, ids := range messageIDs(t, e.sent(t)) {
+		got = append(got, ids...)
+	}
+	sort.Strings(got)
+	return got
 }
 
 // failingOutbox refuses every send, remembering the message ids it refused.

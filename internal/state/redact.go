@@ -99,18 +99,17 @@ func (p *Processor) redactCustomer(ctx context.Context, ev *aftercare.Event) (Re
 	// parcels through the orders not yet redacted. A transaction's worth at
 	// a time; a conflict (an event wrote an order meanwhile) fails the
 	// redaction, and its retry redoes what is left.
-	all2 := append(parcels, orders...)
-	for len(all2) > 0 {
-		n := min(len(all2), tombstonesPerCommit)
+	for pending := append(parcels, orders...); len(pending) > 0; {
+		n := min(len(pending), tombstonesPerCommit)
 		c := &Commit{}
-		for _, x := range all2[:n] {
+		for _, x := range pending[:n] {
 			c.Puts = append(c.Puts, x.Puts...)
 			c.Deletes = append(c.Deletes, x.Deletes...)
 		}
 		if err := p.Store.Commit(ctx, c); err != nil {
 			return Result{}, err
 		}
-		all2 = all2[n:]
+		pending = pending[n:]
 	}
 	ledgers, outboxes, err := p.eraseTraces(ctx, ev.Shop, ids)
 	if err != nil {

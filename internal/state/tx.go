@@ -107,17 +107,12 @@ func (t *tx) customer(shop, id string) *aftercare.Customer {
 	if c, ok := t.customers[k]; ok {
 		return c
 	}
-	loaded := t.want(k)
-	if t.tombOf != nil {
-		if tk, ok := t.tombOf(k); ok {
-			loaded = t.want(tk) && loaded
-			if tomb := t.base.Customers[tk]; loaded && tomb != nil && tomb.Redacted {
-				c := &aftercare.Customer{Shop: shop, ID: id, Redacted: true, RedactedAt: tomb.RedactedAt}
-				t.customers[k] = c
-				t.tombs[k] = true
-				return c
-			}
-		}
+	loaded, tk, keyed := t.wantWithTomb(k)
+	if tomb := t.base.Customers[tk]; keyed && loaded && tomb != nil && tomb.Redacted {
+		c := &aftercare.Customer{Shop: shop, ID: id, Redacted: true, RedactedAt: tomb.RedactedAt}
+		t.customers[k] = c
+		t.tombs[k] = true
+		return c
 	}
 	if !loaded {
 		return nil
@@ -135,26 +130,34 @@ func (t *tx) customer(shop, id string) *aftercare.Customer {
 	return c
 }
 
+// wantWithTomb asks for k and, when it has one, its keyed tombstone tk in
+// the same round trip; loaded reports whether both are in.
+func (t *tx) wantWithTomb(k Key) (loaded bool, tk Key, keyed bool) {
+	loaded = t.want(k)
+	if t.tombOf == nil {
+		return loaded, Key{}, false
+	}
+	if tk, keyed = t.tombOf(k); keyed {
+		loaded = t.want(tk) && loaded
+	}
+	return loaded, tk, keyed
+}
+
 // shipment returns the parcel (a new one if it does not exist), or nil if
 // it is not loaded yet. Its keyed tombstone is read with it, as a
 // customer's: a parcel whose order customers/redact took comes back as a
-// redacted stand-in, and an event that touches it is dropped.
+// redacted stand-in linked to no order, which the commit never writes.
 func (t *tx) shipment(key string) *aftercare.Shipment {
 	k := Key{ItemShipment, "", key}
 	if s, ok := t.shipments[k]; ok {
 		return s
 	}
-	loaded := t.want(k)
-	if t.tombOf != nil {
-		if tk, ok := t.tombOf(k); ok {
-			loaded = t.want(tk) && loaded
-			if tomb := t.base.Shipments[tk]; loaded && tomb != nil && tomb.Redacted {
-				s := &aftercare.Shipment{Key: key, Redacted: true, RedactedAt: tomb.RedactedAt}
-				t.shipments[k] = s
-				t.gone[k] = true
-				return s
-			}
-		}
+	loaded, tk, keyed := t.wantWithTomb(k)
+	if tomb := t.base.Shipments[tk]; keyed && loaded && tomb != nil && tomb.Redacted {
+		s := &aftercare.Shipment{Key: key, Redacted: true, RedactedAt: tomb.RedactedAt}
+		t.shipments[k] = s
+		t.gone[k] = true
+		return s
 	}
 	if !loaded {
 		return nil
