@@ -92,13 +92,13 @@ func compare(n int, c, f *outcome, o options, elapsed time.Duration) *report {
 				l.RedactedFirst++
 				why = " (held past its customer's redaction)"
 			}
-			l.LostIDs = append(l.LostIDs, fmt.Sprintf("%s %s; the faulty run's ledger: %s%s; faults on it: %v", id, rc.Kind, d, why, f.ItemFaults[id]))
+			l.LostIDs = append(l.LostIDs, fmt.Sprintf("%s %s (order %s); the faulty run's ledger: %s%s; faults on it: %v", id, rc.Kind, orderOf(rc), d, why, f.ItemFaults[id]))
 		}
 	}
 	for id, rc := range f.Sink {
 		l := get(rc)
 		detail := func() string {
-			return fmt.Sprintf("%s %s (2xx %d from %s, unknown outcome %d, attempts %d)", id, rc.Kind, rc.OK, senders(rc.From, f.Died), rc.Unknown, rc.Attempts)
+			return fmt.Sprintf("%s %s (order %s; 2xx %d from %s, unknown outcome %d, attempts %d)", id, rc.Kind, orderOf(rc), rc.OK, senders(rc.From, f.Died), rc.Unknown, rc.Attempts)
 		}
 		extra := false
 		if rc.OK > 0 {
@@ -276,4 +276,12 @@ func otherCats(by map[string]*line) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// orderOf names a message's order, for following its events in a -v log.
+func orderOf(rc received) string {
+	if rc.Order == "" {
+		return "none"
+	}
+	return rc.Order
 }

@@ -29,8 +29,9 @@ type sink struct {
 
 type received struct {
 	Kind, Category, Audience, Shop string
-	OK                             int // 2xx answers
-	Unknown                        int // hung past the timeout or the sender killed mid-POST
+	Order                          string // the order it is about (to follow its events in a -v log)
+	OK                             int    // 2xx answers
+	Unknown                        int    // hung past the timeout or the sender killed mid-POST
 	UnknownWhy                     []string
 	Attempts                       int
 	From                           []int // the sending process of each 2xx (0: no longer running as it was answered)
@@ -57,6 +58,7 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var m struct {
 		ID, Kind, Category, Audience, Shop string
+		Order                              struct{ ID string }
 	}
 	_ = json.Unmarshal(body, &m)
 	id := r.Header.Get(delivery.HeaderID)
@@ -66,7 +68,7 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rc := s.msgs[id]
 	if rc == nil {
-		rc = &received{Kind: m.Kind, Category: m.Category, Audience: m.Audience, Shop: m.Shop}
+		rc = &received{Kind: m.Kind, Category: m.Category, Audience: m.Audience, Shop: m.Shop, Order: m.Order.ID}
 		s.msgs[id] = rc
 	}
 	rc.Attempts++

@@ -148,6 +148,16 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 	puts = append(puts, digests...)
 	if len(puts) == 0 && len(t.deletes) == 0 && len(t.stockOut) == 0 && len(t.stockIn) == 0 && len(adds) == 0 &&
 		len(msgs) == 0 && len(t.internal) == 0 && len(dropped) == 0 {
+		// The first read is no snapshot: a copy's commit landing during it
+		// can show in the items but not in the dedupe record. Look again
+		// before acknowledging, or the outbox of a copy that died before
+		// sending it is never sent.
+		if d, _, err := p.Store.Load(ctx, ev.ID, nil); err != nil || d != nil {
+			if err != nil {
+				return Result{}, err
+			}
+			return p.duplicate(ctx, ev, d, nil, nil)
+		}
 		return Result{Outcome: Unchanged, Changes: t.changes, Notes: t.notes}, nil
 	}
 	c := &Commit{

@@ -155,6 +155,80 @@ func TestALostCommitRaceSendsTheWinnersOutbox(t *testing.T) {
 	})
 }
 
+// TestATornFirstReadSendsTheWinnersOutbox: a BatchGetItem is no snapshot,
+// so a copy can read the event's dedupe record before the winner's commit
+// lands and the items after it. It then finds nothing to change; before
+// acknowledging it must look for the dedupe record again and send the
+// winner's outbox (the winner died before sending it), or it is lost.
+func TestATornFirstReadSendsTheWinnersOutbox(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		evs := history()
+		var ev aftercare.Event
+		var want []string
+		for i, x := range evs {
+			if res := e.process(t, x); len(res.Messages) > 0 && i > 0 {
+				ev = x
+				for _, m := range res.Messages {
+					want = append(want, m.ID)
+				}
+				break
+			}
+		}
+		if want == nil {
+			t.Fatal("no event of the history queued a message")
+		}
+		e = newEnv(t)
+		for _, x := range evs {
+			if x.ID == ev.ID {
+				break
+			}
+			e.process(t, x)
+		}
+		e.sent(t)
+		shopSettings := e.store.(interface {
+			ShopSettings(context.Context, string) ([]byte, error)
+		}).ShopSettings
+		winner := newProcessor(e, e.store, &failingOutbox{}, shopSettings)
+		e.proc.Store = &tornStore{Store: e.store, between: func() {
+			if _, err := winner.Process(context.Background(), &ev); err == nil {
+				t.Error("the winner's send should have failed")
+			}
+		}}
+		res := e.process(t, ev)
+		if res.Outcome != state.Duplicate {
+			t.Fatalf("the torn copy: outcome %s, want duplicate (it sends the winner's outbox)", res.Outcome)
+		}
+		got := sentIDs(t, e)
+		sort.Strings(want)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("sent %v, want the winner's outbox %v", got, want)
+		}
+	})
+}
+
+// tornStore tears the first read that asks for a dedupe record: the record
+// is read, then between runs (another copy commits), then the items are read.
+type tornStore struct {
+	state.Store
+	torn    bool
+	between func()
+}
+
+func (s *tornStore) Load(ctx context.Context, dedupeID string, keys []state.Key) (*state.Dedupe, *state.Loaded, error) {
+	if dedupeID == "" || s.torn {
+		return s.Store.Load(ctx, dedupeID, keys)
+	}
+	s.torn = true
+	d, _, err := s.Store.Load(ctx, dedupeID, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.between()
+	_, items, err := s.Store.Load(ctx, "", keys)
+	return d, items, err
+}
+
 // raceStore runs before once, just before the first commit.
 type raceStore struct {
 	state.Store
@@ -515,8 +589,10 @@ func TestRoundTripsPerEvent(t *testing.T) {
 		{"customers/update", evs[15], 2},
 		{"customers_marketing_consent/update", evs[16], 2},
 		{"duplicate delivery", evs[15], 1},
-		{"the same scan again under another id (changes nothing)", again(evs[9]), 1},
-		{"the same profile again under another id (changes nothing)", again(evs[15]), 1},
+		// Changing nothing, it writes nothing; it reads its dedupe record once
+		// more before acknowledging (TestATornFirstReadSendsTheWinnersOutbox).
+		{"the same scan again under another id (changes nothing)", again(evs[9]), 2},
+		{"the same profile again under another id (changes nothing)", again(evs[15]), 2},
 	}
 	for _, s := range steps {
 		e.db.Reset()
