@@ -47,10 +47,11 @@ const (
 func main() {
 	n := flag.Int("n", 200, "order lives of the simulated month")
 	seed := flag.Uint64("seed", 1, "seed of the order lives")
+	batch := flag.Int("batch", 1, "messages per event-source batch (0: the template's BatchSize, as if webhooks came faster than one a second)")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
-	b, err := measure(ctx, *n, *seed)
+	b, err := measure(ctx, *n, *seed, *batch)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cost:", err)
 		os.Exit(2)
@@ -167,7 +168,12 @@ func (m *meter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func measure(ctx context.Context, n int, seed uint64) (Bill, error) {
+// measure runs the month. The webhooks go out back to back, so the event
+// sources' 1 s batching window would fill batches of ten; a store sends a
+// few an hour, and Lambda then invokes once per event and the event source
+// receives and deletes once per event: batch (1 by default) says which to
+// bill.
+func measure(ctx context.Context, n int, seed uint64, batch int) (Bill, error) {
 	root, err := devstack.ProjectRoot()
 	if err != nil {
 		return Bill{}, err
@@ -211,7 +217,7 @@ func measure(ctx context.Context, n int, seed uint64) (Bill, error) {
 	st, err := devstack.Start(ctx, devstack.Options{
 		Root: root, EnvFile: filepath.Join(root, "infra/local/env.json"), BuildDir: build, Prefix: "cost-",
 		Env:         map[string]string{"DELIVERY_URL": snk.URL, "LOG_LEVEL": tplDefault(tpl, "LogLevel", "INFO")},
-		NoSchedules: true, Log: m, FunctionEndpoints: endpoints,
+		NoSchedules: true, Log: m, FunctionEndpoints: endpoints, BatchSize: batch,
 	})
 	if err != nil {
 		return Bill{}, err

@@ -37,10 +37,13 @@ type Options struct {
 	// VisibilityTimeout, in seconds, replaces the polled queues' visibility
 	// timeout so failed messages come back quickly locally (0 keeps the template's).
 	VisibilityTimeout int
-	NoSchedules       bool   // do not run rate() schedules
-	Concurrency       int    // instances per function unless ReservedConcurrentExecutions is set; default 4
-	PollersPerQueue   int    // concurrent pollers per SQS event source; default 2
-	PidFile           string // records child pids so a later start kills leftovers; "" for none
+	NoSchedules       bool // do not run rate() schedules
+	Concurrency       int  // instances per function unless ReservedConcurrentExecutions is set; default 4
+	PollersPerQueue   int  // concurrent pollers per SQS event source; default 2
+	// BatchSize, when set, replaces every SQS event source's BatchSize: 1
+	// is what a store's pace gives Lambda's 1 s batching window (make cost).
+	BatchSize int
+	PidFile   string // records child pids so a later start kills leftovers; "" for none
 	// FunctionEndpoints, when set, gives each function its own DynamoDB and
 	// SQS endpoints in place of the emulators' (a fault-injecting proxy, say);
 	// the pollers and provisioning still talk to the emulators directly.
@@ -210,6 +213,11 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if s.Sources, err = SQSSources(fns, names); err != nil {
 		closeLns()
 		return fail(err)
+	}
+	if o.BatchSize > 0 {
+		for i := range s.Sources {
+			s.Sources[i].BatchSize = o.BatchSize
+		}
 	}
 	if s.Schedules, err = Schedules(fns, names); err != nil {
 		closeLns()

@@ -379,9 +379,8 @@ func (d *Dispatcher) backoff(receiveCount int) time.Duration {
 }
 
 func (d *Dispatcher) count(ctx context.Context, m *aftercare.Message, decision, why string) {
-	d.Log.Info("message", slog.String("message_id", m.ID), slog.String("kind", string(m.Kind)), slog.String("shop", m.Shop),
-		slog.String("order_id", m.OrderID), slog.String("customer_id", m.CustomerID), slog.String("decision", decision), slog.String("why", why))
-	obs.Count(ctx, d.Log, "Messages", 1, map[string]string{"Shop": m.Shop, "Kind": string(m.Kind), "Decision": decision})
+	obs.Record(ctx, d.Log, "message", "Messages", 1, map[string]string{"Shop": m.Shop, "Kind": string(m.Kind), "Decision": decision},
+		slog.String("message_id", m.ID), slog.String("order_id", m.OrderID), slog.String("customer_id", m.CustomerID), slog.String("why", why))
 }
 
 // redacted is the stand-in of a customer whose keyed tombstone exists (the

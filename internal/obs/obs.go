@@ -36,12 +36,19 @@ func NewLogger(w io.Writer, level string) *slog.Logger {
 // (for example shop, kind and decision). CloudWatch turns it into a metric; the
 // line stays a readable log entry.
 func Count(ctx context.Context, log *slog.Logger, metric string, n int, dims map[string]string) {
+	Record(ctx, log, "metric", metric, n, dims)
+}
+
+// Record is Count on a log line of its own message and fields: what a
+// decision logs and what it counts go in one line (CloudWatch Logs bills
+// every byte ingested). The fields are not dimensions.
+func Record(ctx context.Context, log *slog.Logger, msg, metric string, n int, dims map[string]string, fields ...any) {
 	keys := make([]string, 0, len(dims))
 	for k := range dims {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	attrs := make([]any, 0, 2*len(keys)+4)
+	attrs := make([]any, 0, 2*len(keys)+4+len(fields))
 	attrs = append(attrs, slog.Any("_aws", map[string]any{
 		"Timestamp": time.Now().UnixMilli(),
 		"CloudWatchMetrics": []map[string]any{{
@@ -54,5 +61,5 @@ func Count(ctx context.Context, log *slog.Logger, metric string, n int, dims map
 		attrs = append(attrs, slog.String(k, dims[k]))
 	}
 	attrs = append(attrs, slog.Int(metric, n))
-	log.Log(ctx, slog.LevelInfo, "metric", attrs...)
+	log.Log(ctx, slog.LevelInfo, msg, append(attrs, fields...)...)
 }

@@ -31,6 +31,25 @@ func TestCountIsEMF(t *testing.T) {
 	}
 }
 
+// A decision's line is its metric record: the EMF fields plus its own.
+func TestRecordIsOneLine(t *testing.T) {
+	var buf bytes.Buffer
+	Record(context.Background(), NewLogger(&buf, "INFO"), "message", "Messages", 1, map[string]string{"Decision": "sent"}, "message_id", "m-1")
+	var rec struct {
+		Msg       string
+		AWS       map[string]any `json:"_aws"`
+		Decision  string
+		MessageID string `json:"message_id"`
+		Messages  int
+	}
+	if bytes.Count(buf.Bytes(), []byte("\n")) != 1 || json.Unmarshal(buf.Bytes(), &rec) != nil {
+		t.Fatalf("not one JSON line: %s", buf.String())
+	}
+	if rec.Msg != "message" || rec.AWS["CloudWatchMetrics"] == nil || rec.Decision != "sent" || rec.MessageID != "m-1" || rec.Messages != 1 {
+		t.Fatalf("bad record: %s", buf.String())
+	}
+}
+
 func TestLevel(t *testing.T) {
 	var buf bytes.Buffer
 	log := NewLogger(&buf, "warn")

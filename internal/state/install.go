@@ -86,9 +86,8 @@ func (t *tx) installed(msgs []aftercare.Message) (keep, dropped []aftercare.Mess
 func (p *Processor) countDropped(ctx context.Context, ev *aftercare.Event, dropped []aftercare.Message) {
 	why := string(aftercare.ReasonUninstalled)
 	for _, m := range dropped {
-		p.Log.Info("message", slog.String("event_id", ev.ID), slog.String("message_id", m.ID), slog.String("kind", string(m.Kind)),
-			slog.String("shop", m.Shop), slog.String("order_id", m.OrderID), slog.String("decision", string(aftercare.VerdictSuppressed)), slog.String("why", why))
-		obs.Count(ctx, p.Log, "Messages", 1, map[string]string{"Shop": m.Shop, "Kind": string(m.Kind), "Decision": string(aftercare.VerdictSuppressed)})
+		obs.Record(ctx, p.Log, "message", "Messages", 1, map[string]string{"Shop": m.Shop, "Kind": string(m.Kind), "Decision": string(aftercare.VerdictSuppressed)},
+			slog.String("event_id", ev.ID), slog.String("message_id", m.ID), slog.String("order_id", m.OrderID), slog.String("why", why))
 	}
 }
 

@@ -107,60 +107,26 @@ func TestRedriveSendsTheStoredOutbox(t *testing.T) {
 // dedupe record; it must not take that as "the other sends": it reads the
 // record and sends the stored outbox.
 func TestALostCommitRaceSendsTheWinnersOutbox(t *testing.T) {
-	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
-		e := newEnv(t)
-		evs := history()
-		var ev aftercare.Event
-		var want []string
-		for i, x := range evs {
-			if res := e.process(t, x); len(res.Messages) > 0 && i > 0 {
-				ev = x
-				for _, m := range res.Messages {
-					want = append(want, m.ID)
-				}
-				break
-			}
-		}
-		if want == nil {
-			t.Fatal("no event of the history queued a message")
-		}
-		// Replay the world up to just before ev, then let the winner commit
-		// in the window between this delivery's read and its commit.
-		e = newEnv(t)
-		for _, x := range evs {
-			if x.ID == ev.ID {
-				break
-			}
-			e.process(t, x)
-		}
-		e.sent(t)
-		shopSettings := e.store.(interface {
-			ShopSettings(context.Context, string) ([]byte, error)
-		}).ShopSettings
-		winner := newProcessor(e, e.store, &failingOutbox{}, shopSettings)
-		e.proc.Store = &raceStore{Store: e.store, before: func() {
-			if _, err := winner.Process(context.Background(), &ev); err == nil {
-				t.Error("the winner's send should have failed")
-			}
-		}}
-		res := e.process(t, ev)
-		if res.Outcome != state.Duplicate {
-			t.Fatalf("the losing copy: outcome %s, want duplicate (it sends the winner's outbox)", res.Outcome)
-		}
-		got := sentIDs(t, e)
-		sort.Strings(want)
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("sent %v, want the winner's outbox %v", got, want)
-		}
+	winnerDiesUnsent(t, func(s state.Store, winner func()) state.Store {
+		return &raceStore{Store: s, before: winner}
 	})
 }
 
-// TestATornFirstReadSendsTheWinnersOutbox: a BatchGetItem is no snapshot,
-// so a copy can read the event's dedupe record before the winner's commit
-// lands and the items after it. It then finds nothing to change; before
-// acknowledging it must look for the dedupe record again and send the
-// winner's outbox (the winner died before sending it), or it is lost.
+// A BatchGetItem is no snapshot, so a copy can read the event's dedupe
+// record before the winner's commit lands and the items after it. It then
+// finds nothing to change; before acknowledging it must look for the dedupe
+// record again and send the winner's outbox, or it is lost.
 func TestATornFirstReadSendsTheWinnersOutbox(t *testing.T) {
+	winnerDiesUnsent(t, func(s state.Store, winner func()) state.Store {
+		return &tornStore{Store: s, between: winner}
+	})
+}
+
+// winnerDiesUnsent replays the history up to its first event after the
+// order's creation that queues messages, then delivers that event while
+// another copy of it (winner) commits at the moment race picks and fails to
+// send: this delivery must send the winner's stored outbox.
+func winnerDiesUnsent(t *testing.T, race func(s state.Store, winner func()) state.Store) {
 	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
 		e := newEnv(t)
 		evs := history()
@@ -190,14 +156,14 @@ func TestATornFirstReadSendsTheWinnersOutbox(t *testing.T) {
 			ShopSettings(context.Context, string) ([]byte, error)
 		}).ShopSettings
 		winner := newProcessor(e, e.store, &failingOutbox{}, shopSettings)
-		e.proc.Store = &tornStore{Store: e.store, between: func() {
+		e.proc.Store = race(e.store, func() {
 			if _, err := winner.Process(context.Background(), &ev); err == nil {
 				t.Error("the winner's send should have failed")
 			}
-		}}
+		})
 		res := e.process(t, ev)
 		if res.Outcome != state.Duplicate {
-			t.Fatalf("the torn copy: outcome %s, want duplicate (it sends the winner's outbox)", res.Outcome)
+			t.Fatalf("this copy: outcome %s, want duplicate (it sends the winner's outbox)", res.Outcome)
 		}
 		got := sentIDs(t, e)
 		sort.Strings(want)
