@@ -72,6 +72,7 @@ type Bill struct {
 	ByFn     map[string]Units   // per function, the per-order part's metered units (diagnostic)
 	Notes    map[string]Units   // per function, the whole run's diagnostics (index units)
 	ByItem   map[string]float64 // the whole run's transaction units by action and item kind
+	DaySizes []int              // the report's day items' stored sizes in bytes, sorted (diagnostic)
 }
 
 // meter sums what the functions' log and their AWS calls bill.
@@ -148,12 +149,17 @@ func (m *meter) Write(p []byte) (int, error) {
 				} `json:"metrics"`
 			} `json:"record"`
 		}
-		if json.Unmarshal(sc.Bytes(), &rec) != nil || rec.Function == "" {
+		// A function's lines are tagged first thing by the local runtime; the
+		// stack's own lines (its pollers, the HTTP API) name a function too,
+		// but Lambda's event sources write nothing to a function's log.
+		line := sc.Bytes()
+		if !bytes.HasPrefix(line, []byte(`{"function":`)) || json.Unmarshal(line, &rec) != nil || rec.Function == "" {
 			continue
 		}
 		fn := rec.Function
 		if m.platformLogs || !strings.HasPrefix(rec.Type, "platform.") {
-			m.addFn(fn, "LogBytes", float64(len(sc.Bytes())+1))
+			tag, _ := json.Marshal(fn) // the runtime's tag, "function":"<name>", is not the function's
+			m.addFn(fn, "LogBytes", float64(len(line)+1-len(`"function":,`)-len(tag)))
 		}
 		if rec.Type == "platform.report" {
 			m.addFn(fn, "LambdaRequests", 1)
@@ -262,7 +268,12 @@ func measure(ctx context.Context, n int, seed uint64, batch int) (Bill, error) {
 	// The run that finds the lives' due work; its idle share is in the fixed part.
 	check()
 	end, endFn := m.snapshot()
-	b := Bill{Orders: p.Lives, ByFn: map[string]Units{}, Notes: m.notes, ByItem: m.idx.ByItem,
+	db, _ := (&devstack.Emulators{DynamoEndpoint: st.DynamoEndpoint, SQSEndpoint: st.SQSEndpoint}).Clients()
+	days, err := daySizes(ctx, db, st.Table)
+	if err != nil {
+		return Bill{}, err
+	}
+	b := Bill{Orders: p.Lives, ByFn: map[string]Units{}, Notes: m.notes, ByItem: m.idx.ByItem, DaySizes: days,
 		PerOrder: end.minus(afterIdle).minus(idle).floor(),
 		Fixed:    idle.plus(nil, hoursPerMonth)}
 	for fn, u := range endFn {
@@ -376,4 +387,14 @@ func byFunction(w io.Writer, b Bill) {
 		fmt.Fprintf(tw, "%s\t%.0f\t\n", k, b.ByItem[k])
 	}
 	_ = tw.Flush()
+	if d := b.DaySizes; len(d) > 0 {
+		over := 0
+		for _, n := range d {
+			if n > 1024 {
+				over++
+			}
+		}
+		fmt.Fprintf(w, "day items: %d, stored size median %d B, largest %d B, %d over 1 KB (an update of one is billed on its stored size)\n",
+			len(d), d[len(d)/2], d[len(d)-1], over)
+	}
 }

@@ -53,7 +53,12 @@ func (u Units) plus(o Units, k float64) Units {
 }
 
 // minus returns u - o.
-func (u Units) minus(o Units) Units { return u.plus(o, -1) }
+func (u Units) minus(o Units) Units {
+	if o == nil {
+		return u.plus(nil, 1) // plus(nil, k) scales u: nothing to take away is a copy
+	}
+	return u.plus(o, -1)
+}
 
 // floor clamps negatives (an idle share larger than a noisy sample) to 0.
 func (u Units) floor() Units {

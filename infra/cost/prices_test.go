@@ -51,6 +51,10 @@ func TestUnitsArithmetic(t *testing.T) {
 	if s := a.plus(nil, 2); s["x"] != 6 || a["x"] != 3 {
 		t.Fatalf("scale: %v (a %v)", s, a)
 	}
+	// A function with nothing before the lives (no init line any more) minus nothing is itself.
+	if d := a.minus(nil); d["x"] != 3 || d["y"] != 1 {
+		t.Fatalf("minus nil: %v", d)
+	}
 }
 
 var testIndexes = []gsi{{PK: "due_pk", SK: "due_sk", KeysOnly: true}, {PK: "owner_pk", SK: "owner_sk", KeysOnly: true}}
