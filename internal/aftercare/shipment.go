@@ -5,11 +5,14 @@ import "time"
 // Shipment is one parcel, keyed by its tracking number so that a carrier update
 // can find it before (or without) the storefront telling us whose it is.
 type Shipment struct {
-	Key               string         `json:"key"` // TrackingKey(TrackingNumber)
-	TrackingNumber    string         `json:"tracking_number"`
-	Carrier           string         `json:"carrier,omitempty"`
-	TrackingURL       string         `json:"tracking_url,omitempty"` // newest link any source gave
-	Shop              string         `json:"shop,omitempty"`         // empty until linked to an order
+	Key            string `json:"key"` // TrackingKey(TrackingNumber)
+	TrackingNumber string `json:"tracking_number"`
+	Carrier        string `json:"carrier,omitempty"`
+	TrackingURL    string `json:"tracking_url,omitempty"` // newest link any source gave
+	// LinkAt is when the storefront's fulfillment last gave the spelling,
+	// carrier and link (its updated_at): an older one's copy changes none.
+	LinkAt            time.Time      `json:"link_at,omitzero"`
+	Shop              string         `json:"shop,omitempty"` // empty until linked to an order
 	OrderID           string         `json:"order_id,omitempty"`
 	CustomerID        string         `json:"customer_id,omitempty"`
 	FulfillmentID     string         `json:"fulfillment_id,omitempty"`

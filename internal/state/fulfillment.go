@@ -55,13 +55,18 @@ func fulfill(t *tx, o *aftercare.Order, c *aftercare.Customer, f *aftercare.Fulf
 			break
 		}
 		s := ships[i]
-		// The storefront's spelling wins over a provider's, whatever came first.
-		s.TrackingNumber = n
-		if f.TrackingCompany != "" {
-			s.Carrier = f.TrackingCompany
-		}
-		if i < len(f.TrackingURLs) && f.TrackingURLs[i] != "" {
-			s.TrackingURL = f.TrackingURLs[i]
+		// The storefront's spelling wins over a provider's, whatever came
+		// first; of the storefront's own, the newest fulfillment's does, so
+		// a late copy of an older one reverts nothing (order-insensitive).
+		if !when.Before(s.LinkAt) {
+			s.TrackingNumber = n
+			if f.TrackingCompany != "" {
+				s.Carrier = f.TrackingCompany
+			}
+			if i < len(f.TrackingURLs) && f.TrackingURLs[i] != "" {
+				s.TrackingURL = f.TrackingURLs[i]
+			}
+			s.LinkAt = when.UTC()
 		}
 		s.Shop, s.OrderID, s.FulfillmentID = o.Shop, o.ID, f.ID
 		if o.Seen {

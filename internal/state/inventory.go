@@ -15,7 +15,10 @@ type Inventory struct {
 	// while no per-location level is known.
 	ProductQty   *int      `json:"product_qty,omitempty"`
 	ProductQtyAt time.Time `json:"product_qty_at,omitzero"`
-	Version      int64     `json:"version"`
+	// ProductAt is the updated_at of the product webhook that last mapped
+	// the variant: an older one's copy changes nothing (order-insensitive).
+	ProductAt time.Time `json:"product_at,omitzero"`
+	Version   int64     `json:"version"`
 }
 
 // Level is the available quantity at one location.

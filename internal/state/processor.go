@@ -168,16 +168,15 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 		Adds:     adds,
 	}
 	// The dedupe record keeps what a copy of the event must send again (its
-	// outbox, its internal events) and stops a late copy from undoing newer
-	// state. A carrier scan that queues nothing goes without one (2 write
-	// units, most scans): its copy, however late, changes nothing, since a
-	// parcel's status is a fold over its report history (newer wins) and a
-	// repeat report is recognised (TestEveryEventIsIdempotentByState).
-	// Storefront events keep theirs: some fields follow the latest copy
-	// applied rather than the newest (a product's variants, a fulfillment's
-	// carrier), and a late copy would revert them.
-	carrierScan := ev.Kind == aftercare.EventTracking && ev.Source != aftercare.SourceShopify
-	if !carrierScan || len(msgs) > 0 || len(t.internal) > 0 || len(dropped) > 0 || len(t.stockOut) > 0 || len(t.stockIn) > 0 {
+	// outbox, its internal events, the messages an uninstall dropped) and
+	// the stock flips that go with them. An event that queues none of that
+	// goes without one (2 write units, most events): its copy, however late,
+	// changes nothing, since every field follows the newest report (orders
+	// and profiles by updated_at, a parcel's status as a fold over its
+	// history, a fulfillment's carrier and link and a product's variants by
+	// their updated_at) and a repeat is recognised
+	// (TestEveryEventIsIdempotentByState, TestALateOlderStorefrontCopyRevertsNothing).
+	if len(msgs) > 0 || len(t.internal) > 0 || len(dropped) > 0 || len(t.stockOut) > 0 || len(t.stockIn) > 0 {
 		c.Dedupe = &Dedupe{ID: ev.ID, Shop: ev.Shop, Topic: ev.Topic, At: now, Outbox: msgs, Internal: t.internal}
 	}
 	switch err := p.Store.Commit(ctx, c); {

@@ -1,11 +1,14 @@
 package state_test
 
 import (
+	"context"
 	"net/http"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aftercare/aftercare/infra/lives"
 	"github.com/aftercare/aftercare/internal/aftercare"
@@ -94,4 +97,68 @@ func TestEveryEventIsIdempotentByState(t *testing.T) {
 	if len(failed) > 0 {
 		t.Errorf("events not idempotent by state (topic kind: count of %d events): %v", len(evs), failed)
 	}
+}
+
+// A late copy of an older fulfillment or product (Shopify redelivers under
+// the same event id; without a dedupe record it is applied by state alone)
+// reverts neither the parcel's carrier, link and spelling nor a variant's
+// mapping, and writes nothing: the storefront's newest copy wins, whatever
+// the arrival order (SPEC section 4).
+func TestALateOlderStorefrontCopyRevertsNothing(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		e.process(t, orderEvent("orders/create", "c", snapshot(at(0, 10), "paid", "", nil)))
+		created := fulfillmentEvent("fulfillments/create", "f1", f1)
+		e.process(t, created)
+		newer := f1
+		newer.TrackingCompany, newer.TrackingURLs, newer.UpdatedAt = "FedEx", []string{"https://track.example.com/fedex"}, at(1, 15)
+		e.process(t, fulfillmentEvent("fulfillments/update", "f1u", newer))
+
+		product := func(updated time.Time, tracked bool) aftercare.Event {
+			ev := shopifyEvent("products/update", "p-"+updated.Format("150405"), aftercare.EventProduct, updated)
+			ev.Product = &aftercare.Product{ID: "p-kettle", UpdatedAt: updated,
+				Variants: []aftercare.Variant{{ID: "v-kettle", InventoryItemID: "inv-kettle", Tracked: tracked}}}
+			return ev
+		}
+		older := product(at(1, 8), true)
+		e.process(t, older)
+		e.process(t, product(at(1, 12), false))
+		before := e.dump(t)
+
+		// Under a new id (an older event arriving last), then the same id
+		// (a redelivery, which keeps no dedupe record: it queued nothing).
+		for _, late := range []aftercare.Event{again(created), again(older), created, older} {
+			if res := e.process(t, late); res.Outcome != state.Unchanged {
+				t.Errorf("late copy %s: outcome %s (changes %v), want unchanged", late.ID, res.Outcome, res.Changes)
+			}
+		}
+		after := e.dump(t)
+		if !reflect.DeepEqual(before, after) {
+			for k := range after {
+				if !reflect.DeepEqual(before[k], after[k]) {
+					t.Errorf("%s changed:\n before %v\n after  %v", k, before[k], after[k])
+				}
+			}
+		}
+		_, got, err := e.store.Load(context.Background(), "", []state.Key{
+			{Kind: state.ItemShipment, ID: aftercare.TrackingKey(f1.TrackingNumbers[0])},
+			{Kind: state.ItemInventory, Shop: shop, ID: "inv-kettle"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range got.Shipments {
+			if s.Carrier != "FedEx" || s.TrackingURL != "https://track.example.com/fedex" {
+				t.Errorf("parcel carrier %q link %q, want the newer fulfillment's", s.Carrier, s.TrackingURL)
+			}
+		}
+		for _, inv := range got.Inventory {
+			if inv.Tracked {
+				t.Errorf("variant tracked again by the older product: %+v", inv)
+			}
+		}
+		if len(got.Shipments) != 1 || len(got.Inventory) != 1 {
+			t.Fatalf("loaded %d parcels, %d inventory items; want 1 each", len(got.Shipments), len(got.Inventory))
+		}
+	})
 }

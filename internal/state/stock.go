@@ -44,7 +44,10 @@ func applyProduct(t *tx, shop string, p *aftercare.Product) {
 			continue
 		}
 		before := outOfStock(inv)
-		inv.VariantID, inv.ProductID, inv.Tracked = v.ID, p.ID, v.Tracked
+		if !p.UpdatedAt.Before(inv.ProductAt) {
+			inv.VariantID, inv.ProductID, inv.Tracked = v.ID, p.ID, v.Tracked
+			inv.ProductAt = p.UpdatedAt.UTC()
+		}
 		if v.InventoryQuantity != nil && p.UpdatedAt.After(inv.ProductQtyAt) {
 			q := *v.InventoryQuantity
 			inv.ProductQty, inv.ProductQtyAt = &q, p.UpdatedAt.UTC()

@@ -303,7 +303,8 @@ func (t *tx) puts() ([]Entity, error) {
 
 // unchanged reports whether e would store exactly what is stored already
 // (its document, due time and expiry): an order snapshot or fulfillment that
-// repeats what a parcel knows touches the parcel without changing it, and
+// repeats what a parcel knows touches the parcel without changing it (a
+// product webhook its inventory items, likewise), and
 // rewriting it would cost two write units of the transaction for nothing.
 // What another event changes meanwhile is not lost: an event that changes
 // what this one read writes it, and its own decisions, and every message is
@@ -317,6 +318,8 @@ func (t *tx) unchanged(k Key, e Entity) (bool, error) {
 		base.Customer = t.base.Customers[k]
 	case ItemShipment:
 		base.Shipment = t.base.Shipments[k]
+	case ItemInventory:
+		base.Inventory = t.base.Inventory[k]
 	}
 	if base.Body() == nil || base.Version() != e.Version() || !base.DueAt().Equal(e.DueAt()) || !base.ExpiresAt().Equal(e.ExpiresAt()) {
 		return false, nil
