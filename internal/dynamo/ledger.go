@@ -329,15 +329,10 @@ var errEntryCondition = errors.New("ledger entry condition failed")
 // first item's condition fails it returns that item as it was.
 func (s *Store) writeAll(ctx context.Context, tx []types.TransactWriteItem) (map[string]types.AttributeValue, error) {
 	if len(tx) == 1 {
-		u := tx[0].Update
-		_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: u.TableName, Key: u.Key,
-			UpdateExpression: u.UpdateExpression, ConditionExpression: u.ConditionExpression,
-			ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues,
-			ReturnValuesOnConditionCheckFailure: u.ReturnValuesOnConditionCheckFailure,
-			ReturnConsumedCapacity:              types.ReturnConsumedCapacityTotal})
+		old, err := s.writeOne(ctx, tx[0])
 		var cc *types.ConditionalCheckFailedException
 		if errors.As(err, &cc) {
-			return cc.Item, errEntryCondition
+			return old, errEntryCondition
 		}
 		return nil, err
 	}

@@ -188,13 +188,51 @@ func (s *Store) Commit(ctx context.Context, c *state.Commit) error {
 	if len(tx) > maxTransact {
 		return fmt.Errorf("one event touches %d items, over the %d a transaction allows", len(tx), maxTransact)
 	}
-	if len(tx) > 0 {
-		_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
-		if err != nil {
-			return commitError(err, c.Dedupe != nil)
-		}
+	var err error
+	switch len(tx) {
+	case 0:
+	case 1:
+		_, err = s.writeOne(ctx, tx[0])
+	default:
+		_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+	}
+	if err != nil {
+		return commitError(err, c.Dedupe != nil)
 	}
 	return nil
+}
+
+// writeOne makes a change of one item a plain conditional write: the same
+// all-or-nothing as a transaction of one, at half its write units (a
+// transaction writes each item twice, to prepare and to commit). A failed
+// condition comes back as ConditionalCheckFailedException with the item
+// as it was, when the write asked for it.
+func (s *Store) writeOne(ctx context.Context, w types.TransactWriteItem) (map[string]types.AttributeValue, error) {
+	var err error
+	switch total := types.ReturnConsumedCapacityTotal; {
+	case w.Put != nil:
+		p := w.Put
+		_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: p.TableName, Item: p.Item,
+			ConditionExpression: p.ConditionExpression, ExpressionAttributeNames: p.ExpressionAttributeNames, ExpressionAttributeValues: p.ExpressionAttributeValues,
+			ReturnValuesOnConditionCheckFailure: p.ReturnValuesOnConditionCheckFailure, ReturnConsumedCapacity: total})
+	case w.Update != nil:
+		u := w.Update
+		_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
+			ConditionExpression: u.ConditionExpression, ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues,
+			ReturnValuesOnConditionCheckFailure: u.ReturnValuesOnConditionCheckFailure, ReturnConsumedCapacity: total})
+	case w.Delete != nil:
+		d := w.Delete
+		_, err = s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: d.TableName, Key: d.Key,
+			ConditionExpression: d.ConditionExpression, ExpressionAttributeNames: d.ExpressionAttributeNames, ExpressionAttributeValues: d.ExpressionAttributeValues,
+			ReturnValuesOnConditionCheckFailure: d.ReturnValuesOnConditionCheckFailure, ReturnConsumedCapacity: total})
+	default:
+		return nil, errors.New("a write of one item must put, update or delete it")
+	}
+	var cc *types.ConditionalCheckFailedException
+	if errors.As(err, &cc) {
+		return cc.Item, err
+	}
+	return nil, err
 }
 
 // counterPrefix marks counter attributes on a counters item.
@@ -336,7 +374,10 @@ func commitError(err error, hasDedupe bool) error {
 	var tce *types.TransactionCanceledException
 	if !errors.As(err, &tce) {
 		var cc *types.ConditionalCheckFailedException
-		if errors.As(err, &cc) {
+		switch {
+		case errors.As(err, &cc) && hasDedupe:
+			return state.ErrDuplicate // a write of one item: the dedupe record alone
+		case errors.As(err, &cc):
 			return state.ErrConflict
 		}
 		return err

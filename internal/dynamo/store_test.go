@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/dynamo"
 	"github.com/aftercare/aftercare/internal/dynamo/dynamotest"
 	"github.com/aftercare/aftercare/internal/state"
@@ -97,6 +99,36 @@ func value(v types.AttributeValue) string {
 	return fmt.Sprintf("%v", v)
 }
 
+// A commit that changes one item is one plain conditional write, at half
+// the write units of a transaction of one (which writes the item twice);
+// two items still go in one transaction.
+func TestOneItemCommitIsAPlainWrite(t *testing.T) {
+	s := testenv.Fresh(t)
+	db := dynamotest.NewCounting(s.DB)
+	st := &dynamo.Store{DB: db, Table: s.Table, Shards: 4, Now: func() time.Time { return storetest.Now }}
+	ctx := context.Background()
+	const shop = "one.myshopify.com"
+	o := state.Entity{Order: &aftercare.Order{Shop: shop, ID: "1", Name: "#1"}}
+	if err := st.Commit(ctx, &state.Commit{Puts: []state.Entity{o}}); err != nil {
+		t.Fatal(err)
+	}
+	if st := db.Stats(); st.Total != 1 || st.Calls["PutItem"] != 1 || st.Capacity != 1 {
+		t.Fatalf("a one-item commit made %v for %.1f units; want one PutItem for 1 unit", st.Calls, st.Capacity)
+	}
+	db.Reset()
+	d := &state.Dedupe{ID: "ev-one", Shop: shop, At: storetest.Now}
+	c := state.Entity{Customer: &aftercare.Customer{Shop: shop, ID: "c1"}}
+	if err := st.Commit(ctx, &state.Commit{Dedupe: d, Puts: []state.Entity{c}}); err != nil {
+		t.Fatal(err)
+	}
+	if st := db.Stats(); st.Total != 1 || st.Calls["TransactWriteItems"] != 1 {
+		t.Fatalf("a two-item commit made %v; want one TransactWriteItems", st.Calls)
+	}
+	if err := st.Commit(ctx, &state.Commit{Dedupe: d}); !errors.Is(err, state.ErrDuplicate) {
+		t.Fatalf("a dedupe record alone, written twice: %v, want ErrDuplicate", err)
+	}
+}
+
 // A shop's stock changes go in the event's one transaction, also when some
 // variants run out and others come back: nothing is written after it that
 // a crash could lose. A stock item of the earlier form (one string set)
@@ -121,8 +153,8 @@ func TestStockChangesRideTheTransaction(t *testing.T) {
 	if err := st.Commit(ctx, &state.Commit{StockOut: map[string][]string{shop: {"v.1", "gid://shopify/ProductVariant/2"}}, StockIn: map[string][]string{shop: {"old1"}}}); err != nil {
 		t.Fatal(err)
 	}
-	if calls := db.Stats().Calls; calls["TransactWriteItems"] != 1 || db.Stats().Total != 1 {
-		t.Fatalf("one commit made %v; want one TransactWriteItems and nothing after it", calls)
+	if calls := db.Stats().Calls; calls["UpdateItem"] != 1 || db.Stats().Total != 1 {
+		t.Fatalf("one commit made %v; want one write of the stock item and nothing after it", calls)
 	}
 	want := map[string]bool{"old2": true, "v.1": true, "gid://shopify/ProductVariant/2": true}
 	if got, _ := st.OutOfStock(ctx, shop); !reflect.DeepEqual(got, want) {

@@ -152,10 +152,11 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 		// can show in the items but not in the dedupe record. Look again
 		// before acknowledging, or the outbox of a copy that died before
 		// sending it is never sent.
-		if d, _, err := p.Store.Load(ctx, ev.ID, nil); err != nil || d != nil {
-			if err != nil {
-				return Result{}, err
-			}
+		d, _, err := p.Store.Load(ctx, ev.ID, nil)
+		if err != nil {
+			return Result{}, err
+		}
+		if d != nil {
 			return p.duplicate(ctx, ev, d, nil, nil)
 		}
 		return Result{Outcome: Unchanged, Changes: t.changes, Notes: t.notes}, nil

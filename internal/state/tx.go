@@ -310,18 +310,8 @@ func (t *tx) puts() ([]Entity, error) {
 // what this one read writes it, and its own decisions, and every message is
 // decided again from fresh state at send time.
 func (t *tx) unchanged(k Key, e Entity) (bool, error) {
-	var base Entity
-	switch k.Kind {
-	case ItemOrder:
-		base.Order = t.base.Orders[k]
-	case ItemCustomer:
-		base.Customer = t.base.Customers[k]
-	case ItemShipment:
-		base.Shipment = t.base.Shipments[k]
-	case ItemInventory:
-		base.Inventory = t.base.Inventory[k]
-	}
-	if base.Body() == nil || base.Version() != e.Version() || !base.DueAt().Equal(e.DueAt()) || !base.ExpiresAt().Equal(e.ExpiresAt()) {
+	base, found := t.base.Get(k)
+	if !found || base.Version() != e.Version() || !base.DueAt().Equal(e.DueAt()) || !base.ExpiresAt().Equal(e.ExpiresAt()) {
 		return false, nil
 	}
 	now, err := json.Marshal(e.Body())

@@ -183,6 +183,10 @@ func dedupe(t *testing.T, s Store) {
 	if load(t, s, other).Len() != 0 {
 		t.Fatal("a duplicate event's change was written")
 	}
+	// A dedupe record alone is one item: the same answer without a transaction.
+	if err := s.Commit(ctx, &state.Commit{Dedupe: &state.Dedupe{ID: "ev-1", At: Now}}); !errors.Is(err, state.ErrDuplicate) {
+		t.Fatalf("second commit of an event, its dedupe record alone: %v, want ErrDuplicate", err)
+	}
 	if got, _, _ := s.Load(ctx, "ev-unknown", nil); got != nil {
 		t.Fatalf("unknown event has a dedupe record: %+v", got)
 	}
