@@ -71,7 +71,8 @@ type Bill struct {
 	Orders   int
 	ByFn     map[string]Units   // per function, the per-order part's metered units (diagnostic)
 	Notes    map[string]Units   // per function, the whole run's diagnostics (index units)
-	ByItem   map[string]float64 // the whole run's transaction units by action and item kind
+	ByItem   map[string]float64 // the whole run's write units by action and item kind
+	ByShape  map[string]Shape   // ... by write request: the items it changes together
 	DaySizes []int              // the report's day items' stored sizes in bytes, sorted (diagnostic)
 }
 
@@ -273,7 +274,7 @@ func measure(ctx context.Context, n int, seed uint64, batch int) (Bill, error) {
 	if err != nil {
 		return Bill{}, err
 	}
-	b := Bill{Orders: p.Lives, ByFn: map[string]Units{}, Notes: m.notes, ByItem: m.idx.ByItem, DaySizes: days,
+	b := Bill{Orders: p.Lives, ByFn: map[string]Units{}, Notes: m.notes, ByItem: m.idx.ByItem, ByShape: m.idx.ByShape, DaySizes: days,
 		PerOrder: end.minus(afterIdle).minus(idle).floor(),
 		Fixed:    idle.plus(nil, hoursPerMonth)}
 	for fn, u := range endFn {
@@ -382,9 +383,19 @@ func byFunction(w io.Writer, b Bill) {
 		items = append(items, k)
 	}
 	sort.Slice(items, func(i, j int) bool { return b.ByItem[items[i]] > b.ByItem[items[j]] })
-	fmt.Fprintf(tw, "transactions' write units (whole run), by action and item\tWRU\t\n")
+	fmt.Fprintf(tw, "write units (whole run), by action and item\tWRU\t\n")
 	for _, k := range items {
 		fmt.Fprintf(tw, "%s\t%.0f\t\n", k, b.ByItem[k])
+	}
+	_ = tw.Flush()
+	shapes := make([]string, 0, len(b.ByShape))
+	for k := range b.ByShape {
+		shapes = append(shapes, k)
+	}
+	sort.Slice(shapes, func(i, j int) bool { return b.ByShape[shapes[i]].WRU > b.ByShape[shapes[j]].WRU })
+	fmt.Fprintf(tw, "write requests (whole run), by the items they change\trequests\tWRU\t\n")
+	for _, k := range shapes {
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t\n", k, b.ByShape[k].N, b.ByShape[k].WRU)
 	}
 	_ = tw.Flush()
 	if d := b.DaySizes; len(d) > 0 {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -120,5 +121,24 @@ func TestDueIndexWrites(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// Every write request is booked by the items it changes together, a
+// transaction at 2 units an item, a write alone at 1: the table that shows
+// where the writes go.
+func TestWritesBookedByShape(t *testing.T) {
+	d := indexes{gsis: testIndexes}
+	order := `{"Put":{"TableName":"t","Item":{"pk":{"S":"SHOP#s"},"sk":{"S":"ORDER#1"}}}}`
+	day := `{"Update":{"TableName":"t","Key":{"pk":{"S":"SHOP#s"},"sk":{"S":"DAY#2024-03-01"}},"UpdateExpression":"ADD #0 :0","ExpressionAttributeValues":{":0":{"N":"1"}}}}`
+	d.txUnits([]byte(`{"TransactItems":[` + order + `,` + day + `]}`))
+	d.txUnits([]byte(`{"TransactItems":[` + day + `,` + order + `]}`))
+	d.write("Put", []byte(`{"TableName":"t","Item":{"pk":{"S":"SHOP#s"},"sk":{"S":"ORDER#2"}}}`))
+	want := map[string]Shape{"transaction: DAY + ORDER": {2, 8}, "alone: Put ORDER": {1, 1}}
+	if !reflect.DeepEqual(d.ByShape, want) {
+		t.Errorf("by shape %v, want %v", d.ByShape, want)
+	}
+	if d.ByItem["Put ORDER"] != 5 || d.ByItem["Update DAY"] != 4 {
+		t.Errorf("by item %v, want Put ORDER 5 and Update DAY 4", d.ByItem)
 	}
 }

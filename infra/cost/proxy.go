@@ -11,6 +11,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 )
@@ -99,9 +100,45 @@ type indexes struct {
 	mu   sync.Mutex
 	gsis []gsi
 	at   map[string]string // index pk, item pk|sk -> the item's index keys
-	// ByItem are the transactions' units (table and index) by item kind:
-	// where the writes go.
-	ByItem map[string]float64
+	// ByItem are the write units (table and index) by action and item
+	// kind, and ByShape by request: which items one write request
+	// changes together, and what that costs. Where the writes go.
+	ByItem  map[string]float64
+	ByShape map[string]Shape
+}
+
+// Shape is the count and write units of one kind of write request.
+type Shape struct {
+	N   int
+	WRU float64
+}
+
+// charge books one write request's units by item and by shape.
+func (d *indexes) charge(shape string, items map[string]float64) {
+	if d.ByItem == nil {
+		d.ByItem, d.ByShape = map[string]float64{}, map[string]Shape{}
+	}
+	s := d.ByShape[shape]
+	s.N++
+	for k, u := range items {
+		d.ByItem[k] += u
+		s.WRU += u
+	}
+	d.ByShape[shape] = s
+}
+
+// actionSize is the size a write is billed on, as far as the request shows
+// it: a Put's item; a Delete's, Update's or ConditionCheck's stored item is
+// not in the request, so the size of what it names (at least 1 KB: these
+// are the small counter, mark and ledger items).
+func actionSize(op string, a action) int {
+	switch op {
+	case "Put":
+		return itemSize(a.Item)
+	case "Delete":
+		return itemSize(a.Key)
+	}
+	return itemSize(a.Key) + itemSize(a.ExpressionAttributeValues)
 }
 
 // action is one write as a request shows it.
@@ -125,26 +162,20 @@ func (d *indexes) txUnits(body []byte) (table, index float64) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	items := map[string]float64{}
+	var kinds []string
 	for _, ta := range req.TransactItems {
 		for op, a := range ta {
-			size := 0
-			switch op {
-			case "Put":
-				size = itemSize(a.Item)
-			case "Delete":
-				size = itemSize(a.Key)
-			default:
-				size = itemSize(a.Key) + itemSize(a.ExpressionAttributeValues)
-			}
+			size := actionSize(op, a)
 			ix := d.follow(op, a, size)
 			index += ix
 			table += 2 * units(size)
-			if d.ByItem == nil {
-				d.ByItem = map[string]float64{}
-			}
-			d.ByItem[op+" "+itemKind(a)] += 2*units(size) + ix
+			items[op+" "+itemKind(a)] += 2*units(size) + ix
+			kinds = append(kinds, itemKind(a))
 		}
 	}
+	sort.Strings(kinds)
+	d.charge("transaction: "+strings.Join(kinds, " + "), items)
 	return table, index
 }
 
@@ -157,11 +188,9 @@ func (d *indexes) write(op string, body []byte) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	size := itemSize(a.Item)
-	if op != "Put" {
-		size = itemSize(a.Key)
-	}
-	d.follow(op, a, size)
+	size := actionSize(op, a)
+	k := op + " " + itemKind(a)
+	d.charge("alone: "+k, map[string]float64{k: units(size) + d.follow(op, a, size)})
 }
 
 // follow records where one write leaves its item in every index and returns

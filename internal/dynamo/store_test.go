@@ -99,13 +99,18 @@ func value(v types.AttributeValue) string {
 	return fmt.Sprintf("%v", v)
 }
 
+// countingStore is a store on a fresh table whose calls are counted.
+func countingStore(t *testing.T) (*dynamo.Store, *dynamotest.Counting) {
+	s := testenv.Fresh(t)
+	db := dynamotest.NewCounting(s.DB)
+	return &dynamo.Store{DB: db, Table: s.Table, Shards: 4, Now: func() time.Time { return storetest.Now }}, db
+}
+
 // A commit that changes one item is one plain conditional write, at half
 // the write units of a transaction of one (which writes the item twice);
 // two items still go in one transaction.
 func TestOneItemCommitIsAPlainWrite(t *testing.T) {
-	s := testenv.Fresh(t)
-	db := dynamotest.NewCounting(s.DB)
-	st := &dynamo.Store{DB: db, Table: s.Table, Shards: 4, Now: func() time.Time { return storetest.Now }}
+	st, db := countingStore(t)
 	ctx := context.Background()
 	const shop = "one.myshopify.com"
 	o := state.Entity{Order: &aftercare.Order{Shop: shop, ID: "1", Name: "#1"}}
@@ -134,12 +139,10 @@ func TestOneItemCommitIsAPlainWrite(t *testing.T) {
 // a crash could lose. A stock item of the earlier form (one string set)
 // reads the same and loses its variants as they come back.
 func TestStockChangesRideTheTransaction(t *testing.T) {
-	s := testenv.Fresh(t)
-	db := dynamotest.NewCounting(s.DB)
-	st := &dynamo.Store{DB: db, Table: s.Table, Shards: 4, Now: func() time.Time { return storetest.Now }}
+	st, db := countingStore(t)
 	ctx := context.Background()
 	const shop = "stock.myshopify.com"
-	if _, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: map[string]types.AttributeValue{
+	if _, err := db.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: map[string]types.AttributeValue{
 		"pk": &types.AttributeValueMemberS{Value: "SHOP#" + shop}, "sk": &types.AttributeValueMemberS{Value: "STOCKOUT"},
 		"kind":     &types.AttributeValueMemberS{Value: "stock"},
 		"variants": &types.AttributeValueMemberSS{Value: []string{"old1", "old2"}},
