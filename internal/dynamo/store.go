@@ -132,7 +132,8 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 	return out, nil
 }
 
-// Commit writes the dedupe record and every change in one transaction.
+// Commit writes the dedupe record and every change in one transaction, or,
+// when they come to one item, in one conditional write of it.
 func (s *Store) Commit(ctx context.Context, c *state.Commit) error {
 	var tx []types.TransactWriteItem
 	if c.Dedupe != nil {

@@ -134,7 +134,8 @@ func TestOneItemCommitIsAPlainWrite(t *testing.T) {
 	}
 }
 
-// A shop's stock changes go in the event's one transaction, also when some
+// A shop's stock changes go in the event's one write (its transaction, or
+// the stock item's update alone when nothing else changes), also when some
 // variants run out and others come back: nothing is written after it that
 // a crash could lose. A stock item of the earlier form (one string set)
 // reads the same and loses its variants as they come back.

@@ -305,7 +305,7 @@ func (t *tx) puts() ([]Entity, error) {
 // (its document, due time and expiry): an order snapshot or fulfillment that
 // repeats what a parcel knows touches the parcel without changing it (a
 // product webhook its inventory items, likewise), and
-// rewriting it would cost two write units of the transaction for nothing.
+// rewriting it would cost write units for nothing (two in a transaction).
 // What another event changes meanwhile is not lost: an event that changes
 // what this one read writes it, and its own decisions, and every message is
 // decided again from fresh state at send time.
