@@ -98,9 +98,15 @@ distclean: clean ## remove the installed tools too
 
 N ?= 1000
 COST_N ?= 200
+# COST_FLAGS=-cpu=false bills the host's CPUs where no cgroup can be written (not root, not Linux).
+COST_FLAGS ?=
 .PHONY: cost
 cost: install ## a month of COST_N (200) order lives through the local stack, every billable unit, the AWS bill per 1,000 orders
-	go run ./infra/cost -n $(COST_N)
+	go run ./infra/cost -n $(COST_N) $(COST_FLAGS)
+
+.PHONY: memory
+memory: install ## the same month at 128, 256 and 512 MB, each function on that size's CPU share: durations and compute side by side
+	go run ./infra/cost -n $(COST_N) $(COST_FLAGS) -sweep 128,256,512
 
 .PHONY: soak
 soak: install ## replay N webhooks of order lives clean, then with faults, and compare what was delivered

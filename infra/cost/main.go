@@ -45,13 +45,24 @@ const (
 )
 
 func main() {
-	n := flag.Int("n", 200, "order lives of the simulated month")
-	seed := flag.Uint64("seed", 1, "seed of the order lives")
-	batch := flag.Int("batch", 1, "messages per event-source batch (0: the template's BatchSize, as if webhooks came faster than one a second)")
+	var r run
+	flag.IntVar(&r.n, "n", 200, "order lives of the simulated month")
+	flag.Uint64Var(&r.seed, "seed", 1, "seed of the order lives")
+	flag.IntVar(&r.batch, "batch", 1, "messages per event-source batch (0: the template's BatchSize, as if webhooks came faster than one a second)")
+	flag.BoolVar(&r.cpu, "cpu", true, "run each function on the CPU share Lambda gives its memory size (a cgroup quota; false: the host's CPUs)")
+	flag.IntVar(&r.memory, "memory", 0, "MB for every function in place of the template's MemorySize (0: the template's)")
+	sweep := flag.String("sweep", "", "comma-separated memory sizes: measure the month at each and compare the functions' durations and compute (make memory)")
 	flag.Parse()
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 80*time.Minute)
 	defer cancel()
-	b, err := measure(ctx, *n, *seed, *batch)
+	if *sweep != "" {
+		if err := memorySweep(ctx, os.Stdout, r, *sweep); err != nil {
+			fmt.Fprintln(os.Stderr, "cost:", err)
+			os.Exit(2)
+		}
+		return
+	}
+	b, err := measure(ctx, r)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cost:", err)
 		os.Exit(2)
@@ -61,6 +72,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, "cost:", err)
 		os.Exit(2)
 	}
+}
+
+// run is what one measured month is run with.
+type run struct {
+	n      int
+	seed   uint64
+	batch  int
+	cpu    bool // each function on its memory size's CPU share
+	memory int  // MB for every function (0: the template's)
 }
 
 // Bill is a measured month: the fixed units of one deployment and the units
@@ -74,6 +94,14 @@ type Bill struct {
 	ByItem   map[string]float64 // the whole run's write units by action and item kind
 	ByShape  map[string]Shape   // ... by write request: the items it changes together
 	DaySizes []int              // the report's day items' stored sizes in bytes, sorted (diagnostic)
+	Runs     map[string]*Runs   // per function, the whole run's billed and init durations
+}
+
+// Runs are a function's invocations' billed durations and its processes'
+// init durations, in ms, and the most memory a process of it used.
+type Runs struct {
+	Billed, Init []float64
+	MaxMemMB     float64
 }
 
 // meter sums what the functions' log and their AWS calls bill.
@@ -87,6 +115,7 @@ type meter struct {
 	// with the template's SystemLogLevel at WARN they do not (they are INFO).
 	platformLogs bool
 	idx          indexes
+	runs         map[string]*Runs
 }
 
 // note counts a diagnostic (already inside a billed unit) under a function.
@@ -100,6 +129,23 @@ func (m *meter) note(fn, k string, v float64) {
 }
 
 func (m *meter) add(k string, v float64) { m.addFn("", k, v) }
+
+// ran records an invocation's billed duration, its process's peak memory
+// and, on a process's first, its init duration.
+func (m *meter) ran(fn string, billed, init, maxMem float64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.runs[fn]
+	if r == nil {
+		r = &Runs{}
+		m.runs[fn] = r
+	}
+	r.Billed = append(r.Billed, billed)
+	r.MaxMemMB = max(r.MaxMemMB, maxMem)
+	if init > 0 {
+		r.Init = append(r.Init, init)
+	}
+}
 
 // addFn counts units, and under the function that spent them when known.
 func (m *meter) addFn(fn, k string, v float64) {
@@ -147,6 +193,8 @@ func (m *meter) Write(p []byte) (int, error) {
 				Metrics struct {
 					Billed float64 `json:"billedDurationMs"`
 					Mem    float64 `json:"memorySizeMB"`
+					Init   float64 `json:"initDurationMs"`
+					MaxMem float64 `json:"maxMemoryUsedMB"`
 				} `json:"metrics"`
 			} `json:"record"`
 		}
@@ -163,6 +211,7 @@ func (m *meter) Write(p []byte) (int, error) {
 			m.addFn(fn, "LogBytes", float64(len(line)+1-len(`"function":,`)-len(tag)))
 		}
 		if rec.Type == "platform.report" {
+			m.ran(fn, rec.Record.Metrics.Billed, rec.Record.Metrics.Init, rec.Record.Metrics.MaxMem)
 			m.addFn(fn, "LambdaRequests", 1)
 			m.addFn(fn, "LambdaGBSeconds", rec.Record.Metrics.Billed/1000*rec.Record.Metrics.Mem/1024)
 			// The event source's ReceiveMessage and DeleteMessageBatch per
@@ -180,7 +229,7 @@ func (m *meter) Write(p []byte) (int, error) {
 // few an hour, and Lambda then invokes once per event and the event source
 // receives and deletes once per event: batch (1 by default) says which to
 // bill.
-func measure(ctx context.Context, n int, seed uint64, batch int) (Bill, error) {
+func measure(ctx context.Context, r run) (Bill, error) {
 	root, err := devstack.ProjectRoot()
 	if err != nil {
 		return Bill{}, err
@@ -195,7 +244,7 @@ func measure(ctx context.Context, n int, seed uint64, batch int) (Bill, error) {
 		return Bill{}, err
 	}
 	now := time.Now().UTC().Truncate(time.Second)
-	p := lives.NewLives(g, seed, n, now)
+	p := lives.NewLives(g, r.seed, r.n, now)
 	build, err := os.MkdirTemp("", "aftercare-cost-build-")
 	if err != nil {
 		return Bill{}, err
@@ -206,7 +255,7 @@ func measure(ctx context.Context, n int, seed uint64, batch int) (Bill, error) {
 	}))
 	defer snk.Close()
 	m := &meter{u: Units{}, byFn: map[string]Units{}, notes: map[string]Units{}, platformLogs: platformLogs(tpl),
-		idx: indexes{gsis: tableIndexes(tpl)}}
+		idx: indexes{gsis: tableIndexes(tpl)}, runs: map[string]*Runs{}}
 	var proxies []*proxy
 	var pmu sync.Mutex
 	defer func() {
@@ -224,7 +273,8 @@ func measure(ctx context.Context, n int, seed uint64, batch int) (Bill, error) {
 	st, err := devstack.Start(ctx, devstack.Options{
 		Root: root, EnvFile: filepath.Join(root, "infra/local/env.json"), BuildDir: build, Prefix: "cost-",
 		Env:         map[string]string{"DELIVERY_URL": snk.URL, "LOG_LEVEL": tplDefault(tpl, "LogLevel", "INFO")},
-		NoSchedules: true, Log: m, FunctionEndpoints: endpoints, BatchSize: batch,
+		NoSchedules: true, Log: m, FunctionEndpoints: endpoints, BatchSize: r.batch,
+		CPUShare: r.cpu, MemoryMB: r.memory,
 	})
 	if err != nil {
 		return Bill{}, err
@@ -269,12 +319,19 @@ func measure(ctx context.Context, n int, seed uint64, batch int) (Bill, error) {
 	// The run that finds the lives' due work; its idle share is in the fixed part.
 	check()
 	end, endFn := m.snapshot()
+	if r.cpu {
+		n, err := st.CPUThrottled()
+		if err != nil {
+			return Bill{}, err
+		}
+		fmt.Fprintf(os.Stderr, "cost: cpu share: the quota cut %d periods short\n", n)
+	}
 	db, _ := (&devstack.Emulators{DynamoEndpoint: st.DynamoEndpoint, SQSEndpoint: st.SQSEndpoint}).Clients()
 	days, err := daySizes(ctx, db, st.Table)
 	if err != nil {
 		return Bill{}, err
 	}
-	b := Bill{Orders: p.Lives, ByFn: map[string]Units{}, Notes: m.notes, ByItem: m.idx.ByItem, ByShape: m.idx.ByShape, DaySizes: days,
+	b := Bill{Orders: p.Lives, ByFn: map[string]Units{}, Notes: m.notes, ByItem: m.idx.ByItem, ByShape: m.idx.ByShape, DaySizes: days, Runs: m.runs,
 		PerOrder: end.minus(afterIdle).minus(idle).floor(),
 		Fixed:    idle.plus(nil, hoursPerMonth)}
 	for fn, u := range endFn {

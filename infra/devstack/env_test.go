@@ -86,7 +86,7 @@ func TestFunctionEnvRealTemplate(t *testing.T) {
 	rt := devstack.RuntimeEnv(fn, "http://127.0.0.1:1", "http://127.0.0.1:2", "/build/DispatchFunction")
 	for k, v := range map[string]string{
 		"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:1", "AWS_ENDPOINT_URL_SQS": "http://127.0.0.1:2",
-		"AWS_REGION": devstack.Region, "AWS_LAMBDA_FUNCTION_NAME": "DispatchFunction", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+		"AWS_REGION": devstack.Region, "AWS_LAMBDA_FUNCTION_NAME": "DispatchFunction", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
 		"AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_LOG_FORMAT": "JSON", "_HANDLER": "bootstrap", "TZ": ":UTC",
 		"PATH": os.Getenv("PATH"), "LAMBDA_TASK_ROOT": "/build/DispatchFunction",
 	} {

@@ -43,6 +43,9 @@ type FunctionConfig struct {
 	// OnProcess, when set, hears about every bootstrap process start (started=true)
 	// and exit, so leftovers can be killed after a crash.
 	OnProcess func(pid int, started bool)
+	// CPU, when set, gives each process the CPU share of MemoryMB, as Lambda
+	// does; nil runs it on the host's CPUs.
+	CPU *CPULimiter
 }
 
 // Invoker runs one invocation and reports how it went.
@@ -524,8 +527,16 @@ func (r *Runner) start() (*process, error) {
 	if r.cfg.OnProcess != nil {
 		r.cfg.OnProcess(pid, true)
 	}
+	release, confineErr := func() {}, error(nil)
+	if r.cfg.CPU != nil {
+		var rel func()
+		if rel, confineErr = r.cfg.CPU.Confine(pid, r.cfg.MemoryMB); confineErr == nil {
+			release = rel
+		}
+	}
 	go func() {
 		err := cmd.Wait()
+		release()
 		stdout.flush()
 		stderr.flush()
 		_ = p.srv.Close()
@@ -535,6 +546,12 @@ func (r *Runner) start() (*process, error) {
 			r.cfg.OnProcess(pid, false)
 		}
 	}()
+	if confineErr != nil {
+		// On the host's CPUs it would bill a duration no memory size gives.
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		<-p.exited
+		return nil, confineErr
+	}
 	return p, nil
 }
 

@@ -48,6 +48,13 @@ type Options struct {
 	// SQS endpoints in place of the emulators' (a fault-injecting proxy, say);
 	// the pollers and provisioning still talk to the emulators directly.
 	FunctionEndpoints func(function, dynamodb, sqs string) (string, string)
+	// CPUShare runs each function process on the CPU share Lambda gives its
+	// memory size (a cgroup quota; see CPULimiter), so durations are billed
+	// as that memory size would bill them (make cost). The start fails
+	// where no cgroup can be written.
+	CPUShare bool
+	// MemoryMB, when set, replaces every function's MemorySize (make memory).
+	MemoryMB int
 }
 
 // Stack is a running local stack.
@@ -73,6 +80,7 @@ type Stack struct {
 	servers   []*http.Server
 	invokeAPI *InvokeAPI
 	pids      *pidFile
+	cpu       *CPULimiter
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -126,6 +134,14 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	tpl, err := LoadTemplate(o.Template)
 	if err != nil {
 		return fail(err)
+	}
+	if o.CPUShare {
+		if s.cpu, err = NewCPULimiter("/sys/fs/cgroup"); err != nil {
+			return fail(err)
+		}
+		if err := s.cpu.Verify(); err != nil {
+			return fail(err)
+		}
 	}
 	envFile, err := LoadEnvFile(o.EnvFile)
 	if err != nil {
@@ -296,8 +312,11 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 			conc = fn.Reserved
 		}
 		name := fn.Name
+		if o.MemoryMB > 0 {
+			fn.MemorySize = o.MemoryMB
+		}
 		r := NewRunner(FunctionConfig{
-			Name: fn.Name, Bootstrap: bin,
+			Name: fn.Name, Bootstrap: bin, CPU: s.cpu,
 			Timeout: time.Duration(fn.Timeout) * time.Second, MemoryMB: fn.MemorySize,
 			Env:         MergeEnv(env, RuntimeEnv(fn, dynEndpoint, sqsEndpoint, filepath.Dir(bin))),
 			Concurrency: conc, Log: out,
@@ -397,6 +416,15 @@ func (s *Stack) Invoke(ctx context.Context, function string, payload []byte) *Re
 	return r.Invoke(ctx, payload)
 }
 
+// CPUThrottled is how often the CPU share cut a function short so far (see
+// CPULimiter.Throttled); an error without Options.CPUShare.
+func (s *Stack) CPUThrottled() (int64, error) {
+	if s.cpu == nil {
+		return 0, errors.New("the stack runs on the host's CPUs (Options.CPUShare is off)")
+	}
+	return s.cpu.Throttled()
+}
+
 // Close stops the servers, pollers and schedules, the function processes and
 // the emulators, and removes the pid file. It is safe to call more than once.
 func (s *Stack) Close() error {
@@ -424,6 +452,9 @@ func (s *Stack) Close() error {
 		}
 		if s.emu != nil {
 			s.emu.Stop()
+		}
+		if s.cpu != nil {
+			_ = s.cpu.Close()
 		}
 		s.pids.delete()
 	})
