@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -14,6 +15,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -71,6 +73,14 @@ func TestMain(m *testing.M) {
 	if st != nil {
 		st.Close()
 	}
+	if code == 0 && stackLog != nil {
+		// Checked once every flow has run: the template's memory sizes
+		// (128 MB for the busy functions, make memory) keep a quarter spare.
+		if err := memoryHeadroom(stackLog.Name()); err != nil {
+			fmt.Fprintln(os.Stderr, "FAIL:", err)
+			code = 1
+		}
+	}
 	sinkSrv.Close()
 	if code != 0 && stackLog != nil {
 		printProblems(stackLog.Name())
@@ -85,6 +95,57 @@ func TestMain(m *testing.M) {
 // stackLog keeps the stack's and the functions' log lines, so a failed run
 // (on CI, say) shows what the functions said.
 var stackLog *os.File
+
+// memoryHeadroom reads every REPORT record of the run and fails if a
+// function's processes ever used more than three quarters of its memory
+// size (Max Memory Used is the process's peak resident size): Lambda would
+// stop a function that outgrew it, and the local runtime does not. The
+// largest user is WebhookFunction: an order at the 5 MiB cap takes about 60
+// MB of its 128, and up to 80 MB in a process that read a body over the cap
+// just before (TestOrderAtTheSizeCapIsAccepted, TestBadInputsLeaveNothingBehind).
+func memoryHeadroom(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	peak, size := map[string]int{}, map[string]int{}
+	for line := range strings.Lines(string(b)) {
+		if !strings.Contains(line, `"platform.report"`) {
+			continue
+		}
+		var rec struct {
+			Function string `json:"function"`
+			Record   struct {
+				Metrics struct {
+					Used int `json:"maxMemoryUsedMB"`
+					Size int `json:"memorySizeMB"`
+				} `json:"metrics"`
+			} `json:"record"`
+		}
+		if json.Unmarshal([]byte(line), &rec) != nil || rec.Record.Metrics.Used == 0 {
+			continue
+		}
+		fn := rec.Function
+		peak[fn], size[fn] = max(peak[fn], rec.Record.Metrics.Used), rec.Record.Metrics.Size
+	}
+	if len(peak) == 0 {
+		return errors.New("memory headroom: no REPORT record gave a Max Memory Used")
+	}
+	var over []string
+	for fn, used := range peak {
+		if testing.Verbose() {
+			fmt.Fprintf(os.Stderr, "memory headroom: %s used at most %d of %d MB\n", fn, used, size[fn])
+		}
+		if used*4 > size[fn]*3 {
+			over = append(over, fmt.Sprintf("%s %d of %d MB", fn, used, size[fn]))
+		}
+	}
+	if len(over) > 0 {
+		sort.Strings(over)
+		return fmt.Errorf("memory headroom: over three quarters of the memory size: %s", strings.Join(over, ", "))
+	}
+	return nil
+}
 
 // printProblems prints the warning and error lines of the stack's log.
 func printProblems(path string) {
@@ -444,4 +505,30 @@ func noQuietHours(root string) string {
 	settings["caps"] = map[string]any{"marketing_per_hours": 24, "quiet_hours_start": "00:00", "quiet_hours_end": "00:00"}
 	out, _ := json.Marshal(settings)
 	return string(out)
+}
+
+// The headroom check reads REPORT records as the local runtime writes them.
+func TestMemoryHeadroomReadsReports(t *testing.T) {
+	report := func(fn string, used, size int) string {
+		return fmt.Sprintf(`{"function":%q,"type":"platform.report","record":{"metrics":{"maxMemoryUsedMB":%d,"memorySizeMB":%d}}}`+"\n", fn, used, size)
+	}
+	for _, c := range []struct {
+		name, log, want string
+	}{
+		{"within", report("A", 30, 128) + report("A", 96, 128) + report("B", 190, 256), ""},
+		{"over three quarters", report("A", 30, 128) + report("A", 97, 128) + report("B", 190, 256), "A 97 of 128 MB"},
+		{"no records", `{"function":"A","level":"INFO","msg":"x"}` + "\n", "no REPORT record"},
+	} {
+		path := filepath.Join(t.TempDir(), "stack.log")
+		if err := os.WriteFile(path, []byte(c.log), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := memoryHeadroom(path)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: err = %v, want one naming %q", c.name, err, c.want)
+		}
+	}
 }

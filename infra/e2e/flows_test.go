@@ -300,6 +300,48 @@ func sendShuffled(t *testing.T, hooks []hook, times int) {
 // per parcel, then one delivered_setup per parcel; every delivery is signed.
 // (A parcel whose first news is its delivery gets no "shipped" notice after
 // the fact, by design, so the deliveries follow the shipping in this test.)
+// An order at the body cap (SPEC 3: at least 5 MiB accepted), as a store
+// with thousands of line items sends it, goes through the real function
+// processes: accepted, applied, and within the memory the template gives
+// them (TestMain's headroom check reads their REPORT records).
+func TestOrderAtTheSizeCapIsAccepted(t *testing.T) {
+	stack(t)
+	shop := uniq("cap") + ".myshopify.com"
+	order := readFile(t, "events/webhooks/shopify/orders__create.json")
+	var body []byte
+	for n := 1; ; n *= 2 {
+		next := edit(t, order, func(m map[string]any) {
+			items := m["line_items"].([]any)
+			item := items[0].(map[string]any)
+			var many []any
+			for i := range n {
+				c := map[string]any{}
+				for k, v := range item {
+					c[k] = v
+				}
+				c["id"] = 9000000 + i
+				many = append(many, c)
+			}
+			m["line_items"] = many
+		})
+		if len(next) > 5<<20-64<<10 {
+			break
+		}
+		body = next
+	}
+	// Pad the last doubling's shortfall with a note, up to just under the cap.
+	body = edit(t, body, func(m map[string]any) { m["note"] = strings.Repeat("n", 5<<20-16<<10-len(body)) })
+	if len(body) <= 5<<20-32<<10 || len(body) > 5<<20 {
+		t.Fatalf("body of %d bytes, want just under 5 MiB", len(body))
+	}
+	a := send(t, shopifyHook(shop, "orders/create", "cap-1", body))
+	if a.Status != 200 || a.Body["status"] != "accepted" {
+		t.Fatalf("order of %d bytes: %d %s, want 200 accepted", len(body), a.Status, a.Raw)
+	}
+	id := "shopify:" + shop + ":orders/create:cap-1"
+	eventually(t, 60*time.Second, "the order at the cap to be applied", func() bool { return processed(t, id, "applied") })
+}
+
 func TestReplayedOutOfOrderOneMessagePerCause(t *testing.T) {
 	stack(t)
 	sc := newScenario(t, "ok-flow")

@@ -127,3 +127,19 @@ func TestStartRegistersTheExtensionOnlyForHooks(t *testing.T) {
 		t.Errorf("one hook: %d start options, want WithEnableSIGTERM", len(opts))
 	}
 }
+
+func TestMemoryLimitIsNineTenthsOfTheFunctionsMemory(t *testing.T) {
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	if got, ok := MemoryLimit(env(map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"})); !ok || got != 128<<20/10*9 {
+		t.Errorf("128 MB: %d %v, want %d", got, ok, 128<<20/10*9)
+	}
+	for name, kv := range map[string]map[string]string{
+		"outside Lambda":  {},
+		"not a number":    {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "lots"},
+		"GOMEMLIMIT wins": {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "GOMEMLIMIT": "64MiB"},
+	} {
+		if got, ok := MemoryLimit(env(kv)); ok {
+			t.Errorf("%s: limit %d, want none", name, got)
+		}
+	}
+}
