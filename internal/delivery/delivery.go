@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/signature"
 )
 
@@ -114,7 +115,8 @@ func (h *HTTP) Send(ctx context.Context, id string, body []byte) error {
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("delivery url answered %d: %s", resp.StatusCode, bytes.TrimSpace(snippet))
+		// The receiver's answer may echo the message; only its gist is kept.
+		return fmt.Errorf("delivery url answered %d: %s", resp.StatusCode, aftercare.Scrub(string(bytes.TrimSpace(snippet))))
 	}
 	return nil
 }

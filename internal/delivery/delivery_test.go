@@ -106,3 +106,16 @@ func TestLogProviderLogsNoContent(t *testing.T) {
 		t.Errorf("the log lacks the outline: %s", out)
 	}
 }
+
+// A receiver's error page that echoes the customer is kept (in the log and
+// the ledger's reason) without their contact.
+func TestReceiversAnswerIsScrubbed(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"error":"no customer ada@example.org at +15555550123"}`, http.StatusBadRequest)
+	}))
+	defer srv.Close()
+	err := New(srv.URL, []byte("s"), 5*time.Second).Deliver(context.Background(), &Message{ID: "x", JSON: []byte(`{"id":"x"}`)})
+	if err == nil || !strings.Contains(err.Error(), "answered 400") || !strings.Contains(err.Error(), "no customer <email> at <phone>") {
+		t.Fatalf("err = %v, want the 400 with its contacts scrubbed", err)
+	}
+}

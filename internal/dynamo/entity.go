@@ -44,7 +44,7 @@ func (s *Store) encode(e state.Entity) (map[string]types.AttributeValue, error) 
 	}
 	doc, err := json.Marshal(e.Body())
 	if err != nil {
-		return nil, fmt.Errorf("encode %s %s/%s: %w", k.Kind, k.Shop, k.ID, err)
+		return nil, fmt.Errorf("encode %s: %w", k.Ref(), err)
 	}
 	pk, sk := keyOf(k)
 	r := record{PK: pk, SK: sk, Kind: k.Kind, DocZ: pack(doc), Version: max(e.Version(), 0) + 1}
@@ -75,11 +75,11 @@ func decode(item map[string]types.AttributeValue) (state.Entity, bool, error) {
 	if len(r.DocZ) > 0 {
 		var err error
 		if doc, err = unpack(r.DocZ); err != nil {
-			return state.Entity{}, false, fmt.Errorf("decode %s %s/%s: %w", k.Kind, k.Shop, k.ID, err)
+			return state.Entity{}, false, fmt.Errorf("decode %s: %w", k.Ref(), err)
 		}
 	}
 	if err := json.Unmarshal(doc, e.Body()); err != nil {
-		return state.Entity{}, false, fmt.Errorf("decode %s %s/%s: %w", k.Kind, k.Shop, k.ID, err)
+		return state.Entity{}, false, fmt.Errorf("decode %s: %w", k.Ref(), err)
 	}
 	e.SetVersion(r.Version) // the attribute is the truth; the doc keeps the version it was written over
 	if e.Digest != nil && len(r.DueSK) >= len(dueTimeFormat) {

@@ -56,9 +56,10 @@ func (p *Provider) Deliver(ctx context.Context, m *delivery.Message) error {
 		var notVerified *types.MailFromDomainNotVerifiedException
 		var paused *types.SendingPausedException
 		if errors.As(err, &rejected) || errors.As(err, &notVerified) || errors.As(err, &paused) {
-			return aftercare.Wrap(aftercare.EINVALID, err, "ses refused %s", m.ID)
+			// A refusal can name the recipient; its text is logged and kept.
+			return aftercare.Wrap(aftercare.EINVALID, aftercare.ScrubError(err), "ses refused %s", m.ID)
 		}
-		return delivery.Transport(fmt.Errorf("ses send %s: %w", m.ID, err))
+		return delivery.Transport(fmt.Errorf("ses send %s: %w", m.ID, aftercare.ScrubError(err)))
 	}
 	return nil
 }

@@ -45,7 +45,8 @@ func (p *Provider) Deliver(ctx context.Context, m *delivery.Message) error {
 		},
 	})
 	if err != nil {
-		return delivery.Transport(fmt.Errorf("sns publish %s: %w", m.ID, err))
+		// SNS's errors can name the number; their text is logged and kept.
+		return delivery.Transport(fmt.Errorf("sns publish %s: %w", m.ID, aftercare.ScrubError(err)))
 	}
 	return nil
 }

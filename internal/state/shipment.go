@@ -98,11 +98,11 @@ func fold(s *aftercare.Shipment) {
 func applyScanTo(t *tx, s *aftercare.Shipment, sc aftercare.Scan) {
 	recorded, changed := mergeScan(s, sc)
 	if !recorded {
-		t.note("repeat report for %s", s.Key)
+		t.note("repeat report for %s", parcelRef(s))
 		return
 	}
 	if !changed {
-		t.note("report for %s recorded; status stays %s", s.Key, s.Status)
+		t.note("report for %s recorded; status stays %s", parcelRef(s), s.Status)
 	}
 	t.touchShipment(s)
 	if o, c := settleShipment(t, s); o != nil {
@@ -110,6 +110,20 @@ func applyScanTo(t *tx, s *aftercare.Shipment, sc aftercare.Scan) {
 			settleDelivery(t, o, c, st)
 		}
 	}
+}
+
+// parcelRef names a parcel in a note by its carrier and order: notes go
+// into the processor's log line, which outlives customers/redact, and a
+// tracking number leads to an address at the carrier's.
+func parcelRef(s *aftercare.Shipment) string {
+	carrier := s.Carrier
+	if carrier == "" {
+		carrier = "a carrier"
+	}
+	if s.OrderID == "" {
+		return "a " + carrier + " parcel not yet linked to an order"
+	}
+	return "the " + carrier + " parcel of order " + s.OrderID
 }
 
 // settleParcels settles an order's parcels once its customer is known: a

@@ -172,7 +172,7 @@ func applyOverdue(t *tx, shop string, d *aftercare.Overdue, at time.Time) {
 		}
 		if !s.Linked() || s.Exception != "" || !s.LastScanAt.Equal(d.Since) ||
 			(s.Status != aftercare.StatusInTransit && s.Status != aftercare.StatusOutForDelivery) {
-			t.note("parcel %s moved since the check looked", s.Key)
+			t.note("%s moved since the check looked", parcelRef(s))
 			return
 		}
 		applyScanTo(t, s, aftercare.Scan{At: at.UTC(), Status: aftercare.StatusException, Exception: aftercare.ExceptionDelay,

@@ -37,6 +37,16 @@ type Key struct {
 	ID   string
 }
 
+// Ref names the item in an error or a log line: a parcel without its key,
+// since the tracking number leads to an address at the carrier's and logs
+// outlive customers/redact.
+func (k Key) Ref() string {
+	if k.Kind == ItemShipment {
+		return k.Kind + " (tracking number withheld)"
+	}
+	return k.Kind + " " + k.Shop + "/" + k.ID
+}
+
 // Entity is one stored entity, typed: exactly one field is set. What the
 // store needs beside the body travels on the entity itself: its optimistic
 // Version as loaded (0: it must not exist yet; negative: write
