@@ -72,7 +72,8 @@ func Quota(memoryMB int) time.Duration {
 // Confine moves a process into a cgroup of its own with the quota of
 // memoryMB. The process runs unconfined from its start until then (well
 // under a millisecond: the runtime confines it right after starting it).
-// release removes the cgroup once the process has exited.
+// release removes the cgroup once the process has exited (a no-op when
+// Confine failed, so callers can always call it).
 func (l *CPULimiter) Confine(pid, memoryMB int) (release func(), err error) {
 	_, release, err = l.confine(pid, memoryMB)
 	return release, err
@@ -81,7 +82,7 @@ func (l *CPULimiter) Confine(pid, memoryMB int) (release func(), err error) {
 func (l *CPULimiter) confine(pid, memoryMB int) (dir string, release func(), err error) {
 	dir = filepath.Join(l.dir, "fn-"+strconv.FormatInt(l.n.Add(1), 10))
 	if err := os.Mkdir(dir, 0o755); err != nil {
-		return "", nil, fmt.Errorf("cpu share: %w", err)
+		return "", func() {}, fmt.Errorf("cpu share: %w", err)
 	}
 	release = func() { _ = os.Remove(dir) }
 	q, period := Quota(memoryMB).Microseconds(), cpuPeriod.Microseconds()
@@ -98,7 +99,7 @@ func (l *CPULimiter) confine(pid, memoryMB int) (dir string, release func(), err
 	}
 	if err != nil {
 		release()
-		return "", nil, fmt.Errorf("cpu share: %w", err)
+		return "", func() {}, fmt.Errorf("cpu share: %w", err)
 	}
 	return dir, release, nil
 }
@@ -117,9 +118,7 @@ func (l *CPULimiter) Verify() error {
 	defer func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		if release != nil {
-			release()
-		}
+		release()
 	}()
 	if err != nil {
 		return err

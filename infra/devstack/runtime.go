@@ -529,10 +529,7 @@ func (r *Runner) start() (*process, error) {
 	}
 	release, confineErr := func() {}, error(nil)
 	if r.cfg.CPU != nil {
-		var rel func()
-		if rel, confineErr = r.cfg.CPU.Confine(pid, r.cfg.MemoryMB); confineErr == nil {
-			release = rel
-		}
+		release, confineErr = r.cfg.CPU.Confine(pid, r.cfg.MemoryMB)
 	}
 	go func() {
 		err := cmd.Wait()

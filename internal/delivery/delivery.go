@@ -16,7 +16,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/aftercare/aftercare/internal/aftercare"
 	"github.com/aftercare/aftercare/internal/signature"
 )
 
@@ -116,7 +115,7 @@ func (h *HTTP) Send(ctx context.Context, id string, body []byte) error {
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// The receiver's answer may echo the message; only its gist is kept.
-		return fmt.Errorf("delivery url answered %d: %s", resp.StatusCode, aftercare.Scrub(string(bytes.TrimSpace(snippet))))
+		return fmt.Errorf("delivery url answered %d: %s", resp.StatusCode, Scrub(string(bytes.TrimSpace(snippet))))
 	}
 	return nil
 }

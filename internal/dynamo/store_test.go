@@ -101,6 +101,7 @@ func value(v types.AttributeValue) string {
 
 // countingStore is a store on a fresh table whose calls are counted.
 func countingStore(t *testing.T) (*dynamo.Store, *dynamotest.Counting) {
+	t.Helper()
 	s := testenv.Fresh(t)
 	db := dynamotest.NewCounting(s.DB)
 	return &dynamo.Store{DB: db, Table: s.Table, Shards: 4, Now: func() time.Time { return storetest.Now }}, db

@@ -57,9 +57,9 @@ func (p *Provider) Deliver(ctx context.Context, m *delivery.Message) error {
 		var paused *types.SendingPausedException
 		if errors.As(err, &rejected) || errors.As(err, &notVerified) || errors.As(err, &paused) {
 			// A refusal can name the recipient; its text is logged and kept.
-			return aftercare.Wrap(aftercare.EINVALID, aftercare.ScrubError(err), "ses refused %s", m.ID)
+			return aftercare.Wrap(aftercare.EINVALID, delivery.ScrubError(err), "ses refused %s", m.ID)
 		}
-		return delivery.Transport(fmt.Errorf("ses send %s: %w", m.ID, aftercare.ScrubError(err)))
+		return delivery.Transport(fmt.Errorf("ses send %s: %w", m.ID, delivery.ScrubError(err)))
 	}
 	return nil
 }

@@ -46,7 +46,7 @@ func (p *Provider) Deliver(ctx context.Context, m *delivery.Message) error {
 	})
 	if err != nil {
 		// SNS's errors can name the number; their text is logged and kept.
-		return delivery.Transport(fmt.Errorf("sns publish %s: %w", m.ID, aftercare.ScrubError(err)))
+		return delivery.Transport(fmt.Errorf("sns publish %s: %w", m.ID, delivery.ScrubError(err)))
 	}
 	return nil
 }

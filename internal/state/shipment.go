@@ -116,14 +116,14 @@ func applyScanTo(t *tx, s *aftercare.Shipment, sc aftercare.Scan) {
 // into the processor's log line, which outlives customers/redact, and a
 // tracking number leads to an address at the carrier's.
 func parcelRef(s *aftercare.Shipment) string {
-	carrier := s.Carrier
-	if carrier == "" {
-		carrier = "a carrier"
+	p := "parcel"
+	if s.Carrier != "" {
+		p = s.Carrier + " parcel"
 	}
 	if s.OrderID == "" {
-		return "a " + carrier + " parcel not yet linked to an order"
+		return "a " + p + " not yet linked to an order"
 	}
-	return "the " + carrier + " parcel of order " + s.OrderID
+	return "the " + p + " of order " + s.OrderID
 }
 
 // settleParcels settles an order's parcels once its customer is known: a

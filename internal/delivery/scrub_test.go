@@ -1,4 +1,4 @@
-package aftercare_test
+package delivery_test
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 	"net"
 	"testing"
 
-	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/delivery"
 )
 
 func TestScrubRemovesContactsOnly(t *testing.T) {
@@ -25,7 +25,7 @@ func TestScrubRemovesContactsOnly(t *testing.T) {
 		if want == "" {
 			want = c.in
 		}
-		if got := aftercare.Scrub(c.in); got != want {
+		if got := delivery.Scrub(c.in); got != want {
 			t.Errorf("Scrub(%q)\n = %q\nwant %q", c.in, got, want)
 		}
 	}
@@ -33,7 +33,7 @@ func TestScrubRemovesContactsOnly(t *testing.T) {
 
 func TestScrubErrorKeepsTheChain(t *testing.T) {
 	cause := &net.DNSError{Err: "no such host", Name: "ada@example.org"}
-	err := fmt.Errorf("send: %w", aftercare.ScrubError(cause))
+	err := fmt.Errorf("send: %w", delivery.ScrubError(cause))
 	if got := err.Error(); got != "send: lookup <email>: no such host" {
 		t.Errorf("text = %q", got)
 	}
@@ -41,7 +41,7 @@ func TestScrubErrorKeepsTheChain(t *testing.T) {
 	if !errors.As(err, &dns) || dns != cause {
 		t.Errorf("errors.As lost the cause: %v", err)
 	}
-	if aftercare.ScrubError(nil) != nil {
+	if delivery.ScrubError(nil) != nil {
 		t.Error("ScrubError(nil) is not nil")
 	}
 }
@@ -53,8 +53,8 @@ func FuzzScrub(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		once := aftercare.Scrub(s)
-		if twice := aftercare.Scrub(once); twice != once {
+		once := delivery.Scrub(s)
+		if twice := delivery.Scrub(once); twice != once {
 			t.Errorf("Scrub not idempotent on %q: %q then %q", s, once, twice)
 		}
 	})

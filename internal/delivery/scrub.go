@@ -1,4 +1,4 @@
-package aftercare
+package delivery
 
 import "regexp"
 
@@ -13,7 +13,9 @@ var (
 // Scrub replaces the email addresses and phone numbers in outside text
 // (an SES refusal can name the recipient, an SNS one the number, a
 // receiver's error page anything) before it is logged or kept in the
-// ledger: logs and ledger reasons outlive customers/redact.
+// ledger: logs and ledger reasons outlive customers/redact. It lives here,
+// not in the domain, so only the function that delivers compiles its
+// patterns at start.
 func Scrub(s string) string {
 	s = emailRE.ReplaceAllString(s, "<email>")
 	return phoneRE.ReplaceAllString(s, "<phone>")
