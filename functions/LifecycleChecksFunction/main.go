@@ -29,6 +29,7 @@ func main() {
 		Admin: &shopifyadmin.Shops{Tokens: &shopifyadmin.Tokens{SSM: awsssm.NewFromConfig(a.AWS)},
 			BaseURL: cfg.AdminURL, HTTP: &http.Client{Timeout: 30 * time.Second}},
 		Lookback: cfg.ReconcileLookback,
+		Counters: store,
 	}
 	a.Start(handler.Checks(c, a.Log))
 }

@@ -41,7 +41,13 @@ const (
 	// queue whether or not it holds messages: 5 x 30 d x 86,400 s / 20 s.
 	emptyPollsPerQueue = 5 * 30 * 86400 / 20
 	eventSourceQueues  = 2 // InboxQueue and OutboundQueue
-	idleSamples        = 3 // idle check runs measured; the month's are priced at their mean
+	// Every hourly check run folds the report's counters from the stream
+	// (dynamo.Store.Fold): a run that finds new writes commits one
+	// transaction of the shard's mark and the day items they count. At a
+	// store's pace that is one day item, 4 write units; at most once a run,
+	// so 720 a month bound it (a run that finds nothing new writes nothing).
+	foldWriteUnits = 4
+	idleSamples    = 3 // idle check runs measured; the month's are priced at their mean
 )
 
 func main() {
@@ -342,6 +348,7 @@ func measure(ctx context.Context, r run) (Bill, error) {
 		b.Fixed["XRayTraces"] += hoursPerMonth
 	}
 	b.Fixed["SQSRequests"] += emptyPollsPerQueue * eventSourceQueues
+	b.Fixed["DynamoWRU"] += hoursPerMonth * foldWriteUnits
 	return b, nil
 }
 

@@ -26,6 +26,7 @@ var prices = []price{
 	{"SQSRequests", 1e6, 0.40, "SQS standard requests, per million"},
 	{"DynamoWRU", 1e6, 0.625, "DynamoDB on-demand write request units, per million"},
 	{"DynamoRRU", 1e6, 0.125, "DynamoDB on-demand read request units, per million"},
+	{"DynamoStreamReads", 1e5, 0.02, "DynamoDB Streams read requests (GetRecords), per 100,000"},
 	{"LogBytes", 1 << 30, 0.50, "CloudWatch Logs ingestion, per GB"},
 	{"XRayTraces", 1e6, 5.00, "X-Ray traces recorded, per million"},
 	{"SchedulerInvocations", 1e6, 1.00, "EventBridge Scheduler invocations, per million"},

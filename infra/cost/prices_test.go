@@ -134,11 +134,13 @@ func TestWritesBookedByShape(t *testing.T) {
 	d.txUnits([]byte(`{"TransactItems":[` + order + `,` + day + `]}`))
 	d.txUnits([]byte(`{"TransactItems":[` + day + `,` + order + `]}`))
 	d.write("Put", []byte(`{"TableName":"t","Item":{"pk":{"S":"SHOP#s"},"sk":{"S":"ORDER#2"}}}`))
-	want := map[string]Shape{"transaction: DAY + ORDER": {2, 8}, "alone: Put ORDER": {1, 1}}
+	day2 := strings.Replace(day, "2024-03-01", "2024-03-02", 1)
+	d.txUnits([]byte(`{"TransactItems":[` + day + `,` + order + `,` + day2 + `]}`))
+	want := map[string]Shape{"transaction: DAY + ORDER": {2, 8}, "alone: Put ORDER": {1, 1}, "transaction: 2 DAY + ORDER": {1, 6}}
 	if !reflect.DeepEqual(d.ByShape, want) {
 		t.Errorf("by shape %v, want %v", d.ByShape, want)
 	}
-	if d.ByItem["Put ORDER"] != 5 || d.ByItem["Update DAY"] != 4 {
-		t.Errorf("by item %v, want Put ORDER 5 and Update DAY 4", d.ByItem)
+	if d.ByItem["Put ORDER"] != 7 || d.ByItem["Update DAY"] != 8 {
+		t.Errorf("by item %v, want Put ORDER 7 and Update DAY 8", d.ByItem)
 	}
 }

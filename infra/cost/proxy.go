@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net"
@@ -36,8 +37,16 @@ func startProxy(fn, service, upstream string, m *meter) *proxy {
 				return err
 			}
 			r.Body = io.NopCloser(bytes.NewReader(b))
-			units, index := consumed(b)
 			t := r.Request.Header.Get("X-Amz-Target")
+			if strings.HasPrefix(t, "DynamoDBStreams_") {
+				// The fold reading the table's stream: GetRecords is billed
+				// per request; listing and describing streams and shards is free.
+				if strings.HasSuffix(t, ".GetRecords") {
+					m.addFn(fn, "DynamoStreamReads", 1)
+				}
+				return nil
+			}
+			units, index := consumed(b)
 			if strings.HasSuffix(t, "TransactWriteItems") && r.StatusCode == http.StatusOK {
 				// DynamoDB Local's transactional figures do not follow AWS's
 				// rule (three small puts report 4 units, one reports 4 too):
@@ -174,9 +183,28 @@ func (d *indexes) txUnits(body []byte) (table, index float64) {
 			kinds = append(kinds, itemKind(a))
 		}
 	}
-	sort.Strings(kinds)
-	d.charge("transaction: "+strings.Join(kinds, " + "), items)
+	d.charge("transaction: "+shapeOf(kinds), items)
 	return table, index
+}
+
+// shapeOf names the items of a transaction, sorted, a repeated kind once
+// with its count ("93 DAY + SHARD": a fold of 93 days).
+func shapeOf(kinds []string) string {
+	sort.Strings(kinds)
+	var out []string
+	for i := 0; i < len(kinds); {
+		j := i
+		for j < len(kinds) && kinds[j] == kinds[i] {
+			j++
+		}
+		if j-i > 1 {
+			out = append(out, fmt.Sprintf("%d %s", j-i, kinds[i]))
+		} else {
+			out = append(out, kinds[i])
+		}
+		i = j
+	}
+	return strings.Join(out, " + ")
 }
 
 // write follows a PutItem, UpdateItem or DeleteItem request (DynamoDB Local

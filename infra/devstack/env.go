@@ -108,28 +108,29 @@ func FunctionEnv(fn Function, names *Names, file EnvFile, lookup LookupFunc) (en
 // emulators. These win over the function's variables, as Lambda's reserved ones do.
 func RuntimeEnv(fn Function, dynamoEndpoint, sqsEndpoint, taskRoot string) map[string]string {
 	return map[string]string{
-		"AWS_REGION":                      Region,
-		"AWS_DEFAULT_REGION":              Region,
-		"AWS_ACCESS_KEY_ID":               "local",
-		"AWS_SECRET_ACCESS_KEY":           "local",
-		"AWS_ENDPOINT_URL_DYNAMODB":       dynamoEndpoint,
-		"AWS_ENDPOINT_URL_SQS":            sqsEndpoint,
-		"AWS_ENDPOINT_URL_SSM":            sqsEndpoint, // moto serves SSM (the secrets) beside SQS
-		"AWS_ENDPOINT_URL_SESV2":          sqsEndpoint, // moto serves SES and SNS too, and keeps what was sent
-		"AWS_ENDPOINT_URL_SNS":            sqsEndpoint,
-		"AWS_EC2_METADATA_DISABLED":       "true", // no instance metadata probes on a laptop
-		"AWS_LAMBDA_FUNCTION_NAME":        fn.Name,
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(fn.MemorySize),
-		"AWS_LAMBDA_FUNCTION_VERSION":     "$LATEST",
-		"AWS_LAMBDA_LOG_FORMAT":           "JSON",
-		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/" + fn.Name,
-		"AWS_LAMBDA_LOG_STREAM_NAME":      "local/[$LATEST]" + fn.Name,
-		"AWS_LAMBDA_INITIALIZATION_TYPE":  "on-demand",
-		"LAMBDA_TASK_ROOT":                taskRoot,
-		"_HANDLER":                        "bootstrap",
-		"TZ":                              ":UTC",
-		"LANG":                            "en_US.UTF-8",
-		"PATH":                            os.Getenv("PATH"),
+		"AWS_REGION":                        Region,
+		"AWS_DEFAULT_REGION":                Region,
+		"AWS_ACCESS_KEY_ID":                 "local",
+		"AWS_SECRET_ACCESS_KEY":             "local",
+		"AWS_ENDPOINT_URL_DYNAMODB":         dynamoEndpoint,
+		"AWS_ENDPOINT_URL_DYNAMODB_STREAMS": dynamoEndpoint, // DynamoDB Local serves its streams too
+		"AWS_ENDPOINT_URL_SQS":              sqsEndpoint,
+		"AWS_ENDPOINT_URL_SSM":              sqsEndpoint, // moto serves SSM (the secrets) beside SQS
+		"AWS_ENDPOINT_URL_SESV2":            sqsEndpoint, // moto serves SES and SNS too, and keeps what was sent
+		"AWS_ENDPOINT_URL_SNS":              sqsEndpoint,
+		"AWS_EC2_METADATA_DISABLED":         "true", // no instance metadata probes on a laptop
+		"AWS_LAMBDA_FUNCTION_NAME":          fn.Name,
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE":   strconv.Itoa(fn.MemorySize),
+		"AWS_LAMBDA_FUNCTION_VERSION":       "$LATEST",
+		"AWS_LAMBDA_LOG_FORMAT":             "JSON",
+		"AWS_LAMBDA_LOG_GROUP_NAME":         "/aws/lambda/" + fn.Name,
+		"AWS_LAMBDA_LOG_STREAM_NAME":        "local/[$LATEST]" + fn.Name,
+		"AWS_LAMBDA_INITIALIZATION_TYPE":    "on-demand",
+		"LAMBDA_TASK_ROOT":                  taskRoot,
+		"_HANDLER":                          "bootstrap",
+		"TZ":                                ":UTC",
+		"LANG":                              "en_US.UTF-8",
+		"PATH":                              os.Getenv("PATH"),
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
@@ -27,6 +28,12 @@ func AWSConfig() aws.Config {
 		Region:      Region,
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	}
+}
+
+// Streams returns a DynamoDB Streams client for the emulators (DynamoDB
+// Local serves streams on its own endpoint).
+func (e *Emulators) Streams() *dynamodbstreams.Client {
+	return dynamodbstreams.NewFromConfig(AWSConfig(), func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(e.DynamoEndpoint) })
 }
 
 // Clients returns DynamoDB and SQS clients for the emulators.
@@ -144,6 +151,7 @@ type cfnTable struct {
 		AttributeName string
 		Enabled       bool
 	}
+	StreamSpecification *struct{ StreamViewType string }
 }
 
 type cfnKey struct{ AttributeName, KeyType string }
@@ -186,6 +194,10 @@ func createTableInput(name string, props map[string]any) (*dynamodb.CreateTableI
 		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, ddbtypes.GlobalSecondaryIndex{
 			IndexName: aws.String(g.IndexName), KeySchema: keySchema(g.KeySchema), Projection: p,
 		})
+	}
+	if t.StreamSpecification != nil {
+		in.StreamSpecification = &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true),
+			StreamViewType: ddbtypes.StreamViewType(t.StreamSpecification.StreamViewType)}
 	}
 	var ttl *ddbtypes.TimeToLiveSpecification
 	if t.TimeToLiveSpecification != nil && t.TimeToLiveSpecification.Enabled {

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 
@@ -116,7 +117,7 @@ func Load[T any](a *App, load func(config.Getenv) (T, error)) T {
 
 // Store is the table adapter for a function's common configuration.
 func (a *App) Store(c config.Common) *dynamo.Store {
-	return &dynamo.Store{DB: dynamodb.NewFromConfig(a.AWS), Table: c.Table, Shards: c.Shards}
+	return &dynamo.Store{DB: dynamodb.NewFromConfig(a.AWS), Streams: dynamodbstreams.NewFromConfig(a.AWS), Table: c.Table, Shards: c.Shards}
 }
 
 // Settings is the per-shop settings cache over the store, with the

@@ -173,7 +173,7 @@ func newEnv(t *testing.T, statuses ...int) *env {
 	t.Helper()
 	s := testenv.Fresh(t)
 	e := &env{stack: s, db: dynamotest.NewCounting(s.DB), sink: &sink{statuses: statuses}, now: clock}
-	e.wire(t, &dynamo.Store{DB: e.db, Table: s.Table, Shards: 4, Now: func() time.Time { return e.now }}, &sqs.Queue{API: s.SQS, URL: s.Outbound})
+	e.wire(t, &dynamo.Store{DB: e.db, Streams: s.Streams, Table: s.Table, Shards: 4, Now: func() time.Time { return e.now }}, &sqs.Queue{API: s.SQS, URL: s.Outbound})
 	return e
 }
 

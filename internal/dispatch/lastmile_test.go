@@ -42,7 +42,7 @@ func lastMile(t *testing.T, e *env) (moto string) {
 	}
 	snsAPI := awssns.NewFromConfig(cfg, func(o *awssns.Options) { o.BaseEndpoint = aws.String(moto) })
 	signer := unsubscribe.Signer{Secret: []byte("lastmile-test-unsubscribe-secret")}
-	h := &unsubscribe.Handler{Signer: signer, Consent: unsubscribe.StoreConsent{Customers: &dynamo.Store{DB: e.stack.DB, Table: e.stack.Table}},
+	h := &unsubscribe.Handler{Signer: signer, Consent: unsubscribe.StoreConsent{Customers: &dynamo.Store{DB: e.stack.DB, Streams: e.stack.Streams, Table: e.stack.Table}},
 		Log: obs.NewLogger(io.Discard, "ERROR"), Now: func() time.Time { return e.now }}
 	api := httptest.NewServer(h)
 	t.Cleanup(api.Close)

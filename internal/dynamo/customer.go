@@ -25,8 +25,8 @@ const customerRetries = 5
 // applied meanwhile is never overwritten (it reads again and retries). The
 // due-index keys stay as they are: the next event or check refreshes them.
 // A customer the shop does not have is ENOTFOUND. adds (may be nil) names the
-// counters the change moves (the report's), added in the same transaction.
-// Two round trips.
+// counters the change moves (the report's), carried on the customer's
+// update (see Fold). Two round trips.
 func (s *Store) UpdateCustomer(ctx context.Context, shop, id string, change func(*aftercare.Customer) bool, adds func(before, after *aftercare.Customer) []state.Add) error {
 	pk, sk := keyOf(state.Key{Kind: state.ItemCustomer, Shop: shop, ID: id})
 	for attempt := 0; ; attempt++ {
@@ -49,41 +49,32 @@ func (s *Store) UpdateCustomer(ctx context.Context, shop, id string, change func
 		}
 		var counted []state.Add
 		if adds != nil {
-			counted = state.MergeAdds(adds(&before, c))
+			counted = adds(&before, c)
+		}
+		rc, err := carry(counted)
+		if err != nil {
+			return err
 		}
 		read := c.Version
 		doc, err := json.Marshal(c)
 		if err != nil {
 			return err
 		}
-		expr, err := expression.NewBuilder().
-			WithUpdate(expression.Set(expression.Name(attrDocZ), expression.Value(pack(doc))).Remove(expression.Name(attrDoc)).
-				Set(expression.Name(attrVersion), expression.Value(read+1))).
+		upd := expression.Set(expression.Name(attrDocZ), expression.Value(pack(doc))).Remove(expression.Name(attrDoc)).
+			Set(expression.Name(attrVersion), expression.Value(read+1))
+		if rc != "" {
+			upd = upd.Set(expression.Name(attrCarried), expression.Value(rc)) // the change's counters (see Fold)
+		}
+		expr, err := expression.NewBuilder().WithUpdate(upd).
 			WithCondition(expression.Name(attrVersion).Equal(expression.Value(read))).
 			Build()
 		if err != nil {
 			return err
 		}
-		if len(counted) == 0 {
-			_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(pk, sk),
-				UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-				ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-				ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
-		} else {
-			items := []types.TransactWriteItem{{Update: &types.Update{TableName: aws.String(s.Table), Key: key(pk, sk),
-				UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-				ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}}
-			for _, a := range counted {
-				u, uerr := s.counterUpdate(a)
-				if uerr != nil {
-					return uerr
-				}
-				items = append(items, types.TransactWriteItem{Update: u})
-			}
-			_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items,
-				ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
-			err = commitError(err, false)
-		}
+		_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(pk, sk),
+			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
 		var cc *types.ConditionalCheckFailedException
 		if !errors.As(err, &cc) && !errors.Is(err, state.ErrConflict) {
 			return err

@@ -34,7 +34,7 @@ func TestUpdateCustomerRetriesOnARace(t *testing.T) {
 	s := testenv.Fresh(t)
 	ctx := context.Background()
 	now := time.Date(2024, 3, 4, 5, 6, 7, 0, time.UTC)
-	plain := &dynamo.Store{DB: s.DB, Table: s.Table, Shards: 4, Now: func() time.Time { return now }}
+	plain := &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table, Shards: 4, Now: func() time.Time { return now }}
 	const shop = "race.myshopify.com"
 	c := &aftercare.Customer{Shop: shop, ID: "7", Email: "old@example.org", EmailConsent: aftercare.Consent{State: aftercare.ConsentSubscribed}}
 	if err := plain.Commit(ctx, &state.Commit{Puts: []state.Entity{{Customer: c}}}); err != nil {
@@ -48,7 +48,7 @@ func TestUpdateCustomerRetriesOnARace(t *testing.T) {
 			t.Error(err)
 		}
 	}}
-	store := &dynamo.Store{DB: racer, Table: s.Table, Shards: 4, Now: plain.Now}
+	store := &dynamo.Store{DB: racer, Streams: s.Streams, Table: s.Table, Shards: 4, Now: plain.Now}
 	err := store.UpdateCustomer(ctx, shop, "7", func(c *aftercare.Customer) bool {
 		c.EmailConsent = aftercare.Consent{State: aftercare.ConsentUnsubscribed, UpdatedAt: now}
 		return true

@@ -264,8 +264,8 @@ type decisionWrite struct {
 	customer *types.Put
 }
 
-// writeDecision commits a decision with its report counters in one
-// transaction (one UpdateItem when nothing else goes with it). The entry's
+// writeDecision commits a decision with its report counters carried on the
+// entry (one UpdateItem, a transaction only with a customer put). The entry's
 // update is also conditioned on the decision it counted so far, which the
 // first try assumes is none (the common case: a new message); if another
 // decision was counted, the failed condition returns the entry as it is and
@@ -282,6 +282,16 @@ func (s *Store) writeDecision(ctx context.Context, w decisionWrite) error {
 		u.ExpressionAttributeValues[":nca"] = str(next.At.UTC().Format(time.RFC3339Nano))
 		before, rest, _ := strings.Cut(aws.ToString(u.UpdateExpression), " REMOVE ")
 		expr := before + ", #cd = :ncd, #ca = :nca"
+		rc, err := carry(state.DayAdds(w.shop, adds))
+		if err != nil {
+			return err
+		}
+		if rc != "" {
+			// The decision's counters ride on the entry (see Fold).
+			u.ExpressionAttributeNames["#rc"] = attrCarried
+			u.ExpressionAttributeValues[":rc"] = str(rc)
+			expr += ", #rc = :rc"
+		}
 		if rest != "" {
 			expr += " REMOVE " + rest
 		}
@@ -298,13 +308,6 @@ func (s *Store) writeDecision(ctx context.Context, w decisionWrite) error {
 		tx := []types.TransactWriteItem{{Update: u}}
 		if w.customer != nil {
 			tx = append(tx, types.TransactWriteItem{Put: w.customer})
-		}
-		for _, a := range state.DayAdds(w.shop, adds) {
-			cu, err := s.counterUpdate(a)
-			if err != nil {
-				return err
-			}
-			tx = append(tx, types.TransactWriteItem{Update: cu})
 		}
 		old, err := s.writeAll(ctx, tx)
 		if err == nil || !errors.Is(err, errEntryCondition) {

@@ -73,7 +73,7 @@ func TestLegacyDocDecodes(t *testing.T) {
 func TestDeflatedCustomerCostsOneWriteUnit(t *testing.T) {
 	testenv.NeedEmulators(t)
 	env := testenv.Fresh(t)
-	s := &Store{DB: env.DB, Table: env.Table, Shards: 4, Now: func() time.Time { return time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC) }}
+	s := &Store{DB: env.DB, Streams: env.Streams, Table: env.Table, Shards: 4, Now: func() time.Time { return time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC) }}
 	c := &aftercare.Customer{Shop: "s.myshopify.com", ID: "7", Email: "buyer@example.com", FirstName: "Ada", EarlierOrders: 9}
 	c.Marks = map[string]aftercare.Mark{}
 	for i := range 12 {

@@ -20,6 +20,13 @@ import (
 // cursor is the last sort key read; it stays a valid start after the items
 // before it are deleted.
 func (s *Store) ShopPage(ctx context.Context, shop, cursor string, limit int) ([]state.ShopItem, string, error) {
+	if cursor == "" {
+		// shop/redact deletes the shop's day items: fold first, so that no
+		// counts still in the stream bring them back afterwards.
+		if _, err := s.Fold(ctx); err != nil {
+			return nil, "", err
+		}
+	}
 	pk := "SHOP#" + shop
 	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key(attrPK).Equal(expression.Value(pk))).Build()
 	if err != nil {

@@ -23,7 +23,7 @@ func TestIndexOwnersFilesOlderItems(t *testing.T) {
 	env := testenv.Fresh(t)
 	ctx := context.Background()
 	now := time.Date(2024, 5, 14, 10, 0, 0, 0, time.UTC)
-	s := &dynamo.Store{DB: env.DB, Table: env.Table, Now: func() time.Time { return now }}
+	s := &dynamo.Store{DB: env.DB, Streams: env.Streams, Table: env.Table, Now: func() time.Time { return now }}
 	const shop = "owners.myshopify.com"
 	m := aftercare.Message{Kind: aftercare.KindOrderShipped, Shop: shop, CustomerID: "c1"}
 	m.Stamp(now, "x")

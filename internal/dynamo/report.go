@@ -17,8 +17,8 @@ import (
 // Day items hold a shop's report counters, one item per day of the shop's
 // time zone: pk SHOP#<shop>, sk DAY#<yyyy-mm-dd> (state.ItemCounters), each
 // counter a number attribute named c_<counter>. They are written only by
-// Commit's counter updates (ADD), in the transaction of the event or ledger
-// decision that caused them, so increments from concurrent writers commute.
+// counter updates (ADD): Fold's, from the counters each write carries, and
+// SeedDays'. Readers fold first, so what they read includes every write.
 const daySKPrefix = "DAY#"
 
 // SeedDays adds counters through Commit, up to a transaction's worth of days
@@ -38,6 +38,9 @@ func (s *Store) SeedDays(ctx context.Context, shop string, a report.Adds) error 
 // Query on the sort key range: one item per day that had activity, never an
 // order or a customer.
 func (s *Store) ReportDays(ctx context.Context, shop, from, to string) (map[string]report.Counters, error) {
+	if _, err := s.Fold(ctx); err != nil {
+		return nil, err
+	}
 	out := map[string]report.Counters{}
 	err := s.query(ctx, &dynamodb.QueryInput{
 		TableName:              aws.String(s.Table),

@@ -39,6 +39,9 @@ type Store struct {
 	Shards    int           // due index shards
 	DedupeTTL time.Duration // how long dedupe records are kept
 	Now       func() time.Time
+	// Streams reads the table's stream, for the report's counters (Fold);
+	// a store without it can write but not read them.
+	Streams Streams
 }
 
 // DefaultDedupeTTL outlives every sender's retry window (Shopify: hours,
@@ -133,9 +136,14 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 }
 
 // Commit writes the dedupe record and every change in one transaction, or,
-// when they come to one item, in one conditional write of it.
+// when they come to one item, in one conditional write of it. The report
+// counters ride on the dedupe record or the first put (see Fold).
 func (s *Store) Commit(ctx context.Context, c *state.Commit) error {
 	var tx []types.TransactWriteItem
+	rc, err := carry(c.Adds)
+	if err != nil {
+		return err
+	}
 	if c.Dedupe != nil {
 		doc, err := json.Marshal(c.Dedupe)
 		if err != nil {
@@ -149,6 +157,9 @@ func (s *Store) Commit(ctx context.Context, c *state.Commit) error {
 		item := map[string]types.AttributeValue{
 			attrPK: str(pk), attrSK: str(sk), attrKind: str("dedupe"), attrDocZ: &types.AttributeValueMemberB{Value: pack(doc)},
 			attrExpires: num(s.now().Add(s.dedupeTTL()).Unix()),
+		}
+		if rc != "" {
+			item[attrCarried], rc = str(rc), ""
 		}
 		if shop, customer := c.Dedupe.Owner(); customer != "" {
 			// Found by customers/redact and shop/redact, which drop the outbox's messages.
@@ -165,6 +176,9 @@ func (s *Store) Commit(ctx context.Context, c *state.Commit) error {
 		if err != nil {
 			return err
 		}
+		if rc != "" {
+			p.Item[attrCarried], rc = str(rc), ""
+		}
 		tx = append(tx, types.TransactWriteItem{Put: p})
 	}
 	for _, k := range c.Deletes {
@@ -179,17 +193,19 @@ func (s *Store) Commit(ctx context.Context, c *state.Commit) error {
 		}
 		tx = append(tx, types.TransactWriteItem{Update: u})
 	}
-	for _, a := range state.MergeAdds(c.Adds) {
-		u, err := s.counterUpdate(a)
-		if err != nil {
-			return err
+	if rc != "" {
+		// Counters with no item to ride on (SeedDays): straight to the day items.
+		for _, a := range state.MergeAdds(c.Adds) {
+			u, err := s.counterUpdate(a)
+			if err != nil {
+				return err
+			}
+			tx = append(tx, types.TransactWriteItem{Update: u})
 		}
-		tx = append(tx, types.TransactWriteItem{Update: u})
 	}
 	if len(tx) > maxTransact {
 		return fmt.Errorf("one event touches %d items, over the %d a transaction allows", len(tx), maxTransact)
 	}
-	var err error
 	switch len(tx) {
 	case 0:
 	case 1:
@@ -268,8 +284,11 @@ func sortedNames(m map[string]int64) []string {
 	return out
 }
 
-// Counters reads counters items, 100 keys to a BatchGetItem.
+// Counters folds, then reads counters items, 100 keys to a BatchGetItem.
 func (s *Store) Counters(ctx context.Context, keys []state.Key) (map[state.Key]map[string]int64, error) {
+	if _, err := s.Fold(ctx); err != nil {
+		return nil, err
+	}
 	out := map[state.Key]map[string]int64{}
 	want := make([]map[string]types.AttributeValue, 0, len(keys))
 	for _, k := range keys {
@@ -420,8 +439,12 @@ func (s *Store) Waiting(ctx context.Context, shop, variant string) ([]*state.Wai
 	return out, err
 }
 
-// EachShopItem calls fn for every item of a shop, with the entity when it is one.
+// EachShopItem folds, then calls fn for every item of a shop, with the
+// entity when it is one.
 func (s *Store) EachShopItem(ctx context.Context, shop string, fn func(state.Key, state.Entity) error) error {
+	if _, err := s.Fold(ctx); err != nil {
+		return err
+	}
 	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key(attrPK).Equal(expression.Value("SHOP#" + shop))).Build()
 	if err != nil {
 		return err

@@ -29,7 +29,7 @@ func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Store {
 		s := testenv.Fresh(t)
-		return &scanned{Store: &dynamo.Store{DB: s.DB, Table: s.Table, Shards: 4, Now: func() time.Time { return storetest.Now }}, db: s.DB}
+		return &scanned{Store: &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table, Shards: 4, Now: func() time.Time { return storetest.Now }}, db: s.DB}
 	})
 }
 
@@ -104,7 +104,7 @@ func countingStore(t *testing.T) (*dynamo.Store, *dynamotest.Counting) {
 	t.Helper()
 	s := testenv.Fresh(t)
 	db := dynamotest.NewCounting(s.DB)
-	return &dynamo.Store{DB: db, Table: s.Table, Shards: 4, Now: func() time.Time { return storetest.Now }}, db
+	return &dynamo.Store{DB: db, Streams: s.Streams, Table: s.Table, Shards: 4, Now: func() time.Time { return storetest.Now }}, db
 }
 
 // A commit that changes one item is one plain conditional write, at half

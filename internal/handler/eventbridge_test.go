@@ -66,7 +66,7 @@ func eventBridge(t *testing.T, endpoint, op string, in map[string]any) map[strin
 func TestEventBridgeDeliveryThroughARuleIsApplied(t *testing.T) {
 	testenv.NeedEmulators(t)
 	s := testenv.Fresh(t)
-	store := &dynamo.Store{DB: s.DB, Table: s.Table, Shards: 4, Now: func() time.Time { return clock }}
+	store := &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table, Shards: 4, Now: func() time.Time { return clock }}
 	p := newProcessor(store, &sqs.Outbox{Messages: &sqs.Queue{API: s.SQS, URL: s.Outbound}, Events: &sqs.Queue{API: s.SQS, URL: s.Inbox}}, store.ShopSettings)
 	endpoint := s.Env.SQSEndpoint // moto serves EventBridge beside SQS
 

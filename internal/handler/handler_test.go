@@ -50,7 +50,7 @@ func processor(t *testing.T, table string) (*state.Processor, state.Store) {
 	if table == "" {
 		table = s.Table
 	}
-	store := &dynamo.Store{DB: s.DB, Table: table, Shards: 4, Now: func() time.Time { return clock }}
+	store := &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: table, Shards: 4, Now: func() time.Time { return clock }}
 	return newProcessor(store, &sqs.Outbox{Messages: &sqs.Queue{API: s.SQS, URL: s.Outbound}, Events: &sqs.Queue{API: s.SQS, URL: s.Inbox}},
 		store.ShopSettings), store
 }

@@ -66,7 +66,7 @@ func TestDynamoDBOutageLosesNothingAndNeedsNoRedrive(t *testing.T) {
 	t.Cleanup(srv.Close)
 	client := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
-	store := &dynamo.Store{DB: client, Table: s.Table, Shards: 4, Now: func() time.Time { return clock }}
+	store := &dynamo.Store{DB: client, Streams: s.Streams, Table: s.Table, Shards: 4, Now: func() time.Time { return clock }}
 	p := newProcessor(store, &sqs.Outbox{Messages: &sqs.Queue{API: s.SQS, URL: s.Outbound}, Events: &sqs.Queue{API: s.SQS, URL: s.Inbox}}, store.ShopSettings)
 	scaled := func(n int) time.Duration { return aftercare.RetryDelay(time.Second, n, 2*time.Second) }
 	h := handler.Processor(p, &sqs.Queue{API: s.SQS, URL: s.Inbox}, scaled, obs.NewLogger(io.Discard, "ERROR"))

@@ -22,16 +22,17 @@ import (
 // Checks by name. "all" runs every one.
 const (
 	CheckAll           = "all"
-	CheckFollowUps     = "followups"     // care_tips, review_request, check_in
-	CheckWinBack       = "win_back"      // win_back and lapse_note
-	CheckReplenishment = "replenishment" // replenishment
-	CheckBackInStock   = "back_in_stock" // back_in_stock
-	CheckStalled       = "stalled"       // parcels without scans, orders not shipped
-	CheckDigest        = "weekly_report" // the merchant's weekly digest, Monday 08:00 shop time
+	CheckFollowUps     = "followups"       // care_tips, review_request, check_in
+	CheckWinBack       = "win_back"        // win_back and lapse_note
+	CheckReplenishment = "replenishment"   // replenishment
+	CheckBackInStock   = "back_in_stock"   // back_in_stock
+	CheckStalled       = "stalled"         // parcels without scans, orders not shipped
+	CheckDigest        = "weekly_report"   // the merchant's weekly digest, Monday 08:00 shop time
+	CheckCounters      = "report_counters" // the report's counters folded from the table's stream
 )
 
 // Names lists the checks.
-var Names = []string{CheckFollowUps, CheckWinBack, CheckReplenishment, CheckBackInStock, CheckStalled, CheckDigest, CheckReconcile}
+var Names = []string{CheckCounters, CheckFollowUps, CheckWinBack, CheckReplenishment, CheckBackInStock, CheckStalled, CheckDigest, CheckReconcile}
 
 // checkOf names the check that sends a kind.
 func checkOf(k aftercare.Kind) string {
@@ -136,6 +137,12 @@ type Checker struct {
 	// reconcile asks (default DefaultLookback).
 	Admin    Admin
 	Lookback time.Duration
+	// Counters folds the report's counters from the table's stream (nil:
+	// the store adds them as it writes). Every run folds first, so the
+	// stream's 24 hours are never outrun and the digest counts everything.
+	Counters interface {
+		Fold(ctx context.Context) (state.FoldStats, error)
+	}
 }
 
 // Run runs one check (or all) as of the input's scheduled time.
@@ -170,6 +177,17 @@ func (c *Checker) Run(ctx context.Context, in Input) (Result, error) {
 	if check == CheckAll || check == CheckDigest {
 		kinds = append(kinds, state.ItemDigest)
 	}
+	var folded error
+	if c.Counters != nil && (check == CheckAll || check == CheckCounters) {
+		// A failed fold does not stop the due work; the run still fails,
+		// for the alarm, and the next one folds what this one could not.
+		st, err := c.Counters.Fold(ctx)
+		r.res.Checks[CheckCounters].Examined = st.Records
+		if err != nil {
+			folded = fmt.Errorf("report counters: %w", err)
+			c.Log.Error("report counters not folded", slog.String("error", err.Error()))
+		}
+	}
 	complete := true
 	if len(kinds) > 0 {
 		complete, err = r.scan(ctx, kinds)
@@ -181,7 +199,7 @@ func (c *Checker) Run(ctx context.Context, in Input) (Result, error) {
 	}
 	r.res.Complete = complete
 	r.res.DurationMS = time.Since(start).Milliseconds()
-	return r.res, err
+	return r.res, errors.Join(err, folded)
 }
 
 // when parses the scheduled time; the clock is the fallback.

@@ -88,7 +88,7 @@ func newEnv(t testing.TB) *env {
 	s := testenv.Fresh(t)
 	e := &env{stack: s, db: dynamotest.NewCounting(s.DB)}
 	outbox := &sqs.Outbox{Messages: &sqs.Queue{API: s.SQS, URL: s.Outbound}, Events: &sqs.Queue{API: s.SQS, URL: s.Inbox}}
-	e.wire(t, &dynamo.Store{DB: e.db, Table: s.Table, Shards: 4, Now: func() time.Time { return e.now }}, outbox, outbox)
+	e.wire(t, &dynamo.Store{DB: e.db, Streams: s.Streams, Table: s.Table, Shards: 4, Now: func() time.Time { return e.now }}, outbox, outbox)
 	return e
 }
 

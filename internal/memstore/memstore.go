@@ -126,7 +126,10 @@ func (s *Store) Load(_ context.Context, dedupeID string, keys []state.Key) (*sta
 // Commit applies c atomically: every condition is checked before anything is written.
 func (s *Store) Commit(_ context.Context, c *state.Commit) error {
 	adds := state.MergeAdds(c.Adds)
-	n := len(c.Puts) + len(c.Deletes) + len(c.StockOut) + len(adds)
+	n := len(c.Puts) + len(c.Deletes) + len(c.StockOut)
+	if len(c.Puts) == 0 && c.Dedupe == nil {
+		n += len(adds) // as in DynamoDB: counters ride on an item the commit writes, if any
+	}
 	for shop := range c.StockIn {
 		if _, both := c.StockOut[shop]; !both {
 			n++ // one update per shop's stock item, as in DynamoDB

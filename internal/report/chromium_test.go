@@ -24,7 +24,7 @@ func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 // and every number in the DOM equal to the JSON's.
 func TestDashboardInChromium(t *testing.T) {
 	s := testenv.Fresh(t)
-	store := &dynamo.Store{DB: s.DB, Table: s.Table, Shards: 4}
+	store := &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table, Shards: 4}
 	e := runSeed(t, seedHistory())
 	if err := store.SeedDays(context.Background(), shopDomain, days(e)); err != nil {
 		t.Fatal(err)

@@ -31,7 +31,7 @@ func TestShopOverridesFromTheTable(t *testing.T) {
 	t.Run("memory", func(t *testing.T) { shopOverrides(t, memstore.New()) })
 	t.Run("dynamodb", func(t *testing.T) {
 		s := testenv.Fresh(t)
-		shopOverrides(t, &dynamo.Store{DB: s.DB, Table: s.Table, Shards: 4})
+		shopOverrides(t, &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table, Shards: 4})
 	})
 }
 

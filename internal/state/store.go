@@ -321,6 +321,16 @@ type Add struct {
 	Counters map[string]int64
 }
 
+// FoldStats is what one fold of the report's counters did (a store that
+// carries counters on its writes and adds them to the day items later:
+// dynamo.Store.Fold).
+type FoldStats struct {
+	Shards  int // stream shards read
+	Records int // stream records read
+	Counted int // records that carried counters
+	Writes  int // fold writes committed (the counters with the shard's mark)
+}
+
 // MergeAdds sums adds by key (one transaction may touch an item once), in
 // first-seen order.
 func MergeAdds(adds []Add) []Add {

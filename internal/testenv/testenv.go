@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/aftercare/aftercare/infra/devstack"
@@ -104,6 +105,7 @@ type Stack struct {
 	Outbound string
 	OutDLQ   string
 	DB       *dynamodb.Client
+	Streams  *dynamodbstreams.Client // the table's stream (the report's counters are folded from it)
 	SQS      *sqs.Client
 }
 
@@ -121,7 +123,7 @@ func Fresh(t testing.TB) *Stack {
 	}
 	db, sq := e.Clients()
 	return &Stack{
-		Names: names, Env: e, DB: db, SQS: sq,
+		Names: names, Env: e, DB: db, SQS: sq, Streams: e.Streams(),
 		Table:    names.Refs["Table"],
 		Inbox:    names.Refs["InboxQueue"],
 		InboxDLQ: names.Refs["InboxDeadLetterQueue"],

@@ -33,9 +33,9 @@ func TestDynamoUnsubscribe(t *testing.T) {
 	s := testenv.Fresh(t)
 	ctx := context.Background()
 	now := time.Date(2015, 3, 4, 15, 6, 7, 0, time.UTC)
-	store := &dynamo.Store{DB: s.DB, Table: s.Table, Shards: 4, Now: func() time.Time { return now }}
+	store := &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table, Shards: 4, Now: func() time.Time { return now }}
 	counting := dynamotest.NewCounting(s.DB)
-	d := unsubscribe.StoreConsent{Customers: &dynamo.Store{DB: counting, Table: s.Table}}
+	d := unsubscribe.StoreConsent{Customers: &dynamo.Store{DB: counting, Streams: s.Streams, Table: s.Table}}
 	c := &aftercare.Customer{Shop: shop, ID: "42", Email: "ada@example.org", Phone: "+15550001111",
 		EmailConsent: aftercare.Consent{State: aftercare.ConsentSubscribed, UpdatedAt: now.Add(-48 * time.Hour)},
 		SMSConsent:   aftercare.Consent{State: aftercare.ConsentSubscribed, UpdatedAt: now.Add(-48 * time.Hour)}}
@@ -103,7 +103,7 @@ func TestDynamoUnsubscribeRace(t *testing.T) {
 	s := testenv.Fresh(t)
 	ctx := context.Background()
 	now := time.Date(2015, 3, 4, 15, 6, 7, 0, time.UTC)
-	store := &dynamo.Store{DB: s.DB, Table: s.Table, Shards: 4, Now: func() time.Time { return now }}
+	store := &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table, Shards: 4, Now: func() time.Time { return now }}
 	c := &aftercare.Customer{Shop: shop, ID: "7", Email: "old@example.org",
 		EmailConsent: aftercare.Consent{State: aftercare.ConsentSubscribed}}
 	putCustomer(t, store, c, time.Time{})
@@ -112,7 +112,7 @@ func TestDynamoUnsubscribeRace(t *testing.T) {
 		cur.Email = "new@example.org"
 		putCustomer(t, store, cur, time.Time{})
 	}}
-	d := unsubscribe.StoreConsent{Customers: &dynamo.Store{DB: racer, Table: s.Table}}
+	d := unsubscribe.StoreConsent{Customers: &dynamo.Store{DB: racer, Streams: s.Streams, Table: s.Table}}
 	if err := d.Unsubscribe(ctx, shop, "7", aftercare.ChannelEmail, now, unsubscribe.SourceOneClick); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
@@ -14,11 +15,13 @@ import (
 
 // awsClients builds the SDK clients a command needs; the endpoints follow
 // the SDK's own variables (AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_SSM,
-// AWS_ENDPOINT_URL_DYNAMODB), which is how the local stack is reached.
+// AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_DYNAMODB_STREAMS), which is
+// how the local stack is reached.
 type awsClients interface {
 	SQS(ctx context.Context) (*awssqs.Client, error)
 	SSM(ctx context.Context) (*ssm.Client, error)
 	DynamoDB(ctx context.Context) (*dynamodb.Client, error)
+	DynamoDBStreams(ctx context.Context) (*dynamodbstreams.Client, error)
 }
 
 type sdkClients struct {
@@ -50,6 +53,11 @@ func (s *sdkClients) SSM(ctx context.Context) (*ssm.Client, error) {
 func (s *sdkClients) DynamoDB(ctx context.Context) (*dynamodb.Client, error) {
 	cfg, err := s.config(ctx)
 	return dynamodb.NewFromConfig(cfg), err
+}
+
+func (s *sdkClients) DynamoDBStreams(ctx context.Context) (*dynamodbstreams.Client, error) {
+	cfg, err := s.config(ctx)
+	return dynamodbstreams.NewFromConfig(cfg), err
 }
 
 // queueURL accepts a queue URL or a queue name (aftercare-local-InboxQueue).

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
@@ -50,6 +51,10 @@ func (c emulated) SSM(context.Context) (*ssm.Client, error) {
 
 func (c emulated) DynamoDB(context.Context) (*dynamodb.Client, error) {
 	return dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(c.env.DynamoEndpoint), Credentials: creds}), nil
+}
+
+func (c emulated) DynamoDBStreams(context.Context) (*dynamodbstreams.Client, error) {
+	return c.env.Streams(), nil
 }
 
 var creds = credentials.NewStaticCredentialsProvider("test", "test", "")
@@ -93,7 +98,7 @@ func TestUsageAndExitCodes(t *testing.T) {
 func TestReportPrintsTheShopsNumbers(t *testing.T) {
 	s := testenv.Fresh(t)
 	placed := time.Date(2015, 1, 10, 15, 0, 0, 0, time.UTC)
-	store := &dynamo.Store{DB: s.DB, Table: s.Table}
+	store := &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table}
 	for i, cents := range []int64{2500, 4050} {
 		o := &aftercare.Order{Shop: shop, ID: fmt.Sprint(900 + i), CustomerID: "c1", CreatedAt: placed.Add(time.Duration(i) * 24 * time.Hour),
 			TotalCents: cents, Currency: "USD", Seen: true}
@@ -317,7 +322,7 @@ func fakeAdmin(t *testing.T) *adminFake {
 // so an app/uninstalled received before no longer stops its messages.
 func TestConnectMarksTheShopInstalled(t *testing.T) {
 	s := testenv.Fresh(t)
-	store := &dynamo.Store{DB: s.DB, Table: s.Table}
+	store := &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table}
 	gone := &aftercare.Install{Shop: shop, UninstalledAt: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
 	if err := store.Commit(context.Background(), &state.Commit{Puts: []state.Entity{{Install: gone}}}); err != nil {
 		t.Fatal(err)

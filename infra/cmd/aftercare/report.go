@@ -18,6 +18,7 @@ import (
 // ReportQuery is what `aftercare report` asks for.
 type ReportQuery struct {
 	DB       *dynamodb.Client
+	Streams  dynamo.Streams // the table's stream: the report folds it first
 	Table    string
 	Shop     string
 	From, To string // YYYY-MM-DD, inclusive, in the shop's time zone
@@ -31,7 +32,7 @@ var reportTable = func(ctx context.Context, w io.Writer, q ReportQuery) error {
 	if err != nil {
 		return err
 	}
-	days, err := (&dynamo.Store{DB: q.DB, Table: q.Table}).ReportDays(ctx, q.Shop, r.From.Format(report.DayFormat), r.To.Format(report.DayFormat))
+	days, err := (&dynamo.Store{DB: q.DB, Streams: q.Streams, Table: q.Table}).ReportDays(ctx, q.Shop, r.From.Format(report.DayFormat), r.To.Format(report.DayFormat))
 	if err != nil {
 		return err
 	}
@@ -67,5 +68,9 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return reportTable(ctx, e.stdout, ReportQuery{DB: db, Table: *table, Shop: *shop, From: *from, To: *to, JSON: *asJSON})
+	streams, err := e.aws.DynamoDBStreams(ctx)
+	if err != nil {
+		return err
+	}
+	return reportTable(ctx, e.stdout, ReportQuery{DB: db, Streams: streams, Table: *table, Shop: *shop, From: *from, To: *to, JSON: *asJSON})
 }

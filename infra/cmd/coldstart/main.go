@@ -33,7 +33,7 @@ const (
 )
 
 // services are the SDK clients a floor can construct (its build tags).
-var services = []string{"dynamodb", "sqs", "ssm", "sesv2", "sns"}
+var services = []string{"dynamodb", "dynamodbstreams", "sqs", "ssm", "sesv2", "sns"}
 
 var functions = []string{"WebhookFunction", "EventProcessorFunction", "LifecycleChecksFunction", "DispatchFunction", "ReportFunction", "UnsubscribeFunction"}
 

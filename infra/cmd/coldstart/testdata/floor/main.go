@@ -1,9 +1,9 @@
 // Command floor is the floor a function's binary and cold start are held
 // to: aws-lambda-go, the SDK's config, and the same SDK clients the function
-// links (one build tag per client: floor_dynamodb, floor_sqs, floor_ssm,
-// floor_sesv2, floor_sns), each constructed at init as a function does and
-// used once by the handler: one GetItem, SendMessage, GetParameters,
-// SendEmail or Publish. A client that is never called is not a hello world
+// links (one build tag per client: floor_dynamodb, floor_dynamodbstreams,
+// floor_sqs, floor_ssm, floor_sesv2, floor_sns), each constructed at init as
+// a function does and used once by the handler: one GetItem, ListStreams,
+// SendMessage, GetParameters, SendEmail or Publish. A client that is never called is not a hello world
 // with that client: the linker drops the whole request path (signing,
 // retries, the credential chain), which every real function has.
 package main

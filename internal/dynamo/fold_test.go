@@ -1,0 +1,263 @@
+package dynamo_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+
+	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/dynamo"
+	"github.com/aftercare/aftercare/internal/dynamo/dynamotest"
+	"github.com/aftercare/aftercare/internal/ledger"
+	"github.com/aftercare/aftercare/internal/report"
+	"github.com/aftercare/aftercare/internal/state"
+	"github.com/aftercare/aftercare/internal/testenv"
+)
+
+const foldShop = "fold.myshopify.com"
+
+func day(d string, counters map[string]int64) state.Add {
+	return state.Add{Key: state.DayKey(foldShop, d), Counters: counters}
+}
+
+// Every kind of write that carries counters (an event's commit on its
+// dedupe record or on its first put, a ledger decision, a customer changed
+// outside an event) adds them once, however often the stream is folded;
+// a later write that keeps or drops the carried value, and a delete, add
+// nothing; and the event's transaction holds no day item.
+func TestFoldCountsEachWriteOnce(t *testing.T) {
+	s := testenv.Fresh(t)
+	db := dynamotest.NewCounting(s.DB)
+	now := time.Date(2025, 3, 3, 12, 0, 0, 0, time.UTC)
+	store := &dynamo.Store{DB: db, Streams: s.Streams, Table: s.Table, Shards: 4, Now: func() time.Time { return now }}
+	ctx := context.Background()
+	want := report.Counters{}
+	add := func(c map[string]int64) {
+		for k, v := range c {
+			want[k] += v
+		}
+	}
+
+	// On the dedupe record.
+	c1 := map[string]int64{"o": 1, "r:USD": 2500}
+	cust := &aftercare.Customer{Shop: foldShop, ID: "c1", Email: "c1@example.org"}
+	db.Reset()
+	if err := store.Commit(ctx, &state.Commit{Dedupe: &state.Dedupe{ID: "ev-1", At: now}, Puts: []state.Entity{{Customer: cust}},
+		Adds: []state.Add{day("2025-03-03", c1)}}); err != nil {
+		t.Fatal(err)
+	}
+	add(c1)
+	if st := db.Stats(); st.Calls["TransactWriteItems"] != 1 || st.Total != 1 {
+		t.Fatalf("commit of a dedupe record and a customer: %v", st.Calls)
+	}
+	// On the only put: one conditional write, no transaction.
+	c2 := map[string]int64{"o": 1}
+	db.Reset()
+	if err := store.Commit(ctx, &state.Commit{Puts: []state.Entity{{Order: &aftercare.Order{Shop: foldShop, ID: "o2"}}},
+		Adds: []state.Add{day("2025-03-03", c2)}}); err != nil {
+		t.Fatal(err)
+	}
+	add(c2)
+	if st := db.Stats(); st.Calls["PutItem"] != 1 || st.Total != 1 {
+		t.Fatalf("commit of one order with counters: %v, want one PutItem", st.Calls)
+	}
+	// The same order again without counters (a later event): nothing more.
+	if err := store.Commit(ctx, &state.Commit{Puts: []state.Entity{{Order: &aftercare.Order{Shop: foldShop, ID: "o2", Version: 1, Name: "#2"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	// A ledger decision counts itself on its entry.
+	if err := store.Record(ctx, ledger.Record{Shop: foldShop, ID: "m1", Kind: aftercare.KindOrderShipped, Decision: ledger.Sent, At: now,
+		CustomerID: "c1", Channel: aftercare.ChannelEmail}); err != nil {
+		t.Fatal(err)
+	}
+	add(report.Message(&report.Decision{Kind: aftercare.KindOrderShipped, Decision: ledger.Sent, At: now}, time.UTC)["2025-03-03"])
+	// A customer changed outside an event, with counters, then without.
+	c3 := map[string]int64{"u": 1}
+	if err := store.UpdateCustomer(ctx, foldShop, "c1", func(c *aftercare.Customer) bool { c.FirstName = "Ada"; return true },
+		func(_, _ *aftercare.Customer) []state.Add { return []state.Add{day("2025-03-03", c3)} }); err != nil {
+		t.Fatal(err)
+	}
+	add(c3)
+	if err := store.UpdateCustomer(ctx, foldShop, "c1", func(c *aftercare.Customer) bool { c.FirstName = "Ada L."; return true }, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Deleting a carrier takes nothing back.
+	if err := store.Delete(ctx, []state.Key{{Kind: state.ItemOrder, Shop: foldShop, ID: "o2"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	k := state.DayKey(foldShop, "2025-03-03")
+	for i := range 3 { // folding again changes nothing
+		got, err := store.Counters(ctx, []state.Key{k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(report.Counters(got[k]), want) {
+			t.Fatalf("read %d: counters %v, want %v", i+1, got[k], want)
+		}
+	}
+	// A fold with nothing new reads its mark and writes nothing.
+	db.Reset()
+	st, err := store.Fold(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := db.Stats().Calls; c["PutItem"]+c["UpdateItem"]+c["TransactWriteItems"] != 0 || st.Counted != 0 {
+		t.Fatalf("an idle fold wrote %v (%+v)", c, st)
+	}
+}
+
+// Folds running at once (reports, the checks, a digest) while events are
+// written count each write exactly once: a shard's mark moves only from the
+// position a fold read, and the loser reads again from the winner's.
+func TestConcurrentFoldsCountOnce(t *testing.T) {
+	s := testenv.Fresh(t)
+	now := time.Date(2025, 3, 3, 12, 0, 0, 0, time.UTC)
+	store := &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table, Shards: 4, Now: func() time.Time { return now }}
+	ctx := context.Background()
+	const writes = 60
+	var wg sync.WaitGroup
+	errs := make(chan error, writes+40)
+	for i := range writes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := fmt.Sprintf("2025-03-%02d", 1+i%5)
+			errs <- store.Commit(ctx, &state.Commit{Dedupe: &state.Dedupe{ID: fmt.Sprint("ev-", i), At: now},
+				Adds: []state.Add{day(d, map[string]int64{"o": 1, "n": int64(i)})}})
+		}()
+		if i%3 == 0 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := store.Fold(ctx)
+				errs <- err
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := store.ReportDays(ctx, foldShop, "2025-03-01", "2025-03-05")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var orders, sum int64
+	for _, c := range got {
+		orders += c["o"]
+		sum += c["n"]
+	}
+	if orders != writes || sum != writes*(writes-1)/2 {
+		t.Fatalf("after concurrent folds: %d orders (want %d), sum %d (want %d): %v", orders, writes, sum, writes*(writes-1)/2, got)
+	}
+}
+
+// One write that touches more days than a transaction takes (a history
+// import's order, a long-open exception) is folded in several transactions,
+// each moving the mark with its share.
+func TestFoldSplitsManyDays(t *testing.T) {
+	s := testenv.Fresh(t)
+	store := &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table, Shards: 4}
+	ctx := context.Background()
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	var adds []state.Add
+	for i := range 250 {
+		adds = append(adds, day(start.AddDate(0, 0, i).Format(report.DayFormat), map[string]int64{"o": int64(i + 1)}))
+	}
+	if err := store.Commit(ctx, &state.Commit{Dedupe: &state.Dedupe{ID: "many", At: start}, Adds: adds}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Fold(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Writes != 3 {
+		t.Errorf("250 days folded in %d writes, want 3 (99 days each at most)", st.Writes)
+	}
+	got, err := store.ReportDays(ctx, foldShop, "2024-01-01", "2024-12-31")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 250 {
+		t.Fatalf("%d days, want 250", len(got))
+	}
+	for i := range 250 {
+		if d := start.AddDate(0, 0, i).Format(report.DayFormat); got[d]["o"] != int64(i+1) {
+			t.Fatalf("%s: %v, want o=%d", d, got[d], i+1)
+		}
+	}
+}
+
+// A store that cannot read the stream refuses to read counters rather
+// than answer with stale ones.
+func TestReadingCountersNeedsTheStream(t *testing.T) {
+	s := testenv.Fresh(t)
+	store := &dynamo.Store{DB: s.DB, Table: s.Table}
+	if _, err := store.ReportDays(context.Background(), foldShop, "2024-01-01", "2024-01-02"); err == nil {
+		t.Fatal("counters read without folding the stream")
+	}
+}
+
+// barrier holds the first GetRecords of n folds until all n have made it,
+// so they read the same records from the same mark and race to commit.
+type barrier struct {
+	dynamo.Streams
+	wg sync.WaitGroup
+	n  atomic.Int32
+}
+
+func (b *barrier) GetRecords(ctx context.Context, in *dynamodbstreams.GetRecordsInput, opts ...func(*dynamodbstreams.Options)) (*dynamodbstreams.GetRecordsOutput, error) {
+	out, err := b.Streams.GetRecords(ctx, in, opts...)
+	if b.n.Add(1) <= 2 {
+		b.wg.Done()
+		b.wg.Wait()
+	}
+	return out, err
+}
+
+// Two folds that read the same records from the same mark: one commits,
+// the other's mark condition fails, it reads again from the winner's mark
+// and finds nothing new. Each record counts once.
+func TestRacingFoldsCountOnce(t *testing.T) {
+	s := testenv.Fresh(t)
+	ctx := context.Background()
+	writer := &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table}
+	if err := writer.Commit(ctx, &state.Commit{Dedupe: &state.Dedupe{ID: "ev-1", At: time.Now()},
+		Adds: []state.Add{day("2025-03-01", map[string]int64{"o": 1})}}); err != nil {
+		t.Fatal(err)
+	}
+	b := &barrier{Streams: s.Streams}
+	b.wg.Add(2)
+	racer := &dynamo.Store{DB: s.DB, Streams: b, Table: s.Table}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = racer.Fold(ctx)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	got, err := writer.ReportDays(ctx, foldShop, "2025-03-01", "2025-03-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["2025-03-01"]["o"] != 1 {
+		t.Fatalf("two racing folds counted %v, want o=1", got)
+	}
+}
