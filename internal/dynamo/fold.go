@@ -45,8 +45,9 @@ const (
 	// takes 100 actions; one is the fold mark).
 	foldDays = 99
 	// foldEmptyPages is how many empty pages in a row end the reading of
-	// an open shard: the stream can answer empty before its newest records.
-	foldEmptyPages = 3
+	// an open shard: the stream can answer empty before its newest records
+	// (the next fold goes on from the mark).
+	foldEmptyPages = 5
 	// foldMarkTTL keeps a shard's mark past the stream's 24 hours.
 	foldMarkTTL = 48 * time.Hour
 )
@@ -105,15 +106,23 @@ func (s *Store) Fold(ctx context.Context) (state.FoldStats, error) {
 	if err != nil {
 		return st, err
 	}
+	marks, err := s.marks(ctx)
+	if err != nil {
+		return st, err
+	}
 	for _, arn := range streams {
 		shards, err := s.shards(ctx, arn)
 		if err != nil {
 			return st, err
 		}
 		for _, shard := range shards {
+			m := marks[markSK(arn, shard)]
 			for attempt := 0; ; attempt++ {
-				err = s.foldShard(ctx, arn, shard, &st)
+				err = s.foldShard(ctx, arn, shard, m, &st)
 				if !errors.Is(err, errFoldRace) || attempt == 4 {
+					break
+				}
+				if m, err = s.mark(ctx, arn, shard); err != nil { // the winner's
 					break
 				}
 			}
@@ -179,29 +188,46 @@ type foldMark struct {
 	exists bool
 }
 
-func markKey(arn, shard string) map[string]types.AttributeValue {
-	// The stream's label (its creation time) keeps shards of a new stream apart.
-	label := arn[strings.LastIndexByte(arn, '/')+1:]
-	return key(foldPK, "SHARD#"+label+"#"+shard)
+// markSK is a shard's mark's sort key; the stream's label (its creation
+// time) keeps the shards of a stream turned off and on again apart.
+func markSK(arn, shard string) string {
+	return "SHARD#" + arn[strings.LastIndexByte(arn, '/')+1:] + "#" + shard
 }
 
-func (s *Store) mark(ctx context.Context, arn, shard string) (foldMark, error) {
-	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: markKey(arn, shard), ConsistentRead: aws.Bool(true)})
+func markOf(it map[string]types.AttributeValue) foldMark {
+	done, _ := it["done"].(*types.AttributeValueMemberBOOL)
+	return foldMark{seq: getS(it, "seq"), done: done != nil && done.Value, exists: true}
+}
+
+// marks reads every shard's mark in one Query (they live 48 hours).
+func (s *Store) marks(ctx context.Context) (map[string]foldMark, error) {
+	out := map[string]foldMark{}
+	err := s.query(ctx, &dynamodb.QueryInput{
+		TableName: aws.String(s.Table), KeyConditionExpression: aws.String("pk = :pk"), ConsistentRead: aws.Bool(true),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(foldPK)},
+	}, func(it map[string]types.AttributeValue) error {
+		out[getS(it, attrSK)] = markOf(it)
+		return nil
+	})
 	if err != nil {
+		return nil, fmt.Errorf("report counters: read the fold's marks: %w", err)
+	}
+	return out, nil
+}
+
+// mark reads one shard's mark again, after another fold moved it.
+func (s *Store) mark(ctx context.Context, arn, shard string) (foldMark, error) {
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(foldPK, markSK(arn, shard)), ConsistentRead: aws.Bool(true)})
+	if err != nil || out.Item == nil {
 		return foldMark{}, err
 	}
-	if out.Item == nil {
-		return foldMark{}, nil
-	}
-	done, _ := out.Item["done"].(*types.AttributeValueMemberBOOL)
-	return foldMark{seq: getS(out.Item, "seq"), done: done != nil && done.Value, exists: true}, nil
+	return markOf(out.Item), nil
 }
 
 // foldShard folds one shard from its mark.
-func (s *Store) foldShard(ctx context.Context, arn, shard string, st *state.FoldStats) error {
-	m, err := s.mark(ctx, arn, shard)
-	if err != nil || m.done {
-		return err
+func (s *Store) foldShard(ctx context.Context, arn, shard string, m foldMark, st *state.FoldStats) error {
+	if m.done {
+		return nil
 	}
 	in := &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(arn), ShardId: aws.String(shard), ShardIteratorType: streamtypes.ShardIteratorTypeTrimHorizon}
 	if m.seq != "" {
@@ -326,9 +352,8 @@ func countedBy(r streamtypes.Record) (map[string]report.Adds, error) {
 // commitFold adds pending to the day items and moves the shard's mark to
 // last, in one transaction conditioned on the mark as read.
 func (s *Store) commitFold(ctx context.Context, arn, shard string, m *foldMark, last string, done bool, pending map[state.Key]report.Counters) error {
-	mk := markKey(arn, shard)
 	item := map[string]types.AttributeValue{
-		attrPK: mk[attrPK], attrSK: mk[attrSK], attrKind: str("fold"), "seq": str(last),
+		attrPK: str(foldPK), attrSK: str(markSK(arn, shard)), attrKind: str("fold"), "seq": str(last),
 		"done": &types.AttributeValueMemberBOOL{Value: done}, attrExpires: num(s.now().Add(foldMarkTTL).Unix()),
 	}
 	put := &types.Put{TableName: aws.String(s.Table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}
