@@ -99,7 +99,7 @@ type Bill struct {
 	Notes    map[string]Units   // per function, the whole run's diagnostics (index units)
 	ByItem   map[string]float64 // the whole run's write units by action and item kind
 	ByShape  map[string]Shape   // ... by write request: the items it changes together
-	DaySizes []int              // the report's day items' stored sizes in bytes, sorted (diagnostic)
+	Sizes    map[string][]int   // the items' stored sizes in bytes by kind, sorted (diagnostic)
 	Runs     map[string]*Runs   // per function, the whole run's billed and init durations
 }
 
@@ -333,11 +333,11 @@ func measure(ctx context.Context, r run) (Bill, error) {
 		fmt.Fprintf(os.Stderr, "cost: cpu share: the quota cut %d periods short\n", n)
 	}
 	db, _ := (&devstack.Emulators{DynamoEndpoint: st.DynamoEndpoint, SQSEndpoint: st.SQSEndpoint}).Clients()
-	days, err := daySizes(ctx, db, st.Table)
+	sizes, err := itemSizes(ctx, db, st.Table)
 	if err != nil {
 		return Bill{}, err
 	}
-	b := Bill{Orders: p.Lives, ByFn: map[string]Units{}, Notes: m.notes, ByItem: m.idx.ByItem, ByShape: m.idx.ByShape, DaySizes: days, Runs: m.runs,
+	b := Bill{Orders: p.Lives, ByFn: map[string]Units{}, Notes: m.notes, ByItem: m.idx.ByItem, ByShape: m.idx.ByShape, Sizes: sizes, Runs: m.runs,
 		PerOrder: end.minus(afterIdle).minus(idle).floor(),
 		Fixed:    idle.plus(nil, hoursPerMonth)}
 	for fn, u := range endFn {
@@ -462,14 +462,21 @@ func byFunction(w io.Writer, b Bill) {
 		fmt.Fprintf(tw, "%s\t%d\t%.0f\t\n", k, b.ByShape[k].N, b.ByShape[k].WRU)
 	}
 	_ = tw.Flush()
-	if d := b.DaySizes; len(d) > 0 {
+	kinds := make([]string, 0, len(b.Sizes))
+	for k := range b.Sizes {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	fmt.Fprintf(tw, "items stored at the end, by kind\titems\tmedian B\tp90 B\tlargest B\tover 1 KB\t\n")
+	for _, k := range kinds {
+		d := b.Sizes[k]
 		over := 0
 		for _, n := range d {
 			if n > 1024 {
 				over++
 			}
 		}
-		fmt.Fprintf(w, "day items: %d, stored size median %d B, largest %d B, %d over 1 KB (an update of one is billed on its stored size)\n",
-			len(d), d[len(d)/2], d[len(d)-1], over)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t\n", k, len(d), d[len(d)/2], d[len(d)*9/10], d[len(d)-1], over)
 	}
+	_ = tw.Flush()
 }
