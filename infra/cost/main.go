@@ -99,6 +99,7 @@ type Bill struct {
 	Notes    map[string]Units   // per function, the whole run's diagnostics (index units)
 	ByItem   map[string]float64 // the whole run's write units by action and item kind
 	ByShape  map[string]Shape   // ... by write request: the items it changes together
+	ByIndex  map[string]float64 // the index write units among them, by index and item kind
 	Sizes    map[string][]int   // the items' stored sizes in bytes by kind, sorted (diagnostic)
 	Runs     map[string]*Runs   // per function, the whole run's billed and init durations
 }
@@ -337,7 +338,7 @@ func measure(ctx context.Context, r run) (Bill, error) {
 	if err != nil {
 		return Bill{}, err
 	}
-	b := Bill{Orders: p.Lives, ByFn: map[string]Units{}, Notes: m.notes, ByItem: m.idx.ByItem, ByShape: m.idx.ByShape, Sizes: sizes, Runs: m.runs,
+	b := Bill{Orders: p.Lives, ByFn: map[string]Units{}, Notes: m.notes, ByItem: m.idx.ByItem, ByShape: m.idx.ByShape, ByIndex: m.idx.ByIndex, Sizes: sizes, Runs: m.runs,
 		PerOrder: end.minus(afterIdle).minus(idle).floor(),
 		Fixed:    idle.plus(nil, hoursPerMonth)}
 	for fn, u := range endFn {
@@ -462,6 +463,15 @@ func byFunction(w io.Writer, b Bill) {
 		fmt.Fprintf(tw, "%s\t%d\t%.0f\t\n", k, b.ByShape[k].N, b.ByShape[k].WRU)
 	}
 	_ = tw.Flush()
+	idx := make([]string, 0, len(b.ByIndex))
+	for k := range b.ByIndex {
+		idx = append(idx, k)
+	}
+	sort.Slice(idx, func(i, j int) bool { return b.ByIndex[idx[i]] > b.ByIndex[idx[j]] })
+	fmt.Fprintf(tw, "index write units (whole run), by index and item\tWRU\t\n")
+	for _, k := range idx {
+		fmt.Fprintf(tw, "%s\t%.0f\t\n", k, b.ByIndex[k])
+	}
 	kinds := make([]string, 0, len(b.Sizes))
 	for k := range b.Sizes {
 		kinds = append(kinds, k)

@@ -114,6 +114,9 @@ type indexes struct {
 	// changes together, and what that costs. Where the writes go.
 	ByItem  map[string]float64
 	ByShape map[string]Shape
+	// ByIndex are the index write units by index and item kind (part of
+	// ByItem's): entering, leaving or moving in a keys-only index.
+	ByIndex map[string]float64
 }
 
 // Shape is the count and write units of one kind of write request.
@@ -242,7 +245,14 @@ func (d *indexes) follow(op string, a action, size int) float64 {
 			known = false
 		}
 		if known {
-			total += d.move(g, string(item["pk"])+"|"+string(item["sk"]), now, size)
+			u := d.move(g, string(item["pk"])+"|"+string(item["sk"]), now, size)
+			if u > 0 {
+				if d.ByIndex == nil {
+					d.ByIndex = map[string]float64{}
+				}
+				d.ByIndex[strings.TrimSuffix(g.PK, "_pk")+" index: "+itemKind(a)] += u
+			}
+			total += u
 		}
 	}
 	return total
