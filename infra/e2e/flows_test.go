@@ -343,7 +343,7 @@ func TestOrderAtTheSizeCapIsAccepted(t *testing.T) {
 }
 
 func TestReplayedOutOfOrderOneMessagePerCause(t *testing.T) {
-	stack(t)
+	st := stack(t)
 	sc := newScenario(t, "ok-flow")
 	sendShuffled(t, sc.shipped, 10)
 	settle(t)
@@ -365,6 +365,19 @@ func TestReplayedOutOfOrderOneMessagePerCause(t *testing.T) {
 	}
 	if k := kinds(got); k["order_shipped"] != 2 || k["delivered_setup"] != 2 || len(k) != 2 {
 		t.Errorf("delivered %v, want order_shipped and delivered_setup once per parcel", k)
+	}
+	// The report counts the same lives once: the counters each write
+	// carried, folded from the table's stream by ReportFunction's process.
+	rep := reportOf(t, st.HTTPURL, sc.shop, now.AddDate(0, 0, -12), now.AddDate(0, 0, 1))
+	sent := func(kind string) int64 {
+		if m := rep.Messages[kind]; m != nil {
+			return m.Sent
+		}
+		return 0
+	}
+	if rep.Orders.Count != 1 || rep.Customers.New != 1 || rep.Deliveries.Count != 2 || sent("order_shipped") != 2 || sent("delivered_setup") != 2 {
+		t.Errorf("report after every webhook ten times: orders %d, new customers %d, deliveries %d, order_shipped sent %d, delivered_setup sent %d; want 1, 1, 2, 2, 2",
+			rep.Orders.Count, rep.Customers.New, rep.Deliveries.Count, sent("order_shipped"), sent("delivered_setup"))
 	}
 	snk.mu.Lock()
 	defer snk.mu.Unlock()

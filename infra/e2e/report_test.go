@@ -102,3 +102,25 @@ func mustMarshal(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// reportOf asks the stack's GET /report for a shop's report, from..to as
+// days in UTC (a day either side covers any shop time zone).
+func reportOf(t *testing.T, base, shop string, from, to time.Time) report.Report {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+"/report?shop="+shop+"&from="+from.UTC().Format(report.DayFormat)+"&to="+to.UTC().Format(report.DayFormat), nil)
+	req.Header.Set("Authorization", "Bearer "+reportToken)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("report of %s: %d %s", shop, res.StatusCode, body)
+	}
+	var r report.Report
+	if err := json.Unmarshal(body, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
