@@ -427,6 +427,25 @@ func settle(ctx context.Context, m *meter) {
 	}
 }
 
+// byValue is m's keys, largest value first.
+func byValue[V any](m map[string]V, val func(V) float64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return val(m[keys[i]]) > val(m[keys[j]]) })
+	return keys
+}
+
+// unitsTable writes one title and its units, largest first.
+func unitsTable(tw *tabwriter.Writer, title string, m map[string]float64) {
+	fmt.Fprintf(tw, "%s\tWRU\t\n", title)
+	for _, k := range byValue(m, func(v float64) float64 { return v }) {
+		fmt.Fprintf(tw, "%s\t%.0f\t\n", k, m[k])
+	}
+	_ = tw.Flush()
+}
+
 // byFunction writes, to stderr, which function spent the per-order part's
 // metered units: where to cut next.
 func byFunction(w io.Writer, b Bill) {
@@ -443,35 +462,13 @@ func byFunction(w io.Writer, b Bill) {
 			u["DynamoWRU"], u["DynamoRRU"], u["SQSRequests"], u["LogBytes"]/1024, b.Notes[fn]["index units"])
 	}
 	_ = tw.Flush()
-	items := make([]string, 0, len(b.ByItem))
-	for k := range b.ByItem {
-		items = append(items, k)
-	}
-	sort.Slice(items, func(i, j int) bool { return b.ByItem[items[i]] > b.ByItem[items[j]] })
-	fmt.Fprintf(tw, "write units (whole run), by action and item\tWRU\t\n")
-	for _, k := range items {
-		fmt.Fprintf(tw, "%s\t%.0f\t\n", k, b.ByItem[k])
-	}
-	_ = tw.Flush()
-	shapes := make([]string, 0, len(b.ByShape))
-	for k := range b.ByShape {
-		shapes = append(shapes, k)
-	}
-	sort.Slice(shapes, func(i, j int) bool { return b.ByShape[shapes[i]].WRU > b.ByShape[shapes[j]].WRU })
+	unitsTable(tw, "write units (whole run), by action and item", b.ByItem)
 	fmt.Fprintf(tw, "write requests (whole run), by the items they change\trequests\tWRU\t\n")
-	for _, k := range shapes {
+	for _, k := range byValue(b.ByShape, func(s Shape) float64 { return s.WRU }) {
 		fmt.Fprintf(tw, "%s\t%d\t%.0f\t\n", k, b.ByShape[k].N, b.ByShape[k].WRU)
 	}
 	_ = tw.Flush()
-	idx := make([]string, 0, len(b.ByIndex))
-	for k := range b.ByIndex {
-		idx = append(idx, k)
-	}
-	sort.Slice(idx, func(i, j int) bool { return b.ByIndex[idx[i]] > b.ByIndex[idx[j]] })
-	fmt.Fprintf(tw, "index write units (whole run), by index and item\tWRU\t\n")
-	for _, k := range idx {
-		fmt.Fprintf(tw, "%s\t%.0f\t\n", k, b.ByIndex[k])
-	}
+	unitsTable(tw, "index write units (whole run), by index and item", b.ByIndex)
 	kinds := make([]string, 0, len(b.Sizes))
 	for k := range b.Sizes {
 		kinds = append(kinds, k)

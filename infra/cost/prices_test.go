@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -142,5 +143,30 @@ func TestWritesBookedByShape(t *testing.T) {
 	}
 	if d.ByItem["Put ORDER"] != 7 || d.ByItem["Update DAY"] != 8 {
 		t.Errorf("by item %v, want Put ORDER 7 and Update DAY 8", d.ByItem)
+	}
+}
+
+// The stderr tables put the largest first, so where to cut next is on top,
+// and the sizes table names every kind with its median and what passed 1 KB.
+func TestWhereToCutTablesLargestFirst(t *testing.T) {
+	var buf bytes.Buffer
+	byFunction(&buf, Bill{
+		ByItem:  map[string]float64{"Put ORDER": 10, "Update MESSAGE": 30, "Put EVENT": 20},
+		ByShape: map[string]Shape{"alone: Put ORDER": {N: 5, WRU: 5}, "transaction: EVENT + SHIPMENT": {N: 2, WRU: 12}},
+		ByIndex: map[string]float64{"due index: ORDER": 4, "owner index: MESSAGE": 9},
+		Sizes:   map[string][]int{"ORDER": {100, 200, 1100}},
+	})
+	out := buf.String()
+	for _, pair := range [][2]string{
+		{"Update MESSAGE", "Put EVENT"}, {"Put EVENT", "Put ORDER"},
+		{"transaction: EVENT + SHIPMENT", "alone: Put ORDER"},
+		{"owner index: MESSAGE", "due index: ORDER"},
+	} {
+		if a, b := strings.Index(out, pair[0]), strings.Index(out, pair[1]); a < 0 || b < 0 || a > b {
+			t.Errorf("%q should come before %q:\n%s", pair[0], pair[1], out)
+		}
+	}
+	if !regexp.MustCompile(`ORDER\s+3\s+200\s+1100\s+1100\s+1`).MatchString(out) {
+		t.Errorf("sizes of ORDER: want 3 items, median 200, p90 1100, largest 1100, 1 over 1 KB:\n%s", out)
 	}
 }
