@@ -29,26 +29,18 @@ func capKey(shop, customerID string) map[string]types.AttributeValue {
 	return key(keyOf(state.Key{Kind: state.ItemCap, Shop: shop, ID: customerID}))
 }
 
-// setOwner files a ledger update under the owner index when it names a
-// customer (and takes it off when it no longer does).
-func setOwner(u *types.Update, shop, customerID, pk, sk string) {
-	expr := aws.ToString(u.UpdateExpression)
+// unowned takes a ledger entry off the owner index and drops the customer's
+// id from it: an entry written before 2026-12-07 named the customer.
+func unowned(u *types.Update) {
 	u.ExpressionAttributeNames["#opk"], u.ExpressionAttributeNames["#osk"] = attrOwnerPK, attrOwnerSK
-	switch i := strings.Index(expr, " REMOVE "); {
-	case customerID != "":
-		opk, osk := ownerKeys(shop, customerID, pk, sk)
-		u.ExpressionAttributeValues[":opk"], u.ExpressionAttributeValues[":osk"] = str(opk), str(osk)
-		end := len(expr) // the SET clause comes first
-		for _, kw := range []string{" REMOVE ", " ADD "} {
-			if j := strings.Index(expr, kw); j >= 0 && j < end {
-				end = j
-			}
-		}
-		expr = expr[:end] + ", #opk = :opk, #osk = :osk" + expr[end:]
-	case i >= 0:
-		expr = expr[:i] + " REMOVE #opk, #osk, " + expr[i+len(" REMOVE "):]
+	expr := aws.ToString(u.UpdateExpression)
+	switch {
+	case strings.Contains(expr, " REMOVE "):
+		expr = strings.Replace(expr, " REMOVE ", " REMOVE #opk, #osk, customer_id, ", 1)
+	case strings.Contains(expr, " ADD "):
+		expr = strings.Replace(expr, " ADD ", " REMOVE #opk, #osk, customer_id ADD ", 1)
 	default:
-		expr += " REMOVE #opk, #osk"
+		expr += " REMOVE #opk, #osk, customer_id"
 	}
 	u.UpdateExpression = aws.String(expr)
 }
@@ -89,19 +81,21 @@ func (s *Store) Claim(ctx context.Context, c ledger.Claim) (time.Time, error) {
 	claim := &types.Update{
 		TableName: aws.String(s.Table),
 		Key:       key(pk, sk),
-		UpdateExpression: aws.String("SET #s = :claimed, #tok = :tok, lease_until = :lease, message_kind = :mk, customer_id = :cid, " +
+		UpdateExpression: aws.String("SET #s = :claimed, #tok = :tok, lease_until = :lease, message_kind = :mk, " +
 			"updated_at = :now, expires_at = :exp, #k = :kind ADD attempts :one"),
 		ConditionExpression:      aws.String("attribute_not_exists(pk) OR (#s = :claimed AND lease_until < :nowms) OR #s IN (:held, :failed)"),
 		ExpressionAttributeNames: map[string]string{"#s": "status", "#tok": "token", "#k": attrKind},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":claimed": str(statusClaimed), ":tok": str(c.Token), ":lease": num(c.Lease.UnixMilli()), ":nowms": num(c.Now.UnixMilli()),
-			":mk": str(string(c.Kind)), ":cid": str(c.CustomerID), ":now": str(c.Now.UTC().Format(time.RFC3339Nano)),
+			":mk": str(string(c.Kind)), ":now": str(c.Now.UTC().Format(time.RFC3339Nano)),
 			":exp": num(c.Now.Add(ledgerTTL).Unix()), ":kind": str(state.ItemLedger), ":one": num(1),
 			":held": str(ledger.Held), ":failed": str(ledger.Failed),
 		},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
-	setOwner(claim, c.Shop, c.CustomerID, pk, sk)
+	// The entry names no customer (its id is a hash of the cause): nothing
+	// for customers/redact to find, no owner-index entry to write.
+	unowned(claim)
 	if !c.CapSince.IsZero() {
 		// An expired claim is an attempt that died: transactional messages
 		// take it over (at least once); marketing does not (at most once).
@@ -212,7 +206,7 @@ func (s *Store) Record(ctx context.Context, r ledger.Record) error {
 		names := map[string]string{"#s": "status", "#tok": "token", "#k": attrKind}
 		vals := map[string]types.AttributeValue{
 			":s": str(r.Decision), ":why": str(truncate(r.Why, 500)), ":ch": str(string(r.Channel)), ":mk": str(string(r.Kind)),
-			":cid": str(r.CustomerID), ":oid": str(r.OrderID), ":now": str(r.At.UTC().Format(time.RFC3339Nano)),
+			":oid": str(r.OrderID), ":now": str(r.At.UTC().Format(time.RFC3339Nano)),
 			":exp": num(r.At.Add(ledgerTTL).Unix()), ":kind": str(state.ItemLedger),
 		}
 		cond := "#tok = :tok"
@@ -225,11 +219,11 @@ func (s *Store) Record(ctx context.Context, r ledger.Record) error {
 		}
 		u := &types.Update{
 			TableName: aws.String(s.Table), Key: key(pk, sk),
-			UpdateExpression: aws.String("SET #s = :s, why = :why, channel = :ch, message_kind = :mk, customer_id = :cid, order_id = :oid, " +
+			UpdateExpression: aws.String("SET #s = :s, why = :why, channel = :ch, message_kind = :mk, order_id = :oid, " +
 				"updated_at = :now, expires_at = :exp, #k = :kind REMOVE lease_until, #tok"),
 			ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: vals,
 		}
-		setOwner(u, r.Shop, r.CustomerID, pk, sk)
+		unowned(u) // as the claim
 		return u
 	}
 	owns := func(old map[string]types.AttributeValue) bool {

@@ -90,7 +90,8 @@ func (s *Store) Claim(_ context.Context, c ledger.Claim) (time.Time, error) {
 		s.entries[k] = e
 	}
 	e.Status, e.token, e.lease = statusClaimed, c.Token, c.Lease
-	e.Kind, e.CustomerID = string(c.Kind), c.CustomerID
+	// The entry names no customer, as in the table (its id is a hash of the cause).
+	e.Kind, e.CustomerID = string(c.Kind), ""
 	e.Attempts++
 	return time.Time{}, nil
 }
@@ -107,8 +108,8 @@ func (s *Store) Release(_ context.Context, r ledger.Record) error {
 	}
 	e.Status, e.Why, e.token, e.lease = ledger.Failed, truncate(r.Why, 500), "", time.Time{}
 	s.recount(shop, &e.Entry, aftercare.Kind(e.Kind), ledger.Failed, r.At, r.Zone, nil)
-	slotKey := shop + "/" + e.CustomerID
-	if slot, ok := s.caps[slotKey]; ok && e.CustomerID != "" && slot.holder == id {
+	slotKey := shop + "/" + r.CustomerID
+	if slot, ok := s.caps[slotKey]; ok && r.CustomerID != "" && slot.holder == id {
 		delete(s.caps, slotKey)
 	}
 	return nil
@@ -138,7 +139,7 @@ func (s *Store) Record(_ context.Context, r ledger.Record) error {
 		s.entries[k] = e
 	}
 	e.Status, e.Why, e.Channel, e.Kind = r.Decision, truncate(r.Why, 500), string(r.Channel), string(r.Kind)
-	e.CustomerID, e.OrderID, e.token, e.lease = r.CustomerID, r.OrderID, "", time.Time{}
+	e.CustomerID, e.OrderID, e.token, e.lease = "", r.OrderID, "", time.Time{}
 	if r.Customer != nil {
 		s.put(item)
 	}

@@ -548,7 +548,8 @@ func ledgerClaims(t *testing.T, s Store) {
 		t.Fatalf("marketing claim after an attempt that died: %v", err)
 	}
 	got := entries(t, s)
-	if e := got["m1"]; e.Status != ledger.Sent || e.Channel != "email" || e.OrderID != "o1" || e.CustomerID != "c1" || e.Attempts != 3 {
+	// The entry names no customer (customers/redact has nothing to find).
+	if e := got["m1"]; e.Status != ledger.Sent || e.Channel != "email" || e.OrderID != "o1" || e.CustomerID != "" || e.Attempts != 3 {
 		t.Fatalf("sent entry: %+v", e)
 	}
 	if e := got["m2"]; e.Status != "claimed" {
