@@ -17,7 +17,7 @@ import (
 func main() {
 	a := app.New()
 	cfg := app.Load(a, config.LoadProcessor)
-	store := a.Store(cfg.Common)
+	store := a.FoldingStore(cfg.Common)
 	p := &state.Processor{
 		Store:    store,
 		Outbox:   &sqs.Outbox{Messages: a.Queue(cfg.OutboundURL), Events: a.Queue(cfg.InboxURL)},

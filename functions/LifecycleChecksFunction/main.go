@@ -19,7 +19,7 @@ import (
 func main() {
 	a := app.New()
 	cfg := app.Load(a, config.LoadChecks)
-	store := a.Store(cfg.Common)
+	store := a.FoldingStore(cfg.Common)
 	c := &lifecycle.Checker{
 		Store:    store,
 		Outbox:   &sqs.Outbox{Messages: a.Queue(cfg.OutboundURL), Events: a.Queue(cfg.InboxURL)},

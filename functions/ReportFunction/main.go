@@ -13,6 +13,6 @@ import (
 func main() {
 	a := app.New()
 	cfg := app.Load(a, func(g config.Getenv) (report.Config, error) { return report.LoadConfig(g) })
-	store := a.Store(config.Common{Table: cfg.Table})
+	store := a.FoldingStore(config.Common{Table: cfg.Table})
 	a.Start(apigw.New(&report.Handler{Days: store, Token: cfg.Token, Page: dashboard.Page, Log: a.Log}, a.Log))
 }

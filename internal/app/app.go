@@ -117,7 +117,17 @@ func Load[T any](a *App, load func(config.Getenv) (T, error)) T {
 
 // Store is the table adapter for a function's common configuration.
 func (a *App) Store(c config.Common) *dynamo.Store {
-	return &dynamo.Store{DB: dynamodb.NewFromConfig(a.AWS), Streams: dynamodbstreams.NewFromConfig(a.AWS), Table: c.Table, Shards: c.Shards}
+	return &dynamo.Store{DB: dynamodb.NewFromConfig(a.AWS), Table: c.Table, Shards: c.Shards}
+}
+
+// FoldingStore is Store with a reader of the table's stream: it folds the
+// report's counters into the day items before it reads them (ReportFunction,
+// the hourly checks, shop/redact in the processor). Dispatch renders the
+// weekly digest from what the check run that queued it had just folded.
+func (a *App) FoldingStore(c config.Common) *dynamo.Store {
+	s := a.Store(c)
+	s.Streams = dynamodbstreams.NewFromConfig(a.AWS)
+	return s
 }
 
 // Settings is the per-shop settings cache over the store, with the

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
@@ -163,49 +167,135 @@ func TestConcurrentFoldsCountOnce(t *testing.T) {
 	}
 }
 
-// One write that touches more days than a transaction takes (a history
-// import's order, a long-open exception) is folded in several transactions,
-// each moving the mark with its share.
+// failingTx fails the nth TransactWriteItems (a fold cut short between two
+// of its transactions: a timeout, a throttle), and lets the others through.
+type failingTx struct {
+	dynamo.API
+	n, calls int
+}
+
+func (f *failingTx) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	if f.calls++; f.calls == f.n {
+		return nil, errors.New("injected: the fold is cut short here")
+	}
+	return f.API.TransactWriteItems(ctx, in, opts...)
+}
+
+// More days than one transaction takes, in many records or in one (a
+// history import's customer, a long-open exception), are folded in several
+// transactions, each moving the mark only past what it added; a fold cut
+// short between two of them loses and repeats nothing: the next goes on
+// from the mark.
 func TestFoldSplitsManyDays(t *testing.T) {
-	s := testenv.Fresh(t)
-	store := &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table, Shards: 4}
-	ctx := context.Background()
 	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	var adds []state.Add
-	for i := range 250 {
-		adds = append(adds, day(start.AddDate(0, 0, i).Format(report.DayFormat), map[string]int64{"o": int64(i + 1)}))
-	}
-	if err := store.Commit(ctx, &state.Commit{Dedupe: &state.Dedupe{ID: "many", At: start}, Adds: adds}); err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Fold(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Writes != 3 {
-		t.Errorf("250 days folded in %d writes, want 3 (99 days each at most)", st.Writes)
-	}
-	got, err := store.ReportDays(ctx, foldShop, "2024-01-01", "2024-12-31")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 250 {
-		t.Fatalf("%d days, want 250", len(got))
-	}
-	for i := range 250 {
-		if d := start.AddDate(0, 0, i).Format(report.DayFormat); got[d]["o"] != int64(i+1) {
-			t.Fatalf("%s: %v, want o=%d", d, got[d], i+1)
+	days := func(from, n int) []state.Add {
+		var adds []state.Add
+		for i := from; i < from+n; i++ {
+			adds = append(adds, day(start.AddDate(0, 0, i).Format(report.DayFormat), map[string]int64{"o": int64(i + 1)}))
 		}
+		return adds
+	}
+	for _, c := range []struct {
+		name    string
+		records [][]state.Add
+	}{
+		{"one record of 250 days", [][]state.Add{days(0, 250)}},
+		{"250 records of a day each", func() (r [][]state.Add) {
+			for i := range 250 {
+				r = append(r, days(i, 1))
+			}
+			return r
+		}()},
+		{"records across the cut", [][]state.Add{days(0, 60), days(60, 60), days(120, 130)}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := testenv.Fresh(t)
+			ctx := context.Background()
+			writer := &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table}
+			for i, adds := range c.records {
+				if err := writer.Commit(ctx, &state.Commit{Dedupe: &state.Dedupe{ID: fmt.Sprint("many-", i), At: start}, Adds: adds}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cut := &dynamo.Store{DB: &failingTx{API: s.DB, n: 2}, Streams: s.Streams, Table: s.Table}
+			if _, err := cut.Fold(ctx); err == nil {
+				t.Fatal("the fold was not cut short")
+			}
+			st, err := writer.Fold(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Writes == 0 {
+				t.Fatalf("the second fold wrote nothing: %+v", st)
+			}
+			got, err := writer.ReportDays(ctx, foldShop, "2024-01-01", "2024-12-31")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 250 {
+				t.Fatalf("%d days, want 250", len(got))
+			}
+			for i := range 250 {
+				if d := start.AddDate(0, 0, i).Format(report.DayFormat); got[d]["o"] != int64(i+1) {
+					t.Fatalf("%s: %v, want o=%d", d, got[d], i+1)
+				}
+			}
+		})
 	}
 }
 
-// A store that cannot read the stream refuses to read counters rather
-// than answer with stale ones.
-func TestReadingCountersNeedsTheStream(t *testing.T) {
+// A store without a stream reader reads the day items as the last fold
+// left them; one whose stream fails does the same (and logs it): a report
+// an hour behind beats no report, and a stream fault must not stop
+// shop/redact.
+func TestReadsGoOnWithoutAFold(t *testing.T) {
 	s := testenv.Fresh(t)
-	store := &dynamo.Store{DB: s.DB, Table: s.Table}
-	if _, err := store.ReportDays(context.Background(), foldShop, "2024-01-01", "2024-01-02"); err == nil {
-		t.Fatal("counters read without folding the stream")
+	ctx := context.Background()
+	seeded := &dynamo.Store{DB: s.DB, Table: s.Table}
+	if err := seeded.SeedDays(ctx, foldShop, report.Adds{"2024-01-01": {"o": 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := seeded.Commit(ctx, &state.Commit{Dedupe: &state.Dedupe{ID: "later", At: time.Now()},
+		Adds: []state.Add{day("2024-01-01", map[string]int64{"o": 1})}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []*dynamo.Store{seeded, {DB: s.DB, Streams: brokenStream{s.Streams}, Table: s.Table}} {
+		got, err := st.ReportDays(ctx, foldShop, "2024-01-01", "2024-01-01")
+		if err != nil || got["2024-01-01"]["o"] != 2 {
+			t.Fatalf("read without a fold: %v %v, want the seeded o=2", got, err)
+		}
+	}
+	folding := &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table}
+	if got, err := folding.ReportDays(ctx, foldShop, "2024-01-01", "2024-01-01"); err != nil || got["2024-01-01"]["o"] != 3 {
+		t.Fatalf("read after a fold: %v %v, want o=3", got, err)
+	}
+}
+
+// brokenStream answers every stream call with an error.
+type brokenStream struct{ dynamo.Streams }
+
+func (brokenStream) ListStreams(context.Context, *dynamodbstreams.ListStreamsInput, ...func(*dynamodbstreams.Options)) (*dynamodbstreams.ListStreamsOutput, error) {
+	return nil, errors.New("injected: streams unavailable")
+}
+
+// A stream without the old image would count a kept rc again: the fold
+// refuses it.
+func TestFoldRefusesAStreamWithoutOldImages(t *testing.T) {
+	s := testenv.Fresh(t)
+	ctx := context.Background()
+	table := s.Table + "-newimage"
+	_, err := s.DB.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String(table), BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange}},
+		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = (&dynamo.Store{DB: s.DB, Streams: s.Streams, Table: table}).Fold(ctx)
+	if err == nil || !strings.Contains(err.Error(), "NEW_AND_OLD_IMAGES") {
+		t.Fatalf("fold of a NEW_IMAGE stream: %v", err)
 	}
 }
 
@@ -221,7 +311,12 @@ func (b *barrier) GetRecords(ctx context.Context, in *dynamodbstreams.GetRecords
 	out, err := b.Streams.GetRecords(ctx, in, opts...)
 	if b.n.Add(1) <= 2 {
 		b.wg.Done()
-		b.wg.Wait()
+		waited := make(chan struct{})
+		go func() { b.wg.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-time.After(30 * time.Second): // the other fold failed before its read
+		}
 	}
 	return out, err
 }
@@ -242,16 +337,20 @@ func TestRacingFoldsCountOnce(t *testing.T) {
 	racer := &dynamo.Store{DB: s.DB, Streams: b, Table: s.Table}
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
+	stats := make([]state.FoldStats, 2)
 	for i := range 2 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = racer.Fold(ctx)
+			stats[i], errs[i] = racer.Fold(ctx)
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
+	}
+	if stats[0].Races+stats[1].Races == 0 {
+		t.Fatalf("no fold lost the race (%+v): the test did not race them", stats)
 	}
 	got, err := writer.ReportDays(ctx, foldShop, "2025-03-01", "2025-03-01")
 	if err != nil {

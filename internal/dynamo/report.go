@@ -34,13 +34,11 @@ func (s *Store) SeedDays(ctx context.Context, shop string, a report.Adds) error 
 	return nil
 }
 
-// ReportDays reads a shop's day items from..to (DayFormat, inclusive) with one
-// Query on the sort key range: one item per day that had activity, never an
-// order or a customer.
+// ReportDays folds (with a stream reader), then reads a shop's day items
+// from..to (DayFormat, inclusive) with one Query on the sort key range: one
+// item per day that had activity, never an order or a customer.
 func (s *Store) ReportDays(ctx context.Context, shop, from, to string) (map[string]report.Counters, error) {
-	if _, err := s.Fold(ctx); err != nil {
-		return nil, err
-	}
+	s.foldFirst(ctx)
 	out := map[string]report.Counters{}
 	err := s.query(ctx, &dynamodb.QueryInput{
 		TableName:              aws.String(s.Table),

@@ -40,8 +40,10 @@ type Store struct {
 	DedupeTTL time.Duration // how long dedupe records are kept
 	Now       func() time.Time
 	// Streams reads the table's stream, for the report's counters (Fold);
-	// a store without it can write but not read them.
+	// a store without it reads the day items as the last fold left them.
 	Streams Streams
+
+	fold foldCache
 }
 
 // DefaultDedupeTTL outlives every sender's retry window (Shopify: hours,
@@ -286,9 +288,7 @@ func sortedNames(m map[string]int64) []string {
 
 // Counters folds, then reads counters items, 100 keys to a BatchGetItem.
 func (s *Store) Counters(ctx context.Context, keys []state.Key) (map[state.Key]map[string]int64, error) {
-	if _, err := s.Fold(ctx); err != nil {
-		return nil, err
-	}
+	s.foldFirst(ctx)
 	out := map[state.Key]map[string]int64{}
 	want := make([]map[string]types.AttributeValue, 0, len(keys))
 	for _, k := range keys {
@@ -442,9 +442,7 @@ func (s *Store) Waiting(ctx context.Context, shop, variant string) ([]*state.Wai
 // EachShopItem folds, then calls fn for every item of a shop, with the
 // entity when it is one.
 func (s *Store) EachShopItem(ctx context.Context, shop string, fn func(state.Key, state.Entity) error) error {
-	if _, err := s.Fold(ctx); err != nil {
-		return err
-	}
+	s.foldFirst(ctx)
 	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key(attrPK).Equal(expression.Value("SHOP#" + shop))).Build()
 	if err != nil {
 		return err

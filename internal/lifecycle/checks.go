@@ -162,7 +162,7 @@ func (c *Checker) Run(ctx context.Context, in Input) (Result, error) {
 	r := &run{c: c, now: now, check: check, res: Result{Check: check, ScheduledTime: now, Checks: map[string]*Counts{}},
 		stock: map[string]map[string]bool{}, removed: map[string]bool{}}
 	for _, name := range Names {
-		if check == CheckAll || check == name {
+		if (check == CheckAll || check == name) && (name != CheckCounters || c.Counters != nil) {
 			r.res.Checks[name] = &Counts{}
 		}
 	}

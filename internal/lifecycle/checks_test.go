@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -593,5 +594,44 @@ func TestUndecodableDueItemIsSkippedAndCounted(t *testing.T) {
 	}
 	if strings.Contains(out, "@example.org") {
 		t.Fatal("the log names an email address")
+	}
+}
+
+// fakeFold stands in for the table's stream fold.
+type fakeFold struct {
+	calls int
+	err   error
+}
+
+func (f *fakeFold) Fold(context.Context) (state.FoldStats, error) {
+	f.calls++
+	return state.FoldStats{Records: 7}, f.err
+}
+
+// Every run folds the report's counters first; a fold that fails does not
+// stop the run's due work, but the run fails (for the function's error
+// alarm), and the next run folds again.
+func TestEveryRunFoldsTheReportCountersFirst(t *testing.T) {
+	e := newMemEnv(t)
+	e.order(t, "c-fold", t0, false)
+	fold := &fakeFold{err: errors.New("stream unavailable")}
+	e.checker.Counters = fold
+	e.now = t0.Add(91 * 24 * time.Hour) // the customer's win_back is due
+	res, err := e.checker.Run(context.Background(), lifecycle.Input{Check: lifecycle.CheckAll, ScheduledTime: e.now.Format(time.RFC3339)})
+	if err == nil || !strings.Contains(err.Error(), "report counters") || !res.Complete || fold.calls != 1 {
+		t.Fatalf("a failed fold: err %v, complete %v, folds %d; want the run done and failed", err, res.Complete, fold.calls)
+	}
+	if got := e.queued(t)[aftercare.KindWinBack]; len(got) != 1 {
+		t.Fatalf("win_back queued %d times, want once: the due work runs whether or not the fold does", len(got))
+	}
+	fold.err = nil
+	res = e.run(t, lifecycle.CheckAll, e.now.Add(time.Hour))
+	if fold.calls != 2 || res.Checks[lifecycle.CheckCounters] == nil || res.Checks[lifecycle.CheckCounters].Examined != 7 {
+		t.Fatalf("fold called %d times, result %+v", fold.calls, res.Checks[lifecycle.CheckCounters])
+	}
+	// Without a folding store the check is not reported at all.
+	e.checker.Counters = nil
+	if res := e.run(t, lifecycle.CheckAll, e.now.Add(time.Hour)); res.Checks[lifecycle.CheckCounters] != nil {
+		t.Fatalf("report_counters reported without a fold: %+v", res.Checks)
 	}
 }

@@ -329,6 +329,8 @@ type FoldStats struct {
 	Records int // stream records read
 	Counted int // records that carried counters
 	Writes  int // fold writes committed (the counters with the shard's mark)
+	Reads   int // GetRecords calls
+	Races   int // writes refused because another fold moved the mark first
 }
 
 // MergeAdds sums adds by key (one transaction may touch an item once), in
