@@ -51,8 +51,10 @@ const (
 	// next fold goes on from the mark); a closed shard is read to its end.
 	foldEmptyPages = 5
 	// foldEvery bounds the records read between two commits, so a long
-	// backlog makes progress even when a fold is cut short.
-	foldEvery = 1000
+	// backlog makes progress even when a fold is cut short by more than its
+	// deadline (foldMargin covers that); each commit rewrites the day items
+	// it touches, so not too often: an hour of a busy shard is one commit.
+	foldEvery = 10000
 	// foldMargin is the time before the invocation's deadline at which a
 	// fold stops reading and commits what it has.
 	foldMargin = 3 * time.Second
