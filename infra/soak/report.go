@@ -33,14 +33,18 @@ type line struct {
 const redactedDecision = "suppressed: customer redacted"
 
 type report struct {
-	N        int
-	Opts     options
-	Clean    *outcome
-	Faulty   *outcome
-	By       map[string]*line
-	Total    line
-	CleanDup int
-	Elapsed  time.Duration
+	// CountersBad are report counters the faulty run has other than the
+	// clean run; CountersAllowed the differences a lost marketing attempt
+	// explains.
+	CountersBad, CountersAllowed []string
+	N                            int
+	Opts                         options
+	Clean                        *outcome
+	Faulty                       *outcome
+	By                           map[string]*line
+	Total                        line
+	CleanDup                     int
+	Elapsed                      time.Duration
 }
 
 func category(r received) string {
@@ -129,6 +133,13 @@ func compare(n int, c, f *outcome, o options, elapsed time.Duration) *report {
 			l.DupIDs = append(l.DupIDs, fmt.Sprintf("%s, never sent by the clean run; faults on it: %v", detail(), f.ItemFaults[id]))
 		}
 	}
+	lostMarketing := map[string]bool{}
+	for id, rc := range c.Sink {
+		if fr, ok := f.Sink[id]; rc.OK > 0 && rc.Category == "marketing" && (!ok || fr.OK == 0) {
+			lostMarketing[rc.Kind] = true
+		}
+	}
+	r.CountersBad, r.CountersAllowed = counterDiff(c.Counters, f.Counters, lostMarketing)
 	for _, l := range r.By {
 		sort.Strings(l.LostIDs)
 		sort.Strings(l.DupIDs)
@@ -184,7 +195,7 @@ func (r *report) ok() bool {
 			return false
 		}
 	}
-	return len(r.Faulty.Undrained)+len(r.Clean.Undrained) == 0
+	return len(r.Faulty.Undrained)+len(r.Clean.Undrained) == 0 && len(r.CountersBad) == 0
 }
 
 func (r *report) print(w io.Writer) {
@@ -236,6 +247,18 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "\ndead-lettered: inbox %d, outbound %d (clean run: %d, %d)\n", r.Faulty.DeadInbox, len(r.Faulty.DeadOut), r.Clean.DeadInbox, len(r.Clean.DeadOut))
 	if r.CleanDup > 0 || r.Clean.BadSigs+r.Faulty.BadSigs > 0 {
 		fmt.Fprintf(w, "clean run duplicates %d; bad signatures %d\n", r.CleanDup, r.Clean.BadSigs+r.Faulty.BadSigs)
+	}
+	n := 0
+	for _, cs := range r.Clean.Counters {
+		n += len(cs)
+	}
+	fmt.Fprintf(w, "report counters: %d in %d day items; the faulty run's differ in %d, %d of them explained by a lost marketing attempt\n",
+		n, len(r.Clean.Counters), len(r.CountersBad)+len(r.CountersAllowed), len(r.CountersAllowed))
+	for _, d := range r.CountersBad {
+		fmt.Fprintf(w, "  counter differs: %s\n", d)
+	}
+	for _, d := range r.CountersAllowed {
+		fmt.Fprintf(w, "  counter differs (a marketing attempt of unknown outcome): %s\n", d)
 	}
 	for _, o := range []*outcome{r.Clean, r.Faulty} {
 		if len(o.Rejected) > 0 {

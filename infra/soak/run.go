@@ -74,6 +74,9 @@ type outcome struct {
 	Ledger map[string]string
 	// Died are the processes a fault killed or timed out.
 	Died map[int]bool
+	// Counters are the report's counters at the end, "<shop>|<day>" ->
+	// counter -> value: the same lives must count the same.
+	Counters map[string]map[string]int64
 }
 
 func (c config) progress() io.Writer {
@@ -205,6 +208,9 @@ func run(ctx context.Context, c config, p *plan) (*outcome, error) {
 		}
 	}
 	out.Ledger = ledgerDecisions(ctx, db, st.Table)
+	if out.Counters, err = reportCounters(ctx, st, db); err != nil {
+		return nil, fmt.Errorf("report counters: %w", err)
+	}
 	out.Retried = int(retried.Load())
 	out.Sink = snk.snapshot()
 	out.BadSigs = snk.badSigs
