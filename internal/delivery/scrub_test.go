@@ -18,7 +18,7 @@ func TestScrubRemovesContactsOnly(t *testing.T) {
 		{"delivery url answered 500: {\"error\":\"no customer ada@example.org\",\"phone\":\"+1 (555) 555-0123\"}",
 			"delivery url answered 500: {\"error\":\"no customer <email>\",\"phone\":\"<phone>\"}"},
 		// Left alone: times, ids, codes, order names, short numbers.
-		{"throttled at 2026-12-07T10:00:00.123Z, request id 8f3c2a1e-77b0-4f53-9b8e-0c5d6a7b8c9d, status 429", ""},
+		{"throttled at 2019-03-14T10:00:00.123Z, request id 8f3c2a1e-77b0-4f53-9b8e-0c5d6a7b8c9d, status 429", ""},
 		{"order #1001 of shop example.myshopify.com, +1 attempt, 5551234 units", ""},
 	} {
 		want := c.want
@@ -49,7 +49,7 @@ func TestScrubErrorKeepsTheChain(t *testing.T) {
 // Whatever the text, scrubbing leaves nothing a second pass would change:
 // no contact survives, and a replacement never forms a new one.
 func FuzzScrub(f *testing.F) {
-	for _, s := range []string{"ada@example.org", "+1 (555) 555-0123", "a@b.co@c.de", "+1234567+7654321", "2026-12-07T10:00:00Z", "", "@@..++"} {
+	for _, s := range []string{"ada@example.org", "+1 (555) 555-0123", "a@b.co@c.de", "+1234567+7654321", "2019-03-14T10:00:00Z", "", "@@..++"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -211,13 +211,14 @@ func TestFoldSplitsManyDays(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			s := testenv.Fresh(t)
 			ctx := context.Background()
-			writer := &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table}
+			clock := func() time.Time { return start }
+			writer := &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table, Now: clock}
 			for i, adds := range c.records {
 				if err := writer.Commit(ctx, &state.Commit{Dedupe: &state.Dedupe{ID: fmt.Sprint("many-", i), At: start}, Adds: adds}); err != nil {
 					t.Fatal(err)
 				}
 			}
-			cut := &dynamo.Store{DB: &failingTx{API: s.DB, n: 2}, Streams: s.Streams, Table: s.Table}
+			cut := &dynamo.Store{DB: &failingTx{API: s.DB, n: 2}, Streams: s.Streams, Table: s.Table, Now: clock}
 			if _, err := cut.Fold(ctx); err == nil {
 				t.Fatal("the fold was not cut short")
 			}
@@ -251,21 +252,22 @@ func TestFoldSplitsManyDays(t *testing.T) {
 func TestReadsGoOnWithoutAFold(t *testing.T) {
 	s := testenv.Fresh(t)
 	ctx := context.Background()
-	seeded := &dynamo.Store{DB: s.DB, Table: s.Table}
+	now := time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
+	seeded := &dynamo.Store{DB: s.DB, Table: s.Table, Now: func() time.Time { return now }}
 	if err := seeded.SeedDays(ctx, foldShop, report.Adds{"2024-01-01": {"o": 2}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := seeded.Commit(ctx, &state.Commit{Dedupe: &state.Dedupe{ID: "later", At: time.Now()},
+	if err := seeded.Commit(ctx, &state.Commit{Dedupe: &state.Dedupe{ID: "later", At: now},
 		Adds: []state.Add{day("2024-01-01", map[string]int64{"o": 1})}}); err != nil {
 		t.Fatal(err)
 	}
-	for _, st := range []*dynamo.Store{seeded, {DB: s.DB, Streams: brokenStream{s.Streams}, Table: s.Table}} {
+	for _, st := range []*dynamo.Store{seeded, {DB: s.DB, Streams: brokenStream{s.Streams}, Table: s.Table, Now: seeded.Now}} {
 		got, err := st.ReportDays(ctx, foldShop, "2024-01-01", "2024-01-01")
 		if err != nil || got["2024-01-01"]["o"] != 2 {
 			t.Fatalf("read without a fold: %v %v, want the seeded o=2", got, err)
 		}
 	}
-	folding := &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table}
+	folding := &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table, Now: seeded.Now}
 	if got, err := folding.ReportDays(ctx, foldShop, "2024-01-01", "2024-01-01"); err != nil || got["2024-01-01"]["o"] != 3 {
 		t.Fatalf("read after a fold: %v %v, want o=3", got, err)
 	}
@@ -327,14 +329,15 @@ func (b *barrier) GetRecords(ctx context.Context, in *dynamodbstreams.GetRecords
 func TestRacingFoldsCountOnce(t *testing.T) {
 	s := testenv.Fresh(t)
 	ctx := context.Background()
-	writer := &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table}
-	if err := writer.Commit(ctx, &state.Commit{Dedupe: &state.Dedupe{ID: "ev-1", At: time.Now()},
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	writer := &dynamo.Store{DB: s.DB, Streams: s.Streams, Table: s.Table, Now: func() time.Time { return now }}
+	if err := writer.Commit(ctx, &state.Commit{Dedupe: &state.Dedupe{ID: "ev-1", At: now},
 		Adds: []state.Add{day("2025-03-01", map[string]int64{"o": 1})}}); err != nil {
 		t.Fatal(err)
 	}
 	b := &barrier{Streams: s.Streams}
 	b.wg.Add(2)
-	racer := &dynamo.Store{DB: s.DB, Streams: b, Table: s.Table}
+	racer := &dynamo.Store{DB: s.DB, Streams: b, Table: s.Table, Now: writer.Now}
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	stats := make([]state.FoldStats, 2)

@@ -35,7 +35,7 @@ func TestIndexOwnersFilesOlderItems(t *testing.T) {
 		t.Fatal(err)
 	}
 	// As the items were before the index: no owner keys, and the ledger
-	// entry naming its customer (entries have not since 2026-12-07).
+	// entry naming its customer (entries no longer do).
 	for _, u := range []struct {
 		key  map[string]types.AttributeValue
 		expr string
