@@ -6,9 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/aftercare/aftercare/infra/devstack"
 	"github.com/aftercare/aftercare/internal/aftercare"
@@ -17,40 +15,30 @@ import (
 
 // reportCounters folds what is left in the table's stream (as the next
 // hourly check would; the run's own checks folded under faults) and reads
-// every report counter: "<shop>|<day>" -> counter -> value.
-func reportCounters(ctx context.Context, st *devstack.Stack, db *dynamodb.Client) (map[string]map[string]int64, error) {
+// every report counter of the plan's shops, as the report does:
+// "<shop>|<day>" -> counter -> value.
+func reportCounters(ctx context.Context, st *devstack.Stack, db *dynamodb.Client, p *plan) (map[string]map[string]int64, error) {
 	emu := &devstack.Emulators{DynamoEndpoint: st.DynamoEndpoint}
 	if _, err := (&dynamo.Store{DB: db, Streams: emu.Streams(), Table: st.Table}).Fold(ctx); err != nil {
 		return nil, err
 	}
+	shops := map[string]bool{}
+	for _, ph := range p.Phases {
+		for _, h := range ph {
+			if shop := h.Headers["X-Shopify-Shop-Domain"]; shop != "" {
+				shops[shop] = true
+			}
+		}
+	}
+	read := &dynamo.Store{DB: db, Table: st.Table} // folded just now
 	out := map[string]map[string]int64{}
-	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(st.Table), ConsistentRead: aws.Bool(true),
-		FilterExpression:          aws.String("begins_with(sk, :d)"),
-		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":d": &ddbtypes.AttributeValueMemberS{Value: "DAY#"}}})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+	for shop := range shops {
+		days, err := read.ReportDays(ctx, shop, "0000-00-00", "9999-99-99")
 		if err != nil {
 			return nil, err
 		}
-		for _, it := range page.Items {
-			pk, _ := it["pk"].(*ddbtypes.AttributeValueMemberS)
-			sk, _ := it["sk"].(*ddbtypes.AttributeValueMemberS)
-			if pk == nil || sk == nil {
-				continue
-			}
-			c := map[string]int64{}
-			for name, v := range it {
-				n, ok := v.(*ddbtypes.AttributeValueMemberN)
-				counter, isCounter := strings.CutPrefix(name, "c_")
-				if !ok || !isCounter {
-					continue
-				}
-				var x int64
-				if _, err := fmt.Sscan(n.Value, &x); err == nil && x != 0 {
-					c[counter] = x
-				}
-			}
-			out[strings.TrimPrefix(pk.Value, "SHOP#")+"|"+strings.TrimPrefix(sk.Value, "DAY#")] = c
+		for day, c := range days {
+			out[shop+"|"+day] = c
 		}
 	}
 	return out, nil

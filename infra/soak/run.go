@@ -208,7 +208,7 @@ func run(ctx context.Context, c config, p *plan) (*outcome, error) {
 		}
 	}
 	out.Ledger = ledgerDecisions(ctx, db, st.Table)
-	if out.Counters, err = reportCounters(ctx, st, db); err != nil {
+	if out.Counters, err = reportCounters(ctx, st, db, p); err != nil {
 		return nil, fmt.Errorf("report counters: %w", err)
 	}
 	out.Retried = int(retried.Load())

@@ -464,7 +464,7 @@ func (f *shardFold) write(ctx context.Context, seq, part string, partDays int, d
 	for k := range f.pending {
 		keys = append(keys, k)
 	}
-	sortKeys(keys)
+	state.SortKeys(keys)
 	for _, k := range keys {
 		u, err := s.counterUpdate(state.Add{Key: k, Counters: f.pending[k]})
 		if err != nil {
@@ -472,12 +472,7 @@ func (f *shardFold) write(ctx context.Context, seq, part string, partDays int, d
 		}
 		tx = append(tx, types.TransactWriteItem{Update: u})
 	}
-	var err error
-	if len(tx) == 1 {
-		_, err = s.writeOne(ctx, tx[0])
-	} else {
-		_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
-	}
+	_, err := s.writeItems(ctx, tx)
 	if raced(err) {
 		return errFoldRace
 	}
@@ -500,18 +495,8 @@ func flatten(shops map[string]report.Adds) []state.Add {
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i].Key, out[j].Key
-		return a.Shop < b.Shop || (a.Shop == b.Shop && a.ID < b.ID)
-	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Key.Less(out[j].Key) })
 	return out
-}
-
-func sortKeys(keys []state.Key) {
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		return a.Shop < b.Shop || (a.Shop == b.Shop && a.ID < b.ID)
-	})
 }
 
 // own reports whether a record is the fold's own writing (a day item or a

@@ -325,18 +325,14 @@ var errEntryCondition = errors.New("ledger entry condition failed")
 // writeAll writes one update alone, or several in a transaction; when the
 // first item's condition fails it returns that item as it was.
 func (s *Store) writeAll(ctx context.Context, tx []types.TransactWriteItem) (map[string]types.AttributeValue, error) {
-	if len(tx) == 1 {
-		old, err := s.writeOne(ctx, tx[0])
-		var cc *types.ConditionalCheckFailedException
-		if errors.As(err, &cc) {
-			return old, errEntryCondition
-		}
-		return nil, err
-	}
 	if len(tx) > maxTransact {
 		return nil, fmt.Errorf("one decision touches %d items, over the %d a transaction allows", len(tx), maxTransact)
 	}
-	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+	old, err := s.writeItems(ctx, tx)
+	var cc *types.ConditionalCheckFailedException
+	if errors.As(err, &cc) {
+		return old, errEntryCondition
+	}
 	var tce *types.TransactionCanceledException
 	if errors.As(err, &tce) {
 		for i, r := range tce.CancellationReasons {

@@ -208,17 +208,24 @@ func (s *Store) Commit(ctx context.Context, c *state.Commit) error {
 	if len(tx) > maxTransact {
 		return fmt.Errorf("one event touches %d items, over the %d a transaction allows", len(tx), maxTransact)
 	}
-	switch len(tx) {
-	case 0:
-	case 1:
-		_, err = s.writeOne(ctx, tx[0])
-	default:
-		_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
-	}
-	if err != nil {
+	if _, err := s.writeItems(ctx, tx); err != nil {
 		return commitError(err, c.Dedupe != nil)
 	}
 	return nil
+}
+
+// writeItems writes one change alone (writeOne) and several in one
+// transaction; nothing, when there is nothing to write. A single write's
+// failed condition returns the item as it was.
+func (s *Store) writeItems(ctx context.Context, tx []types.TransactWriteItem) (map[string]types.AttributeValue, error) {
+	switch len(tx) {
+	case 0:
+		return nil, nil
+	case 1:
+		return s.writeOne(ctx, tx[0])
+	}
+	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+	return nil, err
 }
 
 // writeOne makes a change of one item a plain conditional write: the same

@@ -273,7 +273,7 @@ func (s *Store) Waiting(_ context.Context, shop, variant string) ([]*state.Wait,
 			keys = append(keys, k)
 		}
 	}
-	sortKeys(keys)
+	state.SortKeys(keys)
 	out := make([]*state.Wait, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, s.items[k].read().Wait)
@@ -330,7 +330,7 @@ func (s *Store) shopKeys(shop string) []state.Key {
 			keys = append(keys, state.Key{Kind: state.ItemCap, Shop: shop, ID: id})
 		}
 	}
-	sortKeys(keys)
+	state.SortKeys(keys)
 	return keys
 }
 
@@ -377,7 +377,7 @@ func dueLess(at time.Time, k state.Key, bt time.Time, bk state.Key) bool {
 	if !at.Equal(bt) {
 		return at.Before(bt)
 	}
-	return keyLess(k, bk)
+	return k.Less(bk)
 }
 
 // Due reads one page of the entities of a kind due up to a time in one
@@ -539,20 +539,6 @@ func sortedSet(set map[string]bool) []string {
 	return out
 }
 
-func keyLess(a, b state.Key) bool {
-	if a.Kind != b.Kind {
-		return a.Kind < b.Kind
-	}
-	if a.Shop != b.Shop {
-		return a.Shop < b.Shop
-	}
-	return a.ID < b.ID
-}
-
-func sortKeys(keys []state.Key) {
-	sort.Slice(keys, func(i, j int) bool { return keyLess(keys[i], keys[j]) })
-}
-
 // Item is one stored item as a scan of the table would show it (for tests).
 type Item struct {
 	Key      state.Key
@@ -572,7 +558,7 @@ func (s *Store) Items() []Item {
 	for shop, set := range s.stock {
 		out = append(out, Item{Key: state.Key{Kind: state.ItemStock, Shop: shop}, Variants: sortedSet(set)})
 	}
-	sort.Slice(out, func(i, j int) bool { return keyLess(out[i].Key, out[j].Key) })
+	sort.Slice(out, func(i, j int) bool { return out[i].Key.Less(out[j].Key) })
 	return out
 }
 

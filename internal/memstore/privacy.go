@@ -24,7 +24,7 @@ func (s *Store) ShopPage(_ context.Context, shop, cursor string, limit int) ([]s
 	var out []state.ShopItem
 	next := ""
 	for _, k := range s.shopKeys(shop) {
-		if after != nil && !keyLess(*after, k) {
+		if after != nil && !after.Less(k) {
 			continue
 		}
 		if len(out) == max(limit, 1) {

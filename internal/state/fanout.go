@@ -84,7 +84,7 @@ func (p *Processor) related(ctx context.Context, shop string, r *aftercare.Priva
 	for id := range orders {
 		keys = append(keys, Key{ItemOrder, shop, id})
 	}
-	sortKeys(keys)
+	SortKeys(keys)
 	// The store chunks large loads itself (BatchGetItem takes 100 keys).
 	var ships []Key
 	found, err := p.load(ctx, keys)
@@ -100,7 +100,7 @@ func (p *Processor) related(ctx context.Context, shop string, r *aftercare.Priva
 			ships = append(ships, Key{ItemWait, shop, v + "#" + o.ID})
 		}
 	}
-	sortKeys(ships)
+	SortKeys(ships)
 	if found, err = p.load(ctx, ships); err != nil {
 		return nil, nil, err
 	}
@@ -111,7 +111,7 @@ func (p *Processor) related(ctx context.Context, shop string, r *aftercare.Priva
 			out = append(out, k)
 		}
 	}
-	sortKeys(out)
+	SortKeys(out)
 	return all, out, nil
 }
 

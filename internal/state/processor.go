@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"sort"
 	"time"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
@@ -107,7 +106,7 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 		for k := range t.need {
 			keys = append(keys, k)
 		}
-		sortKeys(keys)
+		SortKeys(keys)
 		if len(keys) > 0 || dedupeID != "" {
 			d, items, err := p.Store.Load(ctx, dedupeID, keys)
 			if err != nil {
@@ -259,7 +258,7 @@ func (p *Processor) dropRedacted(ctx context.Context, d *Dedupe, asked []Key, go
 		}
 	}
 	if len(need) > 0 {
-		sortKeys(need)
+		SortKeys(need)
 		found, err := p.load(ctx, need)
 		if err != nil {
 			return err
@@ -383,24 +382,11 @@ func validate(ev *aftercare.Event) error {
 	return nil
 }
 
-func sortKeys(keys []Key) {
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		if a.Shop != b.Shop {
-			return a.Shop < b.Shop
-		}
-		return a.ID < b.ID
-	})
-}
-
 func sortedKeys(m map[Key]bool) []Key {
 	keys := make([]Key, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sortKeys(keys)
+	SortKeys(keys)
 	return keys
 }

@@ -254,7 +254,7 @@ func (p *Processor) redactShop(ctx context.Context, ev *aftercare.Event) (Result
 				}
 			}
 		}
-		sortKeys(keys)
+		SortKeys(keys)
 		if err := p.Store.Delete(ctx, keys); err != nil {
 			return Result{}, err
 		}

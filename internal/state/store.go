@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
@@ -35,6 +36,23 @@ type Key struct {
 	Kind string
 	Shop string
 	ID   string
+}
+
+// Less orders keys by kind, shop and id: the one order reads, commits and
+// folds go in, so what they do is the same every time.
+func (k Key) Less(o Key) bool {
+	if k.Kind != o.Kind {
+		return k.Kind < o.Kind
+	}
+	if k.Shop != o.Shop {
+		return k.Shop < o.Shop
+	}
+	return k.ID < o.ID
+}
+
+// SortKeys sorts keys by Less.
+func SortKeys(keys []Key) {
+	sort.Slice(keys, func(i, j int) bool { return keys[i].Less(keys[j]) })
 }
 
 // Ref names the item in an error or a log line: a parcel without its key,

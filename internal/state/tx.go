@@ -254,7 +254,7 @@ func (t *tx) puts() ([]Entity, error) {
 			keys = append(keys, k)
 		}
 	}
-	sortKeys(keys)
+	SortKeys(keys)
 	out := make([]Entity, 0, len(keys))
 	for _, k := range keys {
 		var e Entity
