@@ -38,7 +38,11 @@ type Order struct {
 	// its id is left, so that a late webhook about it stores nothing again.
 	Redacted   bool      `json:"redacted,omitempty"`
 	RedactedAt time.Time `json:"redacted_at,omitzero"`
-	Version    int64     `json:"version"`
+	// Applied holds the dedupe records of the Shopify fulfillment events
+	// (which name the order, not the parcel) that queued messages and
+	// wrote the order anyway (see Shipment.Applied).
+	Applied AppliedLog `json:"applied,omitempty"`
+	Version int64      `json:"version"`
 }
 
 // Parcel is an order's view of one of its parcels: linked, and how it ended.

@@ -1,6 +1,9 @@
 package aftercare
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Shipment is one parcel, keyed by its tracking number so that a carrier update
 // can find it before (or without) the storefront telling us whose it is.
@@ -38,7 +41,80 @@ type Shipment struct {
 	// until it expires with the orphans (OrphanTTL).
 	Redacted   bool      `json:"redacted,omitempty"`
 	RedactedAt time.Time `json:"redacted_at,omitzero"`
-	Version    int64     `json:"version"`
+	// Applied holds the dedupe records of the carrier reports that queued
+	// messages about this parcel: the parcel is written by those reports
+	// anyway, so a record of its own would be a second item in their
+	// transaction and an owner-index entry (3 write units each).
+	Applied AppliedLog `json:"applied,omitempty"`
+	Version int64      `json:"version"`
+}
+
+// Applied is an event applied to the item that keeps it, with the messages
+// it queued: a copy of the event finds it there and queues them again.
+type Applied struct {
+	Event  string    `json:"event"`
+	At     time.Time `json:"at"`
+	Outbox []Message `json:"outbox,omitempty"`
+}
+
+// AppliedLog is the records an item keeps, newest last.
+type AppliedLog []Applied
+
+// AppliedTTL is how long an item keeps an event's record: as long as a
+// dedupe record of its own would live (dynamo.DefaultDedupeTTL).
+const AppliedTTL = 30 * 24 * time.Hour
+
+// MaxApplied bounds the records an item keeps: a parcel's reports queue a
+// handful of messages in its life, and a keeper that is full leaves the
+// next event's record to an item of its own rather than forget one.
+const MaxApplied = 8
+
+// Prune drops the records older than AppliedTTL at at.
+func (l *AppliedLog) Prune(at time.Time) {
+	var kept AppliedLog
+	for _, a := range *l {
+		if a.At.Add(AppliedTTL).After(at) {
+			kept = append(kept, a)
+		}
+	}
+	*l = kept
+}
+
+// Room reports whether the log, pruned, can take one more record.
+func (l AppliedLog) Room() bool { return len(l) < MaxApplied }
+
+// Remember records that event ev, applied at at, queued outbox.
+func (l *AppliedLog) Remember(ev string, at time.Time, outbox []Message) {
+	*l = append(*l, Applied{Event: ev, At: at, Outbox: outbox})
+}
+
+// Scrub drops the shop's messages to any of customers from the records,
+// which stay (each event is still recognised); it reports whether it
+// dropped any.
+func (l AppliedLog) Scrub(shop string, customers []string) bool {
+	dropped := false
+	for i := range l {
+		var kept []Message
+		for _, m := range l[i].Outbox {
+			if m.Shop == shop && slices.Contains(customers, m.CustomerID) {
+				dropped = true
+				continue
+			}
+			kept = append(kept, m)
+		}
+		l[i].Outbox = kept
+	}
+	return dropped
+}
+
+// Recalled returns the record of event ev, if the item keeps one.
+func (l AppliedLog) Recalled(ev string) (Applied, bool) {
+	for _, a := range l {
+		if a.Event == ev {
+			return a, true
+		}
+	}
+	return Applied{}, false
 }
 
 // Scan is one report about a parcel, kept whether or not it changed the status.

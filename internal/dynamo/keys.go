@@ -18,7 +18,9 @@
 //	SHOP#<shop> / DAY#<yyyy-mm-dd>      the shop's report counters of one day (c_<name> numbers, only ever ADDed)
 //	SHOP#<shop> / DIGEST#<monday>       the shop's weekly digest of that week, due Monday after 08:00 shop time
 //	SHIPMENT#<tracking key> / SHIPMENT  parcel (carriers do not know the shop)
-//	EVENT#<event id> / EVENT            dedupe record (expires)
+//	EVENT#<event id> / EVENT            dedupe record (expires); carrier reports and
+//	                                    fulfillments keep theirs in the parcel or order
+//	                                    they write (aftercare.AppliedLog)
 //	CHECK#<name> / CHECKPOINT           scheduled check progress
 //	CHECK#reconcile / SHOP#<shop>       the reconcile check's cursor of a shop
 //

@@ -132,17 +132,30 @@ func (p *Processor) exportCustomer(ctx context.Context, ev *aftercare.Event, uni
 	}
 	// The export is the merchant's data_request document (a message body),
 	// not the stored form: the store's encoding stays the store's.
+	// Records of applied events (Applied) are bookkeeping, not their data.
 	export := exportDoc{Shop: ev.Shop, RequestID: ev.Privacy.DataRequestID}
+	theirs := map[Key]bool{}
+	for _, k := range keys {
+		if k.Kind == ItemOrder {
+			theirs[k] = true
+		}
+	}
 	for _, k := range keys {
 		switch k.Kind {
 		case ItemCustomer:
 			export.Customers = append(export.Customers, all.Customers[k])
 		case ItemOrder:
 			if o := all.Orders[k]; !o.Redacted { // a tombstone holds nothing of theirs
+				o.Applied = nil
 				export.Orders = append(export.Orders, o)
 			}
 		case ItemShipment:
-			export.Shipments = append(export.Shipments, all.Shipments[k])
+			// A parcel since linked to someone else's order (a reused
+			// tracking number) is theirs.
+			if s := all.Shipments[k]; !s.Linked() || theirs[Key{ItemOrder, s.Shop, s.OrderID}] {
+				s.Applied = nil
+				export.Shipments = append(export.Shipments, s)
+			}
 		}
 	}
 	parts, err := export.split(MaxExportBytes)

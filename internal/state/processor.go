@@ -112,6 +112,9 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 			if err != nil {
 				return Result{}, err
 			}
+			if d == nil {
+				d = recalled(ev, items)
+			}
 			if d != nil {
 				return p.duplicate(ctx, ev, d, keys, items)
 			}
@@ -151,12 +154,19 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 		// can show in the items but not in the dedupe record. Look again
 		// before acknowledging, or the outbox of a copy that died before
 		// sending it is never sent.
-		d, _, err := p.Store.Load(ctx, ev.ID, nil)
+		// The same holds for a keeper's record, read with the keeper: an
+		// event's reads can show what its copy applied to one item (a
+		// parcel) and not the record it left on another (the order).
+		keys := keepers(ev)
+		d, items, err := p.Store.Load(ctx, ev.ID, keys)
 		if err != nil {
 			return Result{}, err
 		}
+		if d == nil {
+			d = recalled(ev, items)
+		}
 		if d != nil {
-			return p.duplicate(ctx, ev, d, nil, nil)
+			return p.duplicate(ctx, ev, d, keys, items)
 		}
 		return Result{Outcome: Unchanged, Changes: t.changes, Notes: t.notes}, nil
 	}
@@ -176,7 +186,22 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 	// history, a fulfillment's carrier and link and a product's variants by
 	// their updated_at) and a repeat is recognised
 	// (TestEveryEventIsIdempotentByState, TestALateOlderStorefrontCopyRevertsNothing).
-	if len(msgs) > 0 || len(t.internal) > 0 || len(dropped) > 0 || len(t.stockOut) > 0 || len(t.stockIn) > 0 {
+	//
+	// A carrier report that queues only messages keeps its record on the
+	// parcel or order it names, when it writes that anyway (keeper) and the
+	// keeper has room; every such item written sheds its expired records.
+	for _, e := range puts {
+		if l := appliedLog(e); l != nil {
+			l.Prune(now)
+		}
+	}
+	if len(t.internal) == 0 && len(dropped) == 0 && len(t.stockOut) == 0 && len(t.stockIn) == 0 {
+		if l := keptOn(ev, puts); l != nil && l.Room() && len(msgs) > 0 {
+			l.Remember(ev.ID, now, msgs)
+		} else if len(msgs) > 0 {
+			c.Dedupe = &Dedupe{ID: ev.ID, Shop: ev.Shop, Topic: ev.Topic, At: now, Outbox: msgs}
+		}
+	} else {
 		c.Dedupe = &Dedupe{ID: ev.ID, Shop: ev.Shop, Topic: ev.Topic, At: now, Outbox: msgs, Internal: t.internal}
 	}
 	switch err := p.Store.Commit(ctx, c); {
@@ -195,6 +220,75 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 	}
 	p.countDropped(ctx, ev, dropped)
 	return Result{Outcome: Applied, Changes: t.changes, Messages: msgs, Notes: t.notes}, nil
+}
+
+// keepers are the items that may keep an event's dedupe record, in order of
+// preference: what a carrier report or a Shopify fulfillment (event) names
+// and so reads first, the parcel or the order. The first one the commit
+// writes anyway keeps it; other events keep a record of their own.
+func keepers(ev *aftercare.Event) []Key {
+	switch {
+	case ev.Kind == aftercare.EventTracking && ev.Tracking != nil:
+		if ev.Tracking.TrackingNumber != "" {
+			return []Key{{ItemShipment, "", aftercare.TrackingKey(ev.Tracking.TrackingNumber)}}
+		}
+		if ev.Shop != "" && ev.Tracking.OrderID != "" {
+			return []Key{{ItemOrder, ev.Shop, ev.Tracking.OrderID}}
+		}
+	case ev.Kind == aftercare.EventFulfillment && ev.Fulfillment != nil && ev.Shop != "":
+		keys := []Key{{ItemOrder, ev.Shop, ev.Fulfillment.OrderID}}
+		for _, n := range ev.Fulfillment.TrackingNumbers {
+			if k := aftercare.TrackingKey(n); k != "" {
+				keys = append(keys, Key{ItemShipment, "", k})
+			}
+		}
+		return keys
+	}
+	return nil
+}
+
+// keptOn is the record log of the first keeper among a commit's puts (nil:
+// the commit writes none, so the event needs a record of its own).
+func keptOn(ev *aftercare.Event, puts []Entity) *aftercare.AppliedLog {
+	for _, k := range keepers(ev) {
+		for _, e := range puts {
+			if l := appliedLog(e); l != nil && e.Key() == k {
+				return l
+			}
+		}
+	}
+	return nil
+}
+
+// appliedLog is the record log of an entity that can keep one.
+func appliedLog(e Entity) *aftercare.AppliedLog {
+	switch {
+	case e.Shipment != nil:
+		return &e.Shipment.Applied
+	case e.Order != nil:
+		return &e.Order.Applied
+	}
+	return nil
+}
+
+// recalled is the dedupe record one of the event's keepers holds, if it was
+// loaded and holds one.
+func recalled(ev *aftercare.Event, items *Loaded) *Dedupe {
+	if items == nil {
+		return nil
+	}
+	for _, k := range keepers(ev) {
+		var log aftercare.AppliedLog
+		if s := items.Shipments[k]; s != nil {
+			log = s.Applied
+		} else if o := items.Orders[k]; o != nil {
+			log = o.Applied
+		}
+		if a, ok := log.Recalled(ev.ID); ok {
+			return &Dedupe{ID: ev.ID, Shop: ev.Shop, Topic: ev.Topic, At: a.At, Outbox: a.Outbox}
+		}
+	}
+	return nil
 }
 
 // duplicate acknowledges an event applied before and sends its stored outbox

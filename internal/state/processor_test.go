@@ -68,36 +68,112 @@ func TestReplayTenTimesIsOnce(t *testing.T) {
 // messages when the copy is redriven, though the redriven copy arrives with
 // receive count 1 and finds the event already applied. The message ids are
 // the ones the first apply made, so dispatch's ledger delivers each once.
+// Both kinds of dedupe record: a record of its own, and a carrier report's
+// kept on its parcel.
 func TestRedriveSendsTheStoredOutbox(t *testing.T) {
-	e := newMemEnv(t)
+	for _, r := range records {
+		t.Run(r.name, func(t *testing.T) {
+			e := newMemEnv(t)
+			evs := damagedHistory()
+			for _, ev := range evs[:1] {
+				e.process(t, ev)
+			}
+			e.sent(t)
+			down := &failingOutbox{}
+			var failed *aftercare.Event
+			for i := 1; i < len(evs); i++ {
+				down.ids = nil
+				e.proc.Outbox = e.out
+				if r.pick(&evs[i]) {
+					e.proc.Outbox = down
+				}
+				if _, err := e.proc.Process(context.Background(), &evs[i]); err != nil && len(down.ids) > 0 {
+					failed = &evs[i]
+					break
+				}
+			}
+			if failed == nil {
+				t.Fatalf("no %s of the history queued a message", r.name)
+			}
+			want := down.ids
+			e.sent(t)
+			e.proc.Outbox = e.out
+			res := e.process(t, *failed) // the redriven copy
+			if res.Outcome != state.Duplicate {
+				t.Fatalf("redriven copy: outcome %s, want duplicate", res.Outcome)
+			}
+			got := sentIDs(t, e)
+			sort.Strings(want)
+			if len(want) == 0 || !reflect.DeepEqual(got, want) {
+				t.Fatalf("redrive queued %v, want the failed send's %v", got, want)
+			}
+			checkRecord(t, e, failed, r.keeper(failed))
+		})
+	}
+}
+
+// records are the places an event's dedupe record is kept: pick finds the
+// event in the history, keeper names the item that keeps its record
+// (empty: a record of its own).
+var records = []struct {
+	name   string
+	pick   func(ev *aftercare.Event) bool
+	keeper func(ev *aftercare.Event) string
+}{
+	{"order event", func(ev *aftercare.Event) bool { return ev.Kind == aftercare.EventOrder },
+		func(*aftercare.Event) string { return "" }},
+	{"fulfillment event", func(ev *aftercare.Event) bool {
+		return ev.Kind == aftercare.EventTracking && ev.Tracking.TrackingNumber == ""
+	}, func(ev *aftercare.Event) string { return "SHOP#" + ev.Shop + "|ORDER#" + ev.Tracking.OrderID }},
+	{"Shopify fulfillment", func(ev *aftercare.Event) bool { return ev.Kind == aftercare.EventFulfillment },
+		func(ev *aftercare.Event) string { return "SHOP#" + ev.Shop + "|ORDER#" + ev.Fulfillment.OrderID }},
+	{"carrier report", func(ev *aftercare.Event) bool {
+		return ev.Kind == aftercare.EventTracking && ev.Tracking.TrackingNumber != ""
+	}, func(ev *aftercare.Event) string {
+		return "SHIPMENT#" + aftercare.TrackingKey(ev.Tracking.TrackingNumber) + "|SHIPMENT"
+	}},
+}
+
+// damagedHistory is the order's history with events of each kind that
+// queue messages: the storefront reports a failed attempt on the second
+// parcel before its delivery (a Shopify fulfillment opening a playbook),
+// and at the end the merchant tags the order damaged (an order event).
+func damagedHistory() []aftercare.Event {
 	evs := history()
-	for _, ev := range evs[:1] {
-		e.process(t, ev)
-	}
-	e.sent(t)
-	down := &failingOutbox{}
-	e.proc.Outbox = down
-	var failed *aftercare.Event
-	for i := 1; i < len(evs); i++ {
-		down.ids = nil
-		if _, err := e.proc.Process(context.Background(), &evs[i]); err != nil && len(down.ids) > 0 {
-			failed = &evs[i]
-			break
+	attempt := f2
+	attempt.Shipment, attempt.ShipmentDetail, attempt.UpdatedAt = aftercare.StatusAttemptedDelivery, "attempted_delivery", at(4, 10)
+	var out []aftercare.Event
+	for _, ev := range evs {
+		if ev.ID == aftercare.SourceAfterShip+":as_2" { // the second parcel's delivery
+			out = append(out, fulfillmentEvent("fulfillments/update", "fu2", attempt))
 		}
+		out = append(out, ev)
 	}
-	if failed == nil {
-		t.Fatal("no event of the history queued a message")
+	return append(out, orderEvent("orders/updated", "odmg",
+		snapshot(at(6, 12), "paid", "fulfilled", []aftercare.Fulfillment{f1, f2}, "aftercare:damaged")))
+}
+
+// checkRecord checks where ev's dedupe record is kept.
+func checkRecord(t *testing.T, e *env, ev *aftercare.Event, keeper string) {
+	t.Helper()
+	items := e.dump(t)
+	_, own := items["EVENT#"+ev.ID+"|EVENT"]
+	if keeper == "" {
+		if !own {
+			t.Errorf("%s keeps no dedupe record of its own", ev.ID)
+		}
+		return
 	}
-	want := down.ids
-	e.proc.Outbox = e.out
-	res := e.process(t, *failed) // the redriven copy
-	if res.Outcome != state.Duplicate {
-		t.Fatalf("redriven copy: outcome %s, want duplicate", res.Outcome)
+	if own {
+		t.Errorf("%s has a dedupe record of its own; %s should keep it", ev.ID, keeper)
 	}
-	got := sentIDs(t, e)
-	sort.Strings(want)
-	if len(want) == 0 || !reflect.DeepEqual(got, want) {
-		t.Fatalf("redrive queued %v, want the failed send's %v", got, want)
+	applied, _ := items[keeper]["applied"].([]any)
+	kept := false
+	for _, a := range applied {
+		kept = kept || a.(map[string]any)["event"] == ev.ID
+	}
+	if !kept {
+		t.Errorf("%s keeps no record of %s: %s", keeper, ev.ID, mustJSON(applied))
 	}
 }
 
@@ -122,18 +198,51 @@ func TestATornFirstReadSendsTheWinnersOutbox(t *testing.T) {
 	})
 }
 
+// An event's reads are rounds (the event's items, then what they name), so
+// a copy can read the order before the winner's commit and the parcels
+// after it: it finds the report already recorded and nothing to change, and
+// must find the winner's record, which the order keeps, in its second look.
+func TestATearBetweenReadsSendsTheWinnersOutbox(t *testing.T) {
+	winnerDiesUnsent(t, func(s state.Store, winner func()) state.Store {
+		return &afterFirstRead{Store: s, between: winner}
+	})
+}
+
+// afterFirstRead runs between once, after the first read that asks for a
+// dedupe record.
+type afterFirstRead struct {
+	state.Store
+	once    sync.Once
+	between func()
+}
+
+func (s *afterFirstRead) Load(ctx context.Context, dedupeID string, keys []state.Key) (*state.Dedupe, *state.Loaded, error) {
+	d, items, err := s.Store.Load(ctx, dedupeID, keys)
+	if dedupeID != "" {
+		s.once.Do(s.between)
+	}
+	return d, items, err
+}
+
 // winnerDiesUnsent replays the history up to its first event after the
 // order's creation that queues messages, then delivers that event while
 // another copy of it (winner) commits at the moment race picks and fails to
 // send: this delivery must send the winner's stored outbox.
 func winnerDiesUnsent(t *testing.T, race func(s state.Store, winner func()) state.Store) {
+	for _, r := range records {
+		t.Run(r.name, func(t *testing.T) { winnerDiesUnsentAt(t, race, r.pick, r.keeper) })
+	}
+}
+
+func winnerDiesUnsentAt(t *testing.T, race func(s state.Store, winner func()) state.Store, pick func(*aftercare.Event) bool,
+	keeper func(*aftercare.Event) string) {
 	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
 		e := newEnv(t)
-		evs := history()
+		evs := damagedHistory()
 		var ev aftercare.Event
 		var want []string
 		for i, x := range evs {
-			if res := e.process(t, x); len(res.Messages) > 0 && i > 0 {
+			if res := e.process(t, x); len(res.Messages) > 0 && i > 0 && pick(&x) {
 				ev = x
 				for _, m := range res.Messages {
 					want = append(want, m.ID)
@@ -170,6 +279,7 @@ func winnerDiesUnsent(t *testing.T, race func(s state.Store, winner func()) stat
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("sent %v, want the winner's outbox %v", got, want)
 		}
+		checkRecord(t, e, &ev, keeper(&ev))
 	})
 }
 
@@ -273,7 +383,7 @@ func project(items map[string]map[string]any) map[string]map[string]any {
 		c := map[string]any{}
 		for f, v := range doc {
 			switch f {
-			case "@version", "shipped_at", "order_status", "version":
+			case "@version", "shipped_at", "order_status", "version", "applied": // applied: a parcel's dedupe records
 				continue
 			}
 			c[f] = v
@@ -890,6 +1000,110 @@ func TestAProfileNewerOnlyInTimeIsNotWritten(t *testing.T) {
 		e.process(t, orderEvent("orders/updated", "ou-name", snap))
 		if got := e.dump(t)[customer]; got["@version"] == after[customer]["@version"] || got["last_name"] != "King" {
 			t.Fatalf("a newer profile with a new name must be written: version %v, last name %v", got["@version"], got["last_name"])
+		}
+	})
+}
+
+// A keeper with no room (MaxApplied records younger than AppliedTTL) leaves
+// the next event's record to an item of its own rather than forget an older
+// one, and that record re-sends as any other.
+func TestAFullKeeperLeavesTheRecordToAnItemOfItsOwn(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		evs := damagedHistory()
+		var ev aftercare.Event
+		for _, x := range evs {
+			if x.Kind == aftercare.EventFulfillment && x.Fulfillment.Shipment == aftercare.StatusAttemptedDelivery {
+				ev = x
+				break
+			}
+			e.process(t, x)
+		}
+		ctx := context.Background()
+		k := state.Key{Kind: state.ItemOrder, Shop: shop, ID: "5001"}
+		_, items, err := e.store.Load(ctx, "", []state.Key{k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := items.Orders[k]
+		for i := len(o.Applied); i < aftercare.MaxApplied; i++ {
+			o.Applied.Remember(fmt.Sprint("filler-", i), e.now, nil)
+		}
+		if err := e.store.Commit(ctx, &state.Commit{Puts: []state.Entity{{Order: o}}}); err != nil {
+			t.Fatal(err)
+		}
+		e.sent(t)
+		down, up := &failingOutbox{}, e.proc.Outbox
+		e.proc.Outbox = down
+		if _, err := e.proc.Process(ctx, &ev); err == nil || len(down.ids) == 0 {
+			t.Fatalf("the failed attempt should have queued messages and failed: %v %v", err, down.ids)
+		}
+		checkRecord(t, e, &ev, "")
+		e.proc.Outbox = up
+		if res := e.process(t, ev); res.Outcome != state.Duplicate {
+			t.Fatalf("redriven copy: outcome %s, want duplicate", res.Outcome)
+		}
+		want := down.ids
+		sort.Strings(want)
+		if got := sentIDs(t, e); !reflect.DeepEqual(got, want) {
+			t.Fatalf("redrive queued %v, want the failed send's %v", got, want)
+		}
+	})
+}
+
+// A tracking number reused for another customer's order moves the parcel
+// to them. Its records of the messages it queued to the first customer go
+// with neither: customers/redact scrubs them from the parcel it must keep,
+// and neither customer's data request export shows a record or the other
+// customer's parcel.
+func TestAReusedTrackingNumberKeepsNothingOfTheRedactedCustomer(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		for _, ev := range history() {
+			e.process(t, ev)
+		}
+		other := buyer
+		other.ID, other.Email, other.Phone, other.FirstName, other.LastName = "7002", "grace@example.org", "+15557654321", "Grace", "Hopper"
+		snap := snapshot(at(8, 9), "paid", "fulfilled", nil)
+		snap.ID, snap.Name, snap.Customer, snap.Email = "6001", "#1002", &other, other.Email
+		reused := aftercare.Fulfillment{ID: "F9", OrderID: "6001", Status: "success", TrackingNumbers: f1.TrackingNumbers,
+			TrackingCompany: "UPS", CreatedAt: at(8, 10), UpdatedAt: at(8, 10), LineItemIDs: []string{"1"}}
+		e.process(t, orderEvent("orders/create", "oc-6001", snap))
+		e.process(t, fulfillmentEvent("fulfillments/create", "fc-6001", reused))
+		parcelKey := "SHIPMENT#" + aftercare.TrackingKey(f1.TrackingNumbers[0]) + "|SHIPMENT"
+		parcel := e.dump(t)[parcelKey]
+		if parcel["order_id"] != "6001" || !strings.Contains(mustJSON(parcel["applied"]), `"7001"`) {
+			t.Fatalf("the parcel should be linked to 6001 and still hold records naming 7001: %s", mustJSON(parcel))
+		}
+
+		exportOf := func(customer, id string) string {
+			t.Helper()
+			ev := shopifyEvent("customers/data_request", id, aftercare.EventDataRequest, at(9, 12))
+			ev.Privacy = &aftercare.PrivacyRequest{CustomerID: customer, DataRequestID: id}
+			res := e.process(t, ev)
+			if len(res.Messages) != 1 {
+				t.Fatalf("data request %s: %d messages", id, len(res.Messages))
+			}
+			return string(res.Messages[0].Export)
+		}
+		// (A scan's "applied" is a boolean; the records' list is "applied":[.)
+		if x := exportOf("7001", "dr-7001"); strings.Contains(x, `"applied":[`) || strings.Contains(x, "6001") || strings.Contains(x, "7002") {
+			t.Errorf("7001's export holds records or the other customer's parcel: %s", x)
+		}
+		if x := exportOf("7002", "dr-7002"); strings.Contains(x, `"applied":[`) || strings.Contains(x, "7001") ||
+			!strings.Contains(x, aftercare.TrackingKey(f1.TrackingNumbers[0])) {
+			t.Errorf("7002's export should hold their parcel, without records: %s", x)
+		}
+
+		red := shopifyEvent("customers/redact", "red-7001", aftercare.EventCustomerRedact, at(10, 0))
+		red.Privacy = &aftercare.PrivacyRequest{CustomerID: buyer.ID, Email: buyer.Email, Phone: buyer.Phone, Orders: []string{"5001"}}
+		e.process(t, red)
+		parcel = e.dump(t)[parcelKey]
+		if parcel["order_id"] != "6001" {
+			t.Fatalf("the parcel of 6001 must stay: %s", mustJSON(parcel))
+		}
+		if raw := mustJSON(parcel); strings.Contains(raw, "7001") || strings.Contains(raw, "5001") {
+			t.Errorf("the parcel kept by 6001 still names the redacted customer or their order: %s", raw)
 		}
 	})
 }

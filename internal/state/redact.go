@@ -73,8 +73,17 @@ func (p *Processor) redactCustomer(ctx context.Context, ev *aftercare.Event) (Re
 			}
 		case ItemShipment:
 			s := all.Shipments[k]
-			if s.Redacted || s.Linked() && !theirs[Key{ItemOrder, s.Shop, s.OrderID}] {
-				continue // a tombstone already, or since linked to someone else's order
+			if s.Redacted {
+				continue
+			}
+			if s.Linked() && !theirs[Key{ItemOrder, s.Shop, s.OrderID}] {
+				// Since linked to someone else's order (a reused tracking
+				// number): it stays theirs, without the records of the
+				// messages it queued to this customer.
+				if s.Applied.Scrub(ev.Shop, ids) {
+					parcels = append(parcels, Commit{Puts: []Entity{{Shipment: s}}})
+				}
+				continue
 			}
 			tomb := &aftercare.Shipment{Key: k.ID, Redacted: true, RedactedAt: now, ExpiresAt: now.Add(aftercare.OrphanTTL), Version: s.Version}
 			c := Commit{Puts: []Entity{{Shipment: tomb}}}
