@@ -170,3 +170,19 @@ func TestWhereToCutTablesLargestFirst(t *testing.T) {
 		t.Errorf("sizes of ORDER: want 3 items, median 200, p90 1100, largest 1100, 1 over 1 KB:\n%s", out)
 	}
 }
+
+// A BatchGetItem's keys with no item are billed at the minimum read each,
+// which DynamoDB Local leaves out of its figure; unprocessed keys are not.
+func TestMissedBatchReadsAreBilled(t *testing.T) {
+	req := []byte(`{"RequestItems":{"t":{"Keys":[{"pk":{"S":"a"}},{"pk":{"S":"b"}},{"pk":{"S":"c"}},{"pk":{"S":"d"}}],"ConsistentRead":true},` +
+		`"u":{"Keys":[{"pk":{"S":"a"}},{"pk":{"S":"b"}}]}}}`)
+	resp := []byte(`{"Responses":{"t":[{"pk":{"S":"a"}}],"u":[]},"UnprocessedKeys":{"t":{"Keys":[{"pk":{"S":"d"}}]}}}`)
+	// t: 4 asked, 1 found, 1 unprocessed: 2 missed, strongly consistent;
+	// u: 2 asked, none found, eventually consistent.
+	if got, want := missedReads(req, resp), 2*1+2*0.5; got != want {
+		t.Errorf("missed reads %v units, want %v", got, want)
+	}
+	if got := missedReads(req, []byte(`{"Responses":{"t":[{},{},{},{}],"u":[{},{}]}}`)); got != 0 {
+		t.Errorf("every key found: %v units, want 0", got)
+	}
+}

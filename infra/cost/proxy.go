@@ -47,6 +47,13 @@ func startProxy(fn, service, upstream string, m *meter) *proxy {
 				return nil
 			}
 			units, index := consumed(b)
+			if strings.HasSuffix(t, ".BatchGetItem") && r.StatusCode == http.StatusOK {
+				// AWS reads each key of a batch as a GetItem, and a key with
+				// no item costs the minimum read; DynamoDB Local reports
+				// nothing for it (it does for a GetItem).
+				body, _ := r.Request.Context().Value(bodyKey{}).([]byte)
+				units += missedReads(body, b)
+			}
 			if strings.HasSuffix(t, "TransactWriteItems") && r.StatusCode == http.StatusOK {
 				// DynamoDB Local's transactional figures do not follow AWS's
 				// rule (three small puts report 4 units, one reports 4 too):
@@ -443,4 +450,36 @@ func consumed(b []byte) (total, index float64) {
 		}
 	}
 	return total, index
+}
+
+// missedReads prices the keys a BatchGetItem asked for and found no item at:
+// the minimum read each (1 unit strongly consistent, half eventually), as
+// AWS bills a GetItem of a missing item. Unprocessed keys were not read.
+func missedReads(req, resp []byte) float64 {
+	var in struct {
+		RequestItems map[string]struct {
+			Keys           []json.RawMessage
+			ConsistentRead bool
+		}
+	}
+	var out struct {
+		Responses       map[string][]json.RawMessage
+		UnprocessedKeys map[string]struct{ Keys []json.RawMessage }
+	}
+	if json.Unmarshal(req, &in) != nil || json.Unmarshal(resp, &out) != nil {
+		return 0
+	}
+	var units float64
+	for table, r := range in.RequestItems {
+		missed := len(r.Keys) - len(out.Responses[table]) - len(out.UnprocessedKeys[table].Keys)
+		if missed <= 0 {
+			continue
+		}
+		per := 0.5
+		if r.ConsistentRead {
+			per = 1
+		}
+		units += float64(missed) * per
+	}
+	return units
 }
