@@ -97,14 +97,7 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 	t.tombOf = p.tombstoneKey
 	t.reset()
 	step(t) // pure: names the first items it needs
-	// An event with keepers finds its record in them; a record of its own
-	// (a full keeper, or one written before keepers) is found by the look
-	// before acknowledging, since its event applied again changes nothing.
-	// Not asking for it first saves a read unit per carrier report.
 	dedupeID := ev.ID
-	if len(keepers(ev)) > 0 {
-		dedupeID = ""
-	}
 	for round := 0; t.missing() || dedupeID != ""; round++ {
 		if round == maxRounds {
 			return Result{}, fmt.Errorf("event %s still needs items after %d reads", ev.ID, maxRounds)
