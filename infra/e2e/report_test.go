@@ -51,19 +51,7 @@ func TestReportThroughTheStack(t *testing.T) {
 	rng := report.Range{From: time.Date(2024, 9, 2, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 9, 15, 0, 0, 0, 0, time.UTC)}
 	q := "/report?shop=" + shop + "&from=2024-09-02&to=2024-09-15"
 
-	fetch := func(path, auth string) (int, []byte) {
-		req, _ := http.NewRequest(http.MethodGet, s.HTTPURL+path, nil)
-		if auth != "" {
-			req.Header.Set("Authorization", "Bearer "+auth)
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, b
-	}
+	fetch := func(path, auth string) (int, []byte) { return get(t, s.HTTPURL+path, auth) }
 	if code, body := fetch(q, ""); code != http.StatusUnauthorized {
 		t.Errorf("no token: %d %s", code, body)
 	}
@@ -107,20 +95,30 @@ func mustMarshal(v any) string {
 // days in UTC (a day either side covers any shop time zone).
 func reportOf(t *testing.T, base, shop string, from, to time.Time) report.Report {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, base+"/report?shop="+shop+"&from="+from.UTC().Format(report.DayFormat)+"&to="+to.UTC().Format(report.DayFormat), nil)
-	req.Header.Set("Authorization", "Bearer "+reportToken)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("report of %s: %d %s", shop, res.StatusCode, body)
+	code, body := get(t, base+"/report?shop="+shop+"&from="+from.UTC().Format(report.DayFormat)+"&to="+to.UTC().Format(report.DayFormat), reportToken)
+	if code != http.StatusOK {
+		t.Fatalf("report of %s: %d %s", shop, code, body)
 	}
 	var r report.Report
 	if err := json.Unmarshal(body, &r); err != nil {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// get sends a GET with a bearer token (none when auth is empty) and returns
+// the status and body.
+func get(t *testing.T, url, auth string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if auth != "" {
+		req.Header.Set("Authorization", "Bearer "+auth)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
 }

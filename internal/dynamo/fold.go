@@ -369,8 +369,10 @@ func (f *shardFold) add(ctx context.Context, r streamtypes.Record) error {
 	if len(adds) > 0 {
 		f.st.Counted++
 	}
+	done := 0 // the days of this record a cut-short fold added already
 	if f.m.part == seq {
-		adds = adds[min(f.m.partDays, len(adds)):] // the days a cut-short fold added already
+		done = min(f.m.partDays, len(adds))
+		adds = adds[done:]
 	}
 	if f.fits(adds) {
 		f.take(adds)
@@ -380,10 +382,6 @@ func (f *shardFold) add(ctx context.Context, r streamtypes.Record) error {
 		// how many of them are in.
 		if err := f.commit(ctx, false); err != nil {
 			return err
-		}
-		done := 0
-		if f.m.part == seq {
-			done = f.m.partDays
 		}
 		for len(adds) > foldDays {
 			f.take(adds[:foldDays])

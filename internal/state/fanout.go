@@ -60,6 +60,19 @@ func customerIDs(r *aftercare.PrivacyRequest) []string {
 	return ids
 }
 
+// relinked reports, of the parcels related found through a customer's
+// orders, the ones another customer's order has linked since (a reused
+// tracking number): they are that customer's now.
+func relinked(keys []Key) func(*aftercare.Shipment) bool {
+	theirs := map[Key]bool{}
+	for _, k := range keys {
+		if k.Kind == ItemOrder {
+			theirs[k] = true
+		}
+	}
+	return func(s *aftercare.Shipment) bool { return s.Linked() && !theirs[Key{ItemOrder, s.Shop, s.OrderID}] }
+}
+
 // related loads a privacy request's customers, their orders and the orders'
 // parcels and waiting entries.
 func (p *Processor) related(ctx context.Context, shop string, r *aftercare.PrivacyRequest) (*Loaded, []Key, error) {
@@ -134,12 +147,7 @@ func (p *Processor) exportCustomer(ctx context.Context, ev *aftercare.Event, uni
 	// not the stored form: the store's encoding stays the store's.
 	// Records of applied events (Applied) are bookkeeping, not their data.
 	export := exportDoc{Shop: ev.Shop, RequestID: ev.Privacy.DataRequestID}
-	theirs := map[Key]bool{}
-	for _, k := range keys {
-		if k.Kind == ItemOrder {
-			theirs[k] = true
-		}
-	}
+	elsewhere := relinked(keys)
 	for _, k := range keys {
 		switch k.Kind {
 		case ItemCustomer:
@@ -150,9 +158,7 @@ func (p *Processor) exportCustomer(ctx context.Context, ev *aftercare.Event, uni
 				export.Orders = append(export.Orders, o)
 			}
 		case ItemShipment:
-			// A parcel since linked to someone else's order (a reused
-			// tracking number) is theirs.
-			if s := all.Shipments[k]; !s.Linked() || theirs[Key{ItemOrder, s.Shop, s.OrderID}] {
+			if s := all.Shipments[k]; !elsewhere(s) {
 				s.Applied = nil
 				export.Shipments = append(export.Shipments, s)
 			}

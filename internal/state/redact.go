@@ -55,12 +55,7 @@ func (p *Processor) redactCustomer(ctx context.Context, ev *aftercare.Event) (Re
 	var gone []Key
 	var parcels, orders []Commit // one tombstone each; parcels first (below)
 	now := p.now()
-	theirs := map[Key]bool{}
-	for _, k := range keys {
-		if k.Kind == ItemOrder {
-			theirs[k] = true
-		}
-	}
+	elsewhere := relinked(keys)
 	for _, k := range keys {
 		switch k.Kind {
 		case ItemCustomer:
@@ -76,7 +71,7 @@ func (p *Processor) redactCustomer(ctx context.Context, ev *aftercare.Event) (Re
 			if s.Redacted {
 				continue
 			}
-			if s.Linked() && !theirs[Key{ItemOrder, s.Shop, s.OrderID}] {
+			if elsewhere(s) {
 				// Since linked to someone else's order (a reused tracking
 				// number): it stays theirs, without the records of the
 				// messages it queued to this customer.
