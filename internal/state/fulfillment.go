@@ -58,7 +58,11 @@ func fulfill(t *tx, o *aftercare.Order, c *aftercare.Customer, f *aftercare.Fulf
 		// The storefront's spelling wins over a provider's, whatever came
 		// first; of the storefront's own, the newest fulfillment's does, so
 		// a late copy of an older one reverts nothing (order-insensitive).
-		if !when.Before(s.LinkAt) {
+		// So does the link: a tracking number reused for another order
+		// belongs to the newest fulfillment that names it, and a late copy
+		// of the older one does not take the parcel back.
+		newest := !when.Before(s.LinkAt)
+		if newest {
 			s.TrackingNumber = n
 			if f.TrackingCompany != "" {
 				s.Carrier = f.TrackingCompany
@@ -68,12 +72,16 @@ func fulfill(t *tx, o *aftercare.Order, c *aftercare.Customer, f *aftercare.Fulf
 			}
 			s.LinkAt = when.UTC()
 		}
-		s.Shop, s.OrderID, s.FulfillmentID = o.Shop, o.ID, f.ID
-		if o.Seen {
-			s.Test = o.Test // a stub does not know yet; its snapshot tells (settleParcels)
+		if newest || s.OrderID == "" {
+			s.Shop, s.OrderID, s.FulfillmentID = o.Shop, o.ID, f.ID
 		}
-		if o.CustomerID != "" {
-			s.CustomerID = o.CustomerID
+		if s.Shop == o.Shop && s.OrderID == o.ID {
+			if o.Seen {
+				s.Test = o.Test // a stub does not know yet; its snapshot tells (settleParcels)
+			}
+			if o.CustomerID != "" {
+				s.CustomerID = o.CustomerID
+			}
 		}
 		t.touchShipment(s)
 		for _, sc := range pending {

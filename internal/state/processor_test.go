@@ -1062,6 +1062,63 @@ func TestAFullKeeperLeavesTheRecordToAnItemOfItsOwn(t *testing.T) {
 	})
 }
 
+// A tracking number reused for another order belongs to the newest
+// fulfillment that names it, in whatever order the storefront's events
+// come: the first order's later snapshots (which list its old fulfillment)
+// and a late copy of its fulfillment under a new event id do not take the
+// parcel back.
+func TestAReusedTrackingNumberStaysWithTheNewestFulfillment(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		other := buyer
+		other.ID, other.Email, other.FirstName = "7002", "grace@example.org", "Grace"
+		snap := snapshot(at(8, 9), "paid", "fulfilled", nil)
+		snap.ID, snap.Name, snap.Customer, snap.Email = "6001", "#1002", &other, other.Email
+		reused := aftercare.Fulfillment{ID: "F9", OrderID: "6001", Status: "success", TrackingNumbers: f1.TrackingNumbers,
+			TrackingCompany: "UPS", CreatedAt: at(8, 10), UpdatedAt: at(8, 10), LineItemIDs: []string{"1"}}
+		late := []aftercare.Event{
+			orderEvent("orders/updated", "ou-late", snapshot(at(9, 10), "paid", "fulfilled", []aftercare.Fulfillment{f1, f2}, "vip")),
+			fulfillmentEvent("fulfillments/update", "fu1-copy", f1),
+		}
+		parcelKey := "SHIPMENT#" + aftercare.TrackingKey(f1.TrackingNumbers[0]) + "|SHIPMENT"
+		linkOf := func(e *env) string {
+			p := e.dump(t)[parcelKey]
+			return fmt.Sprint(p["shop"], " ", p["order_id"], " ", p["fulfillment_id"], " ", p["customer_id"], " ", p["link_at"])
+		}
+
+		inOrder := newEnv(t)
+		for _, ev := range append(append(history(), late...), orderEvent("orders/create", "oc-6001", snap),
+			fulfillmentEvent("fulfillments/create", "fc-6001", reused)) {
+			inOrder.process(t, ev)
+		}
+		want := linkOf(inOrder)
+		if !strings.Contains(want, " 6001 F9 7002 ") {
+			t.Fatalf("in order, the parcel should be 6001's by F9: %s", want)
+		}
+
+		e := newEnv(t)
+		for _, ev := range append(append(history(), orderEvent("orders/create", "oc-6001", snap),
+			fulfillmentEvent("fulfillments/create", "fc-6001", reused)), late...) {
+			e.process(t, ev)
+		}
+		if got := linkOf(e); got != want {
+			t.Fatalf("the first order's late events took the parcel back: got %s, want %s", got, want)
+		}
+
+		// The first order's snapshot can come after both fulfillments: it
+		// settles its parcels, and the one 6001 took is not its to mark.
+		stub := newEnv(t)
+		testOrder := snapshot(at(9, 10), "paid", "fulfilled", []aftercare.Fulfillment{f1})
+		testOrder.Test = true
+		for _, ev := range []aftercare.Event{fulfillmentEvent("fulfillments/create", "fc1", f1), orderEvent("orders/create", "oc-6001", snap),
+			fulfillmentEvent("fulfillments/create", "fc-6001", reused), orderEvent("orders/create", "oc", testOrder)} {
+			stub.process(t, ev)
+		}
+		if p := stub.dump(t)[parcelKey]; p["order_id"] != "6001" || p["test"] == true {
+			t.Fatalf("6001's parcel was marked by the first order's test snapshot: %s", mustJSON(p))
+		}
+	})
+}
+
 // A tracking number reused for another customer's order moves the parcel
 // to them. Its records of the messages it queued to the first customer go
 // with neither: customers/redact scrubs them from the parcel it must keep,

@@ -143,6 +143,9 @@ func settleParcels(t *tx, o *aftercare.Order) {
 		return
 	}
 	for _, s := range ships {
+		if s.Shop != o.Shop || s.OrderID != o.ID {
+			continue // a reused tracking number: another order's parcel now
+		}
 		if s.Linked() && s.Test != o.Test {
 			s.Test = o.Test
 			t.touchShipment(s)
