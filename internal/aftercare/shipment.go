@@ -14,7 +14,14 @@ type Shipment struct {
 	TrackingURL    string `json:"tracking_url,omitempty"` // newest link any source gave
 	// LinkAt is when the storefront's fulfillment last gave the spelling,
 	// carrier and link (its updated_at): an older one's copy changes none.
-	LinkAt            time.Time      `json:"link_at,omitzero"`
+	LinkAt time.Time `json:"link_at,omitzero"`
+	// OwnedSince is when the fulfillment that owns the parcel was created:
+	// a tracking number two orders name (reused by the carrier, or one box
+	// for two orders) belongs to the newest-created fulfillment, whatever
+	// the arrival order. Reused says more than one order has named it; its
+	// trip then starts after the last trip that ended before OwnedSince.
+	OwnedSince        time.Time      `json:"owned_since,omitzero"`
+	Reused            bool           `json:"reused,omitempty"`
 	Shop              string         `json:"shop,omitempty"` // empty until linked to an order
 	OrderID           string         `json:"order_id,omitempty"`
 	CustomerID        string         `json:"customer_id,omitempty"`
@@ -133,8 +140,25 @@ type Scan struct {
 // MaxHistory bounds the scans kept per parcel.
 const MaxHistory = 60
 
+// TripLead is how long before its fulfillment is created a parcel's first
+// report can come (a label bought and scanned, the storefront told later).
+// Of a tracking number another order named before, older reports are of an
+// earlier trip: carriers reuse numbers after months, not days.
+const TripLead = 14 * 24 * time.Hour
+
 // OrphanTTL is how long a parcel nobody linked to an order is kept.
 const OrphanTTL = 60 * 24 * time.Hour
+
+// TripStart is when the parcel's current trip began, for a tracking number
+// more than one order has named: TripLead before its owner's fulfillment
+// was created. Zero (the whole history) for a number only one order named.
+// One box for two orders is one trip, reports and all.
+func (s *Shipment) TripStart() time.Time {
+	if !s.Reused || s.OwnedSince.IsZero() {
+		return time.Time{}
+	}
+	return s.OwnedSince.Add(-TripLead)
+}
 
 // Linked reports whether the parcel belongs to a known order.
 func (s *Shipment) Linked() bool { return s.Shop != "" && s.OrderID != "" }

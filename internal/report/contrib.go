@@ -148,10 +148,37 @@ func Shipment(s *aftercare.Shipment, loc *time.Location) Adds {
 	if s == nil || !s.Linked() || s.Test {
 		return a
 	}
-	carrier := Carrier(s.Carrier)
+	// A tracking number another order reused is a parcel per trip: the
+	// earlier trip's reports count as they did before the number moved.
+	from := s.TripStart()
+	if from.IsZero() {
+		trip(a, s.Carrier, s.History, s.Status, s.ShippedAt, loc)
+		return a
+	}
+	var earlier, current []aftercare.Scan
+	var was aftercare.ShipmentStatus
+	for _, sc := range s.History {
+		if sc.At.After(from) {
+			current = append(current, sc)
+			continue
+		}
+		earlier = append(earlier, sc)
+		if sc.Applied {
+			was = sc.Status
+		}
+	}
+	trip(a, s.Carrier, earlier, was, time.Time{}, loc)
+	trip(a, s.Carrier, current, s.Status, s.ShippedAt, loc)
+	return a
+}
+
+// trip adds one trip of a parcel: its reports, the status they ended in,
+// and when it was seen shipped if no report says.
+func trip(a Adds, carrierName string, history []aftercare.Scan, status aftercare.ShipmentStatus, shippedAt time.Time, loc *time.Location) {
+	carrier := Carrier(carrierName)
 	var start, eta, delivered, openedAt time.Time
 	var open aftercare.ExceptionKind
-	for _, sc := range s.History {
+	for _, sc := range history {
 		if !sc.Applied {
 			continue
 		}
@@ -178,13 +205,13 @@ func Shipment(s *aftercare.Shipment, loc *time.Location) Adds {
 		episode(a, string(open), openedAt, time.Time{}, loc)
 	}
 	if start.IsZero() {
-		start = s.ShippedAt
+		start = shippedAt
 	}
 	if !start.IsZero() {
 		a.Add(dayOf(start, loc), name(cParcels, carrier), 1)
 	}
-	if delivered.IsZero() || s.Status != aftercare.StatusDelivered {
-		return a
+	if delivered.IsZero() || status != aftercare.StatusDelivered {
+		return
 	}
 	day := dayOf(delivered, loc)
 	a.Add(day, cDeliveries, 1)
@@ -199,7 +226,6 @@ func Shipment(s *aftercare.Shipment, loc *time.Location) Adds {
 	if !start.IsZero() {
 		a.Add(day, name(cDeliverDays, itoa(daysBucket(daysBetween(start, delivered, loc)))), 1)
 	}
-	return a
 }
 
 // problemOf is the playbook a scan's status keeps open, as the state engine

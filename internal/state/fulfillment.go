@@ -46,6 +46,10 @@ func fulfill(t *tx, o *aftercare.Order, c *aftercare.Customer, f *aftercare.Fulf
 	if when.IsZero() {
 		when = at
 	}
+	created := f.CreatedAt
+	if created.IsZero() {
+		created = when
+	}
 	pending := o.PendingScans[f.ID]
 	if len(pending) > 0 && len(ships) > 0 {
 		delete(o.PendingScans, f.ID)
@@ -55,14 +59,43 @@ func fulfill(t *tx, o *aftercare.Order, c *aftercare.Customer, f *aftercare.Fulf
 			break
 		}
 		s := ships[i]
+		otherOrder := s.Linked() && (s.Shop != o.Shop || s.OrderID != o.ID)
+		if otherOrder {
+			s.Reused = true
+			t.touchShipment(s)
+		}
+		if !claims(s, o, f.ID, created) {
+			// A newer fulfillment (created later, or first by the tie-break)
+			// owns the tracking number: this one's reports are of an
+			// earlier trip, and its pending ones go with it. The parcel is
+			// settled as the newer one made it, once Reused moves its trip.
+			t.note("%s belongs to a newer fulfillment than %s", parcelRef(s), f.ID)
+			fold(s)
+			settleShipment(t, s)
+			continue
+		}
+		if otherOrder && s.Exception != "" {
+			// The order before keeps no playbook about a parcel it no longer
+			// has: closed quietly, its customer's marketing hold lifted.
+			before := t.order(s.Shop, s.OrderID)
+			var theirs *aftercare.Customer
+			if s.CustomerID != "" {
+				theirs = t.customer(s.Shop, s.CustomerID)
+			}
+			if t.missing() {
+				return
+			}
+			if before != nil {
+				closeException(t, before, theirs, aftercare.ExceptionKey(s.Exception, s.Key), created, "its tracking number went to another order", false)
+			}
+		}
+		if s.Linked() && (otherOrder || s.FulfillmentID != f.ID) {
+			handOver(s, otherOrder)
+		}
 		// The storefront's spelling wins over a provider's, whatever came
-		// first; of the storefront's own, the newest fulfillment's does, so
-		// a late copy of an older one reverts nothing (order-insensitive).
-		// So does the link: a tracking number reused for another order
-		// belongs to the newest fulfillment that names it, and a late copy
-		// of the older one does not take the parcel back.
-		newest := !when.Before(s.LinkAt)
-		if newest {
+		// first; of the storefront's own, the newest copy of the owner's
+		// does, so a late copy of an older one reverts nothing.
+		if !when.Before(s.LinkAt) {
 			s.TrackingNumber = n
 			if f.TrackingCompany != "" {
 				s.Carrier = f.TrackingCompany
@@ -72,16 +105,12 @@ func fulfill(t *tx, o *aftercare.Order, c *aftercare.Customer, f *aftercare.Fulf
 			}
 			s.LinkAt = when.UTC()
 		}
-		if newest || s.OrderID == "" {
-			s.Shop, s.OrderID, s.FulfillmentID = o.Shop, o.ID, f.ID
+		s.Shop, s.OrderID, s.FulfillmentID, s.OwnedSince = o.Shop, o.ID, f.ID, created.UTC()
+		if o.Seen {
+			s.Test = o.Test // a stub does not know yet; its snapshot tells (settleParcels)
 		}
-		if s.Shop == o.Shop && s.OrderID == o.ID {
-			if o.Seen {
-				s.Test = o.Test // a stub does not know yet; its snapshot tells (settleParcels)
-			}
-			if o.CustomerID != "" {
-				s.CustomerID = o.CustomerID
-			}
+		if o.CustomerID != "" {
+			s.CustomerID = o.CustomerID
 		}
 		t.touchShipment(s)
 		for _, sc := range pending {
@@ -89,10 +118,6 @@ func fulfill(t *tx, o *aftercare.Order, c *aftercare.Customer, f *aftercare.Fulf
 		}
 		// A fulfillment with tracking means a label exists (recorded at its
 		// creation, so every delivery of it records the same report).
-		created := f.CreatedAt
-		if created.IsZero() {
-			created = when
-		}
 		mergeScan(s, aftercare.Scan{At: created.UTC(), Status: aftercare.StatusPreTransit, Detail: "fulfillment created", Source: aftercare.SourceShopify})
 		switch {
 		case f.Status == "cancelled":
@@ -100,8 +125,47 @@ func fulfill(t *tx, o *aftercare.Order, c *aftercare.Customer, f *aftercare.Fulf
 		case f.Shipment != "":
 			mergeScan(s, aftercare.Scan{At: when, Status: f.Shipment, Detail: f.ShipmentDetail, Exception: f.ShipmentException, Source: aftercare.SourceShopify})
 		}
-
 		settleShipment(t, s)
+	}
+}
+
+// claims reports whether fulfillment fid of order o owns parcel s: the
+// newest-created fulfillment that names the tracking number does, ties
+// broken by shop, order and fulfillment id, so every arrival order agrees.
+func claims(s *aftercare.Shipment, o *aftercare.Order, fid string, created time.Time) bool {
+	if !s.Linked() || (s.Shop == o.Shop && s.OrderID == o.ID && s.FulfillmentID == fid) {
+		return true
+	}
+	since := s.OwnedSince
+	if since.IsZero() {
+		// Linked before owners were kept (2026-12-07): its fulfillment's
+		// updated_at, which is never before that fulfillment's creation.
+		since = s.LinkAt
+	}
+	if !created.Equal(since) {
+		return created.After(since)
+	}
+	return o.Shop+"\x00"+o.ID+"\x00"+fid > s.Shop+"\x00"+s.OrderID+"\x00"+s.FulfillmentID
+}
+
+// handOver gives a parcel to a newer fulfillment. The storefront's reports
+// in its history were the fulfillment's before (the new one brings its
+// own), so they go; carrier reports stay, as the tracking number's. To
+// another order it is a new trip: whom it tells and what it told belong to
+// the order before, and its status is refolded from the reports of the new
+// trip alone (fold).
+func handOver(s *aftercare.Shipment, otherOrder bool) {
+	kept := s.History[:0]
+	for _, sc := range s.History {
+		if sc.Source != aftercare.SourceShopify {
+			kept = append(kept, sc)
+		}
+	}
+	s.History = kept
+	if otherOrder {
+		s.CustomerID, s.Test = "", false
+		s.ShippedAt, s.DeliveredAt, s.OrderStatus = time.Time{}, time.Time{}, ""
+		s.Exception, s.Episode = "", ""
 	}
 }
 
@@ -142,6 +206,12 @@ func applyTracking(t *tx, shop, source string, u *aftercare.TrackingUpdate) {
 			return
 		}
 		for _, s := range ships {
+			if s.FulfillmentID != "" && s.FulfillmentID != u.FulfillmentID {
+				// A newer fulfillment took the tracking number: this report
+				// is of the trip before (as the fulfillment's own, in fulfill).
+				t.note("%s belongs to a newer fulfillment than %s", parcelRef(s), u.FulfillmentID)
+				continue
+			}
 			applyScanTo(t, s, sc)
 		}
 		return

@@ -70,9 +70,19 @@ func fold(s *aftercare.Shipment) {
 	s.History = h
 	s.Status, s.Detail, s.What, s.StatusSource, s.Problem = "", "", "", "", ""
 	var statusAt, eta, last time.Time
-
+	trip := s.TripStart()
+	var before aftercare.ShipmentStatus // an earlier trip's: its reports keep what they were in it (the report counts them there)
 	for i := range h {
 		sc := &h[i]
+		if !trip.IsZero() && !sc.At.After(trip) {
+			sc.Applied, sc.Note = sc.Status.CanFollow(before), ""
+			if sc.Applied {
+				before = sc.Status
+			} else {
+				sc.Note = "cannot follow " + string(before)
+			}
+			continue
+		}
 		if sc.At.After(last) {
 			last = sc.At
 		}
@@ -92,6 +102,16 @@ func fold(s *aftercare.Shipment) {
 		}
 	}
 	s.StatusAt, s.EstimatedDelivery, s.LastScanAt = statusAt, eta, last
+	if !trip.IsZero() {
+		// Told of an earlier trip (its reports came before a fulfillment
+		// showed the number reused): this trip is still to be told.
+		if !s.ShippedAt.After(trip) {
+			s.ShippedAt = time.Time{}
+		}
+		if !s.DeliveredAt.After(trip) {
+			s.DeliveredAt = time.Time{}
+		}
+	}
 }
 
 // applyScanTo records a report on a parcel and settles what it changed.
