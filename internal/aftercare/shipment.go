@@ -19,7 +19,7 @@ type Shipment struct {
 	// a tracking number two orders name (reused by the carrier, or one box
 	// for two orders) belongs to the newest-created fulfillment, whatever
 	// the arrival order. Reused says more than one order has named it; its
-	// trip then starts after the last trip that ended before OwnedSince.
+	// trip then starts TripLead before OwnedSince (TripStart).
 	OwnedSince        time.Time      `json:"owned_since,omitzero"`
 	Reused            bool           `json:"reused,omitempty"`
 	Shop              string         `json:"shop,omitempty"` // empty until linked to an order

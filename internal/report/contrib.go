@@ -157,6 +157,7 @@ func Shipment(s *aftercare.Shipment, loc *time.Location) Adds {
 	}
 	var earlier, current []aftercare.Scan
 	var was aftercare.ShipmentStatus
+	var seen time.Time // when the earlier trip was first seen past its label, as the state engine marks a parcel shipped
 	for _, sc := range s.History {
 		if sc.At.After(from) {
 			current = append(current, sc)
@@ -165,9 +166,12 @@ func Shipment(s *aftercare.Shipment, loc *time.Location) Adds {
 		earlier = append(earlier, sc)
 		if sc.Applied {
 			was = sc.Status
+			if seen.IsZero() && (sc.Status.Moving() || sc.Status == aftercare.StatusDelivered || sc.Status == aftercare.StatusReturned) {
+				seen = sc.At
+			}
 		}
 	}
-	trip(a, s.Carrier, earlier, was, time.Time{}, loc)
+	trip(a, s.Carrier, earlier, was, seen, loc)
 	trip(a, s.Carrier, current, s.Status, s.ShippedAt, loc)
 	return a
 }

@@ -64,53 +64,58 @@ func fulfill(t *tx, o *aftercare.Order, c *aftercare.Customer, f *aftercare.Fulf
 			s.Reused = true
 			t.touchShipment(s)
 		}
-		if !claims(s, o, f.ID, created) {
-			// A newer fulfillment (created later, or first by the tie-break)
-			// owns the tracking number: this one's reports are of an
-			// earlier trip, and its pending ones go with it. The parcel is
-			// settled as the newer one made it, once Reused moves its trip.
+		owns := claims(s, o, f.ID, created)
+		if !owns && !otherOrder {
+			// The order redid its fulfillment: the newer one's reports are
+			// the parcel's, and this one's pending ones are dropped.
 			t.note("%s belongs to a newer fulfillment than %s", parcelRef(s), f.ID)
-			fold(s)
-			settleShipment(t, s)
 			continue
 		}
-		if otherOrder && s.Exception != "" {
-			// The order before keeps no playbook about a parcel it no longer
-			// has: closed quietly, its customer's marketing hold lifted.
-			before := t.order(s.Shop, s.OrderID)
-			var theirs *aftercare.Customer
-			if s.CustomerID != "" {
-				theirs = t.customer(s.Shop, s.CustomerID)
+		if owns {
+			if otherOrder && s.Exception != "" {
+				// The order before keeps no playbook about a parcel it no
+				// longer has: closed quietly, its customer's hold lifted.
+				before := t.order(s.Shop, s.OrderID)
+				var theirs *aftercare.Customer
+				if s.CustomerID != "" {
+					theirs = t.customer(s.Shop, s.CustomerID)
+				}
+				if t.missing() {
+					return
+				}
+				if before != nil {
+					closeException(t, before, theirs, aftercare.ExceptionKey(s.Exception, s.Key), created, "its tracking number went to another order", false)
+				}
 			}
-			if t.missing() {
-				return
+			if s.Linked() && (otherOrder || s.FulfillmentID != f.ID) {
+				handOver(s, otherOrder)
 			}
-			if before != nil {
-				closeException(t, before, theirs, aftercare.ExceptionKey(s.Exception, s.Key), created, "its tracking number went to another order", false)
+			// The storefront's spelling wins over a provider's, whatever
+			// came first; of the owner's copies, the newest one's does, so
+			// a late copy of an older one reverts nothing.
+			if !when.Before(s.LinkAt) {
+				s.TrackingNumber = n
+				if f.TrackingCompany != "" {
+					s.Carrier = f.TrackingCompany
+				}
+				if i < len(f.TrackingURLs) && f.TrackingURLs[i] != "" {
+					s.TrackingURL = f.TrackingURLs[i]
+				}
+				s.LinkAt = when.UTC()
 			}
-		}
-		if s.Linked() && (otherOrder || s.FulfillmentID != f.ID) {
-			handOver(s, otherOrder)
-		}
-		// The storefront's spelling wins over a provider's, whatever came
-		// first; of the storefront's own, the newest copy of the owner's
-		// does, so a late copy of an older one reverts nothing.
-		if !when.Before(s.LinkAt) {
-			s.TrackingNumber = n
-			if f.TrackingCompany != "" {
-				s.Carrier = f.TrackingCompany
+			s.Shop, s.OrderID, s.FulfillmentID, s.OwnedSince = o.Shop, o.ID, f.ID, created.UTC()
+			if o.Seen {
+				s.Test = o.Test // a stub does not know yet; its snapshot tells (settleParcels)
 			}
-			if i < len(f.TrackingURLs) && f.TrackingURLs[i] != "" {
-				s.TrackingURL = f.TrackingURLs[i]
+			if o.CustomerID != "" {
+				s.CustomerID = o.CustomerID
 			}
-			s.LinkAt = when.UTC()
-		}
-		s.Shop, s.OrderID, s.FulfillmentID, s.OwnedSince = o.Shop, o.ID, f.ID, created.UTC()
-		if o.Seen {
-			s.Test = o.Test // a stub does not know yet; its snapshot tells (settleParcels)
-		}
-		if o.CustomerID != "" {
-			s.CustomerID = o.CustomerID
+		} else {
+			// Another order's newer fulfillment owns the tracking number:
+			// this one's reports go into the history all the same (an
+			// earlier trip's, or the same box's), so the parcel ends the
+			// same in any arrival order, and it is settled as its owner's.
+			t.note("%s belongs to a newer fulfillment than %s", parcelRef(s), f.ID)
 		}
 		t.touchShipment(s)
 		for _, sc := range pending {
@@ -125,7 +130,14 @@ func fulfill(t *tx, o *aftercare.Order, c *aftercare.Customer, f *aftercare.Fulf
 		case f.Shipment != "":
 			mergeScan(s, aftercare.Scan{At: when, Status: f.Shipment, Detail: f.ShipmentDetail, Exception: f.ShipmentException, Source: aftercare.SourceShopify})
 		}
-		settleShipment(t, s)
+		owner, c := settleShipment(t, s)
+		if owner != nil && !owns {
+			// The caller settles the fulfillment's own order; the owner's
+			// is settled here, as a report of its own would.
+			if st, ok := t.settingsFor(owner.Shop); ok {
+				settleDelivery(t, owner, c, st)
+			}
+		}
 	}
 }
 
@@ -148,25 +160,27 @@ func claims(s *aftercare.Shipment, o *aftercare.Order, fid string, created time.
 	return o.Shop+"\x00"+o.ID+"\x00"+fid > s.Shop+"\x00"+s.OrderID+"\x00"+s.FulfillmentID
 }
 
-// handOver gives a parcel to a newer fulfillment. The storefront's reports
-// in its history were the fulfillment's before (the new one brings its
-// own), so they go; carrier reports stay, as the tracking number's. To
-// another order it is a new trip: whom it tells and what it told belong to
-// the order before, and its status is refolded from the reports of the new
-// trip alone (fold).
+// handOver gives a parcel to a newer fulfillment, whose spelling, carrier
+// and link it takes (LinkAt was the fulfillment's before). Within one
+// order (a fulfillment redone) the storefront's reports were the older
+// fulfillment's, so they go: the newer one brings its own. To another
+// order, whom it tells and what it told about are the new order's: its
+// reports stay, and fold applies only the new trip's (TripStart), and
+// forgets the markers of what an earlier trip told.
 func handOver(s *aftercare.Shipment, otherOrder bool) {
-	kept := s.History[:0]
-	for _, sc := range s.History {
-		if sc.Source != aftercare.SourceShopify {
-			kept = append(kept, sc)
+	s.LinkAt = time.Time{}
+	if !otherOrder {
+		kept := s.History[:0]
+		for _, sc := range s.History {
+			if sc.Source != aftercare.SourceShopify {
+				kept = append(kept, sc)
+			}
 		}
+		s.History = kept
+		return
 	}
-	s.History = kept
-	if otherOrder {
-		s.CustomerID, s.Test = "", false
-		s.ShippedAt, s.DeliveredAt, s.OrderStatus = time.Time{}, time.Time{}, ""
-		s.Exception, s.Episode = "", ""
-	}
+	s.CustomerID, s.Test, s.OrderStatus = "", false, ""
+	s.Exception, s.Episode = "", ""
 }
 
 // applyTracking applies one parcel report. Carrier reports name the tracking
@@ -206,9 +220,10 @@ func applyTracking(t *tx, shop, source string, u *aftercare.TrackingUpdate) {
 			return
 		}
 		for _, s := range ships {
-			if s.FulfillmentID != "" && s.FulfillmentID != u.FulfillmentID {
-				// A newer fulfillment took the tracking number: this report
-				// is of the trip before (as the fulfillment's own, in fulfill).
+			if s.Shop == o.Shop && s.OrderID == o.ID && s.FulfillmentID != "" && s.FulfillmentID != u.FulfillmentID {
+				// The order redid the fulfillment: the newer one's reports
+				// are the parcel's (as in fulfill). Another order's go into
+				// the history (an earlier trip's, or the same box's).
 				t.note("%s belongs to a newer fulfillment than %s", parcelRef(s), u.FulfillmentID)
 				continue
 			}

@@ -1,13 +1,16 @@
 package state_test
 
 import (
+	"context"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aftercare/aftercare/internal/aftercare"
+	"github.com/aftercare/aftercare/internal/report"
 	"github.com/aftercare/aftercare/internal/state"
 )
 
@@ -43,6 +46,7 @@ func parcelState(t *testing.T, e *env) string {
 	t.Helper()
 	p := e.dump(t)[reusedKey]
 	return fmt.Sprint("shop=", p["shop"], " order=", p["order_id"], " fulfillment=", p["fulfillment_id"], " customer=", p["customer_id"],
+		" carrier=", p["carrier"], " url=", p["tracking_url"], " link_at=", p["link_at"],
 		" status=", p["status"], " status_at=", p["status_at"], " delivered_at=", p["delivered_at"],
 		" test=", p["test"], " reused=", p["reused"], " owned_since=", p["owned_since"], " trip=", trip(p))
 }
@@ -90,6 +94,10 @@ func TestAReusedTrackingNumberBelongsToTheNewestFulfillment(t *testing.T) {
 	reconciled[0].UpdatedAt, reconciled[1].UpdatedAt = time.Time{}, time.Time{}
 	reconcile := orderEvent("orders/updated", "reconcile-9", snapshot(at(125, 10), "paid", "fulfilled", reconciled, "vip", "note"))
 	b := []aftercare.Event{orderEvent("orders/create", "oc-6001", orderB(at(120, 9))), fulfillmentEvent("fulfillments/create", "fc-6001", f9)}
+	edited := f1
+	edited.UpdatedAt = at(125, 0) // after 6001 took the number
+	dhl := f9
+	dhl.TrackingCompany, dhl.TrackingURLs = "DHL Express", []string{"https://tracking.example/dhl"}
 	cases := []struct {
 		name string
 		a, b []aftercare.Event
@@ -110,6 +118,8 @@ func TestAReusedTrackingNumberBelongsToTheNewestFulfillment(t *testing.T) {
 			carrierEvent(aftercare.SourceEasyPost, "evt_1", f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(2, 7), ""),
 			carrierEvent(aftercare.SourceEasyPost, "evt_3", f1.TrackingNumbers[0], "UPS", aftercare.StatusDelivered, at(4, 15), ""),
 			fulfillmentEvent("fulfillments/create", "fc1", f1)}, b, false},
+		{"a later edit of the first order's fulfillment, the second order's carrier named otherwise", append(history(),
+			fulfillmentEvent("fulfillments/update", "fu1-edit", edited)), []aftercare.Event{b[0], fulfillmentEvent("fulfillments/create", "fc-6001", dhl)}, false},
 		{"both fulfillments created in the same second", history(),
 			[]aftercare.Event{b[0], fulfillmentEvent("fulfillments/create", "fc-6001", tie)}, true},
 	}
@@ -280,36 +290,48 @@ func TestAReusedTrackingNumbersNewTripForgetsTheFirstTripsEstimate(t *testing.T)
 // own: the first trip's days stay as they were when the number moves on,
 // and the second trip adds its own.
 func TestAReusedTrackingNumberLeavesTheFirstTripsReportDays(t *testing.T) {
-	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
-		e := newEnv(t)
-		for _, ev := range history() {
-			e.process(t, ev)
-		}
-		days := func() map[string]string {
-			out := map[string]string{}
-			for k, v := range e.dump(t) {
-				if i := strings.Index(k, "|DAY#"); i >= 0 {
-					out[k[i+1:]] = mustJSON(v)
+	byStorefront := f1
+	byStorefront.Shipment, byStorefront.ShipmentDetail, byStorefront.UpdatedAt = aftercare.StatusDelivered, "delivered", at(4, 15)
+	firsts := map[string][]aftercare.Event{
+		"told by the carrier": history(),
+		"told by the storefront alone": {
+			orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)),
+			fulfillmentEvent("fulfillments/create", "fc1", f1),
+			fulfillmentEvent("fulfillments/update", "fu1", byStorefront)},
+	}
+	for name, first := range firsts {
+		t.Run(name, func(t *testing.T) {
+			stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+				e := newEnv(t)
+				for _, ev := range first {
+					e.process(t, ev)
 				}
-			}
-			return out
-		}
-		first := days()
-		for _, ev := range []aftercare.Event{orderEvent("orders/create", "oc-6001", orderB(at(120, 9))), fulfillmentEvent("fulfillments/create", "fc-6001", f9),
-			carrierEvent(aftercare.SourceEasyPost, "evt_b1", f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(120, 16), ""),
-			carrierEvent(aftercare.SourceEasyPost, "evt_b2", f1.TrackingNumbers[0], "UPS", aftercare.StatusDelivered, at(121, 8), "")} {
-			e.process(t, ev)
-		}
-		second := days()
-		for _, d := range []string{"DAY#2024-03-05", "DAY#2024-03-07"} { // the first trip's shipping and delivery days
-			if first[d] == "" || first[d] != second[d] {
-				t.Errorf("%s changed when the number moved on:\nbefore %s\nafter  %s", d, first[d], second[d])
-			}
-		}
-		if d := "DAY#" + at(121, 8).Format("2006-01-02"); !strings.Contains(second[d], "delivered") && !strings.Contains(second[d], "c_d") {
-			t.Errorf("the second trip's delivery is not counted on %s: %s", d, second[d])
-		}
-	})
+				days := func() map[string]string {
+					out := map[string]string{}
+					for k, v := range e.dump(t) {
+						if i := strings.Index(k, "|DAY#"); i >= 0 {
+							out[k[i+1:]] = mustJSON(v)
+						}
+					}
+					return out
+				}
+				before := days()
+				for _, ev := range []aftercare.Event{orderEvent("orders/create", "oc-6001", orderB(at(120, 9))), fulfillmentEvent("fulfillments/create", "fc-6001", f9),
+					carrierEvent(aftercare.SourceEasyPost, "evt_b1", f1.TrackingNumbers[0], "UPS", aftercare.StatusInTransit, at(120, 16), ""),
+					carrierEvent(aftercare.SourceEasyPost, "evt_b2", f1.TrackingNumbers[0], "UPS", aftercare.StatusDelivered, at(121, 8), "")} {
+					e.process(t, ev)
+				}
+				after := days()
+				delivered := "DAY#" + at(4, 15).Format("2006-01-02") // the first trip's delivery day
+				if before[delivered] == "" || before[delivered] != after[delivered] {
+					t.Errorf("%s changed when the number moved on:\nbefore %s\nafter  %s", delivered, before[delivered], after[delivered])
+				}
+				if d := "DAY#" + at(121, 8).Format("2006-01-02"); !strings.Contains(after[d], "c_d") {
+					t.Errorf("the second trip's delivery is not counted on %s: %s", d, after[d])
+				}
+			})
+		})
+	}
 }
 
 // When the reuse shows only late (the first order's reports and fulfillment
@@ -335,6 +357,111 @@ func TestAReusedTrackingNumberIsSettledWhenTheReuseShows(t *testing.T) {
 		}
 		if p := e.dump(t)[reusedKey]; p["status"] != "in_transit" || p["shipped_at"] != ts(120, 16) {
 			t.Fatalf("the parcel after the reuse showed: %s", mustJSON(p))
+		}
+	})
+}
+
+// When the reuse shows late (the first trip's reports came first, ended in
+// a return) and the second trip has ended, the owner's order is settled as
+// delivered when it does.
+func TestAReusedTrackingNumberSettlesItsOwnersOrderWhenTheReuseShows(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		n := f1.TrackingNumbers[0]
+		for _, ev := range []aftercare.Event{
+			orderEvent("orders/create", "oc-6001", orderB(at(120, 9))),
+			fulfillmentEvent("fulfillments/create", "fc-6001", f9),
+			carrierEvent(aftercare.SourceEasyPost, "evt_1", n, "UPS", aftercare.StatusInTransit, at(2, 7), ""),
+			carrierEvent(aftercare.SourceEasyPost, "evt_r", n, "UPS", aftercare.StatusReturned, at(5, 7), ""),
+			carrierEvent(aftercare.SourceEasyPost, "evt_b1", n, "UPS", aftercare.StatusInTransit, at(120, 16), ""),
+			carrierEvent(aftercare.SourceEasyPost, "evt_b2", n, "UPS", aftercare.StatusDelivered, at(121, 8), ""),
+			orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)),
+			fulfillmentEvent("fulfillments/create", "fc1", f1),
+		} {
+			e.process(t, ev)
+		}
+		d := e.dump(t)
+		if p, o := d[reusedKey], d["SHOP#"+shop+"|ORDER#6001"]; p["status"] != "delivered" || o["delivered_at"] != ts(121, 8) {
+			t.Fatalf("6001 should be delivered with its own trip: parcel %v, order %s", p["status"], mustJSON(o))
+		}
+	})
+}
+
+// One box for two orders of one customer is one trip: its customer is
+// told it shipped and arrived once, in either arrival order.
+func TestOneBoxForTwoOrdersIsToldOnce(t *testing.T) {
+	n := f1.TrackingNumbers[0]
+	second := snapshot(at(1, 10), "paid", "fulfilled", nil)
+	second.ID, second.Name = "5002", "#1003"
+	fb := aftercare.Fulfillment{ID: "F5", OrderID: "5002", Status: "success", TrackingNumbers: f1.TrackingNumbers,
+		TrackingCompany: "UPS", CreatedAt: at(1, 10), UpdatedAt: at(1, 10), LineItemIDs: []string{"1"}}
+	a := []aftercare.Event{orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)), fulfillmentEvent("fulfillments/create", "fc1", f1)}
+	b := []aftercare.Event{orderEvent("orders/create", "oc-5002", second), fulfillmentEvent("fulfillments/create", "fc-5002", fb)}
+	scans := []aftercare.Event{
+		carrierEvent(aftercare.SourceEasyPost, "evt_1", n, "UPS", aftercare.StatusInTransit, at(2, 7), ""),
+		carrierEvent(aftercare.SourceEasyPost, "evt_3", n, "UPS", aftercare.StatusDelivered, at(4, 15), ""),
+	}
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		for _, evs := range [][]aftercare.Event{
+			append(append(append([]aftercare.Event{}, a...), scans[0]), append(b, scans[1])...),
+			append(append(append([]aftercare.Event{}, b...), scans...), a...),
+		} {
+			e := newEnv(t)
+			count := map[string]int{}
+			for _, ev := range evs {
+				for _, m := range e.process(t, ev).Messages {
+					count[string(m.Kind)]++
+				}
+			}
+			if count["order_shipped"] != 1 || count["delivered_setup"] != 1 {
+				t.Fatalf("one box: told %v, want shipped and delivered once", count)
+			}
+		}
+	})
+}
+
+// A tracking number another shop's order takes on the same deployment:
+// each shop's report counts its own trip, never less than it had.
+func TestAReusedTrackingNumberAcrossShopsCountsEachShopsTrip(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		for _, ev := range history() {
+			e.process(t, ev)
+		}
+		days := func(of string) map[string]report.Counters {
+			got, err := e.store.(interface {
+				ReportDays(ctx context.Context, shop, from, to string) (map[string]report.Counters, error)
+			}).ReportDays(context.Background(), of, "0000-00-00", "9999-99-99")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		mine := days(shop)
+		other := "other-shop.myshopify.com"
+		dhl := f9 // the other shop names the carrier otherwise: the first trip must not move to its name
+		dhl.TrackingCompany = "DHL Express"
+		evs := []aftercare.Event{orderEvent("orders/create", "oc-6001", orderB(at(120, 9))), fulfillmentEvent("fulfillments/create", "fc-6001", dhl),
+			carrierEvent(aftercare.SourceEasyPost, "evt_b2", f1.TrackingNumbers[0], "UPS", aftercare.StatusDelivered, at(121, 8), "")}
+		for i := range evs[:2] {
+			evs[i].Shop, evs[i].ID = other, strings.Replace(evs[i].ID, shop, other, 1)
+		}
+		for _, ev := range evs {
+			e.process(t, ev)
+		}
+		if got := days(shop); !reflect.DeepEqual(got, mine) {
+			t.Fatalf("%s's report changed when %s's order took the number:\nbefore %v\nafter  %v", shop, other, mine, got)
+		}
+		theirs := days(other)
+		if theirs[at(121, 8).Format("2006-01-02")]["d"] != 1 {
+			t.Fatalf("%s does not count its delivery: %v", other, theirs)
+		}
+		for d, cs := range theirs {
+			for name, n := range cs {
+				if n < 0 {
+					t.Fatalf("%s counts %s %d on %s", other, name, n, d)
+				}
+			}
 		}
 	})
 }
