@@ -135,7 +135,14 @@ type Scan struct {
 	Note              string         `json:"note,omitempty"` // why it was not applied
 	Exception         ExceptionKind  `json:"exception,omitempty"`
 	EstimatedDelivery time.Time      `json:"estimated_delivery,omitzero"`
+	// Fulfillment is the storefront fulfillment a storefront report is
+	// about: a parcel follows only its trip's fulfillment's (a newer one
+	// supersedes another's, which may have been cancelled).
+	Fulfillment string `json:"fulfillment,omitempty"`
 }
+
+// Created is the storefront's report of a fulfillment's creation (its label).
+const Created = "fulfillment created"
 
 // MaxHistory bounds the scans kept per parcel.
 const MaxHistory = 60

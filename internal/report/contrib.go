@@ -155,25 +155,42 @@ func Shipment(s *aftercare.Shipment, loc *time.Location) Adds {
 		trip(a, s.Carrier, s.History, s.Status, s.ShippedAt, loc)
 		return a
 	}
-	var earlier, current []aftercare.Scan
-	var was aftercare.ShipmentStatus
-	var seen time.Time // when the earlier trip was first seen past its label, as the state engine marks a parcel shipped
+	e := EarlierTrip(s)
+	trip(a, e.Carrier, e.History, e.Status, e.ShippedAt, loc)
+	var current []aftercare.Scan
 	for _, sc := range s.History {
 		if sc.At.After(from) {
 			current = append(current, sc)
+		}
+	}
+	trip(a, s.Carrier, current, s.Status, s.ShippedAt, loc)
+	return a
+}
+
+// EarlierTrip is a reused parcel as its trips before the current one left
+// it: their reports, the status they ended in, and when it was first seen
+// past its label (as the state engine marks a parcel shipped). A parcel of
+// one trip has none: its copy holds no reports.
+func EarlierTrip(s *aftercare.Shipment) *aftercare.Shipment {
+	e := *s
+	e.History, e.Status, e.ShippedAt, e.Reused = nil, "", time.Time{}, false
+	from := s.TripStart()
+	if from.IsZero() {
+		return &e
+	}
+	for _, sc := range s.History {
+		if sc.At.After(from) {
 			continue
 		}
-		earlier = append(earlier, sc)
+		e.History = append(e.History, sc)
 		if sc.Applied {
-			was = sc.Status
-			if seen.IsZero() && (sc.Status.Moving() || sc.Status == aftercare.StatusDelivered || sc.Status == aftercare.StatusReturned) {
-				seen = sc.At
+			e.Status = sc.Status
+			if e.ShippedAt.IsZero() && (sc.Status.Moving() || sc.Status == aftercare.StatusDelivered || sc.Status == aftercare.StatusReturned) {
+				e.ShippedAt = sc.At
 			}
 		}
 	}
-	trip(a, s.Carrier, earlier, was, seen, loc)
-	trip(a, s.Carrier, current, s.Status, s.ShippedAt, loc)
-	return a
+	return &e
 }
 
 // trip adds one trip of a parcel: its reports, the status they ended in,

@@ -99,7 +99,7 @@ func (t *tx) dayAdds(puts []Entity) ([]Add, []Entity, error) {
 				// Another shop's order took the tracking number: the earlier
 				// trip stays counted in the shop it was, and this shop counts
 				// from its own trip on.
-				before = earlierTrip(s)
+				before = report.EarlierTrip(s)
 			}
 		}
 		if shop == "" {
@@ -164,21 +164,4 @@ func (m *digestMemo) seen(puts []Entity) {
 	for _, e := range puts {
 		m.weeks[e.Digest.Shop] = e.Digest.Week
 	}
-}
-
-// earlierTrip is a reused parcel as it was before its current trip: the
-// reports up to TripStart and the status they ended in.
-func earlierTrip(s *aftercare.Shipment) *aftercare.Shipment {
-	e := *s
-	e.History, e.Status, e.ShippedAt, e.Reused = nil, "", time.Time{}, false
-	from := s.TripStart()
-	for _, sc := range s.History {
-		if !sc.At.After(from) {
-			e.History = append(e.History, sc)
-			if sc.Applied {
-				e.Status = sc.Status
-			}
-		}
-	}
-	return &e
 }

@@ -21,14 +21,14 @@ func applyFulfillment(t *tx, shop string, f *aftercare.Fulfillment, at time.Time
 	if o == nil || t.missing() {
 		return
 	}
-	fulfill(t, o, nil, f, ships, at)
+	fulfill(t, o, f, ships, at)
 	settleDelivery(t, o, nil, t.settings[shop])
 }
 
 // fulfill records a fulfillment on its order, links its parcels, and applies
 // the storefront's own shipment status and any fulfillment events that
 // arrived before it.
-func fulfill(t *tx, o *aftercare.Order, c *aftercare.Customer, f *aftercare.Fulfillment, ships []*aftercare.Shipment, at time.Time) {
+func fulfill(t *tx, o *aftercare.Order, f *aftercare.Fulfillment, ships []*aftercare.Shipment, at time.Time) {
 	if o.Fulfillments == nil {
 		o.Fulfillments = map[string][]string{}
 	}
@@ -65,12 +65,6 @@ func fulfill(t *tx, o *aftercare.Order, c *aftercare.Customer, f *aftercare.Fulf
 			t.touchShipment(s)
 		}
 		owns := claims(s, o, f.ID, created)
-		if !owns && !otherOrder {
-			// The order redid its fulfillment: the newer one's reports are
-			// the parcel's, and this one's pending ones are dropped.
-			t.note("%s belongs to a newer fulfillment than %s", parcelRef(s), f.ID)
-			continue
-		}
 		if owns {
 			if otherOrder && s.Exception != "" {
 				// The order before keeps no playbook about a parcel it no
@@ -111,31 +105,33 @@ func fulfill(t *tx, o *aftercare.Order, c *aftercare.Customer, f *aftercare.Fulf
 				s.CustomerID = o.CustomerID
 			}
 		} else {
-			// Another order's newer fulfillment owns the tracking number:
-			// this one's reports go into the history all the same (an
-			// earlier trip's, or the same box's), so the parcel ends the
-			// same in any arrival order, and it is settled as its owner's.
+			// A newer fulfillment owns the tracking number: this one's
+			// reports go into the history all the same, tagged with it, so
+			// the history is the same in any arrival order; fold follows
+			// each trip's own fulfillment. The parcel is settled as its
+			// owner's.
 			t.note("%s belongs to a newer fulfillment than %s", parcelRef(s), f.ID)
 		}
 		t.touchShipment(s)
 		for _, sc := range pending {
+			sc.Fulfillment = f.ID
 			mergeScan(s, sc)
 		}
 		// A fulfillment with tracking means a label exists (recorded at its
 		// creation, so every delivery of it records the same report).
-		mergeScan(s, aftercare.Scan{At: created.UTC(), Status: aftercare.StatusPreTransit, Detail: "fulfillment created", Source: aftercare.SourceShopify})
+		mergeScan(s, aftercare.Scan{At: created.UTC(), Status: aftercare.StatusPreTransit, Detail: aftercare.Created, Source: aftercare.SourceShopify, Fulfillment: f.ID})
 		switch {
 		case f.Status == "cancelled":
-			mergeScan(s, aftercare.Scan{At: when, Status: aftercare.StatusCancelled, Detail: "fulfillment cancelled", Source: aftercare.SourceShopify})
+			mergeScan(s, aftercare.Scan{At: when, Status: aftercare.StatusCancelled, Detail: "fulfillment cancelled", Source: aftercare.SourceShopify, Fulfillment: f.ID})
 		case f.Shipment != "":
-			mergeScan(s, aftercare.Scan{At: when, Status: f.Shipment, Detail: f.ShipmentDetail, Exception: f.ShipmentException, Source: aftercare.SourceShopify})
+			mergeScan(s, aftercare.Scan{At: when, Status: f.Shipment, Detail: f.ShipmentDetail, Exception: f.ShipmentException, Source: aftercare.SourceShopify, Fulfillment: f.ID})
 		}
-		owner, c := settleShipment(t, s)
+		owner, cust := settleShipment(t, s)
 		if owner != nil && !owns {
 			// The caller settles the fulfillment's own order; the owner's
 			// is settled here, as a report of its own would.
 			if st, ok := t.settingsFor(owner.Shop); ok {
-				settleDelivery(t, owner, c, st)
+				settleDelivery(t, owner, cust, st)
 			}
 		}
 	}
@@ -161,26 +157,17 @@ func claims(s *aftercare.Shipment, o *aftercare.Order, fid string, created time.
 }
 
 // handOver gives a parcel to a newer fulfillment, whose spelling, carrier
-// and link it takes (LinkAt was the fulfillment's before). Within one
-// order (a fulfillment redone) the storefront's reports were the older
-// fulfillment's, so they go: the newer one brings its own. To another
-// order, whom it tells and what it told about are the new order's: its
-// reports stay, and fold applies only the new trip's (TripStart), and
-// forgets the markers of what an earlier trip told.
+// and link it takes (LinkAt was the fulfillment's before); fold follows the
+// new fulfillment's storefront reports, not the older one's. To another
+// order, whom it tells and what it told about are the new order's: fold
+// applies only the new trip's reports (TripStart) and forgets the markers
+// of what an earlier trip told.
 func handOver(s *aftercare.Shipment, otherOrder bool) {
 	s.LinkAt = time.Time{}
-	if !otherOrder {
-		kept := s.History[:0]
-		for _, sc := range s.History {
-			if sc.Source != aftercare.SourceShopify {
-				kept = append(kept, sc)
-			}
-		}
-		s.History = kept
-		return
+	if otherOrder {
+		s.CustomerID, s.Test, s.OrderStatus = "", false, ""
+		s.Exception, s.Episode = "", ""
 	}
-	s.CustomerID, s.Test, s.OrderStatus = "", false, ""
-	s.Exception, s.Episode = "", ""
 }
 
 // applyTracking applies one parcel report. Carrier reports name the tracking
@@ -219,14 +206,8 @@ func applyTracking(t *tx, shop, source string, u *aftercare.TrackingUpdate) {
 		if t.missing() {
 			return
 		}
+		sc.Fulfillment = u.FulfillmentID // fold follows it only while that fulfillment has the parcel
 		for _, s := range ships {
-			if s.Shop == o.Shop && s.OrderID == o.ID && s.FulfillmentID != "" && s.FulfillmentID != u.FulfillmentID {
-				// The order redid the fulfillment: the newer one's reports
-				// are the parcel's (as in fulfill). Another order's go into
-				// the history (an earlier trip's, or the same box's).
-				t.note("%s belongs to a newer fulfillment than %s", parcelRef(s), u.FulfillmentID)
-				continue
-			}
 			applyScanTo(t, s, sc)
 		}
 		return

@@ -91,7 +91,7 @@ func applyOrder(t *tx, shop string, snap *aftercare.OrderSnapshot, at time.Time)
 				i++
 			}
 		}
-		fulfill(t, o, c, &f, fs, at)
+		fulfill(t, o, &f, fs, at)
 	}
 	if !hadCustomer && o.CustomerID != "" {
 		settleParcels(t, o)

@@ -465,3 +465,87 @@ func TestAReusedTrackingNumberAcrossShopsCountsEachShopsTrip(t *testing.T) {
 		}
 	})
 }
+
+// A merchant cancels an order's fulfillment and gives its label to another
+// order an hour later: the parcel is the second order's, its trip goes on
+// (the first fulfillment's cancellation is not the parcel's), and the
+// second order's customer is told it shipped and arrived, in either
+// arrival order.
+func TestALabelMovedToAnotherOrderIsThatOrdersParcel(t *testing.T) {
+	n := f1.TrackingNumbers[0]
+	cancelled := f1
+	cancelled.Status, cancelled.UpdatedAt = "cancelled", at(1, 10)
+	moved := f9
+	moved.CreatedAt, moved.UpdatedAt = at(1, 11), at(1, 11)
+	a := []aftercare.Event{orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)),
+		fulfillmentEvent("fulfillments/create", "fc1", f1), fulfillmentEvent("fulfillments/update", "fu1", cancelled)}
+	b := []aftercare.Event{orderEvent("orders/create", "oc-6001", orderB(at(1, 10))), fulfillmentEvent("fulfillments/create", "fc-6001", moved)}
+	scans := []aftercare.Event{
+		carrierEvent(aftercare.SourceEasyPost, "evt_1", n, "UPS", aftercare.StatusInTransit, at(2, 7), ""),
+		carrierEvent(aftercare.SourceEasyPost, "evt_3", n, "UPS", aftercare.StatusDelivered, at(4, 15), ""),
+	}
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		var parcels []string
+		for _, evs := range [][]aftercare.Event{append(append(append([]aftercare.Event{}, a...), b...), scans...), append(append(append([]aftercare.Event{}, b...), scans...), a...)} {
+			e := newEnv(t)
+			var said []string
+			for _, ev := range evs {
+				said = append(said, told(e.process(t, ev))...)
+			}
+			sort.Strings(said)
+			p := parcelState(t, e)
+			if !strings.Contains(p, " order=6001 ") || !strings.Contains(p, " status=delivered ") {
+				t.Fatalf("the moved label's parcel: %s", p)
+			}
+			if strings.Join(said, " ") != "delivered_setup/6001/7002 order_shipped/6001/7002" {
+				t.Fatalf("told %v, want grace told 6001 shipped and delivered", said)
+			}
+			parcels = append(parcels, p)
+		}
+		if parcels[0] != parcels[1] {
+			t.Fatalf("the arrival order decided the parcel:\n%s\n%s", parcels[0], parcels[1])
+		}
+	})
+}
+
+// An order redoes its fulfillment (the first cancelled, a second with the
+// same label), and months later the carrier reuses the number for another
+// order: the first trip is the redone fulfillment's, counted the same in
+// the report whichever order came first.
+func TestARedoneFulfillmentsTripKeepsItsReportWhenTheNumberIsReused(t *testing.T) {
+	n := f1.TrackingNumbers[0]
+	cancelled := f1
+	cancelled.Status, cancelled.UpdatedAt = "cancelled", at(1, 11)
+	f3 := f1
+	f3.ID, f3.CreatedAt, f3.UpdatedAt = "F3", at(1, 12), at(1, 12)
+	a := []aftercare.Event{orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)),
+		fulfillmentEvent("fulfillments/create", "fc1", f1), fulfillmentEvent("fulfillments/update", "fu1", cancelled),
+		fulfillmentEvent("fulfillments/create", "fc3", f3),
+		carrierEvent(aftercare.SourceEasyPost, "evt_1", n, "UPS", aftercare.StatusInTransit, at(2, 7), ""),
+		carrierEvent(aftercare.SourceEasyPost, "evt_3", n, "UPS", aftercare.StatusDelivered, at(4, 15), "")}
+	b := []aftercare.Event{orderEvent("orders/create", "oc-6001", orderB(at(120, 9))), fulfillmentEvent("fulfillments/create", "fc-6001", f9)}
+	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		var parcels, reports []string
+		for _, evs := range [][]aftercare.Event{append(append([]aftercare.Event{}, a...), b...), append(append([]aftercare.Event{}, b...), a...)} {
+			e := newEnv(t)
+			for _, ev := range evs {
+				e.process(t, ev)
+			}
+			days, err := e.store.(interface {
+				ReportDays(ctx context.Context, shop, from, to string) (map[string]report.Counters, error)
+			}).ReportDays(context.Background(), shop, "0000-00-00", "9999-99-99")
+			if err != nil {
+				t.Fatal(err)
+			}
+			delivered := at(4, 15).Format("2006-01-02")
+			if days[delivered]["d"] != 1 {
+				t.Fatalf("the first trip's delivery is not counted on %s: %v", delivered, days)
+			}
+			delete(days, at(0, 10).Format("2006-01-02")) // the orders' own day: placed in either order, counted there
+			parcels, reports = append(parcels, parcelState(t, e)), append(reports, fmt.Sprint(days))
+		}
+		if parcels[0] != parcels[1] || reports[0] != reports[1] {
+			t.Fatalf("the arrival order decided the parcel or the report:\n%s\n%s\n%s\n%s", parcels[0], parcels[1], reports[0], reports[1])
+		}
+	})
+}

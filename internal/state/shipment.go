@@ -30,7 +30,7 @@ func problem(s aftercare.ShipmentStatus) bool {
 // current status changed.
 func mergeScan(s *aftercare.Shipment, sc aftercare.Scan) (recorded, changed bool) {
 	for _, h := range s.History {
-		if h.At.Equal(sc.At) && h.Status == sc.Status && h.Source == sc.Source && h.Detail == sc.Detail {
+		if h.At.Equal(sc.At) && h.Status == sc.Status && h.Source == sc.Source && h.Detail == sc.Detail && h.Fulfillment == sc.Fulfillment {
 			return false, false
 		}
 	}
@@ -62,7 +62,10 @@ func fold(s *aftercare.Shipment) {
 		if a.Source != b.Source {
 			return a.Source < b.Source
 		}
-		return a.Detail < b.Detail
+		if a.Detail != b.Detail {
+			return a.Detail < b.Detail
+		}
+		return a.Fulfillment < b.Fulfillment
 	})
 	if n := len(h); n > aftercare.MaxHistory {
 		h = append([]aftercare.Scan(nil), h[n-aftercare.MaxHistory:]...)
@@ -71,10 +74,27 @@ func fold(s *aftercare.Shipment) {
 	s.Status, s.Detail, s.What, s.StatusSource, s.Problem = "", "", "", "", ""
 	var statusAt, eta, last time.Time
 	trip := s.TripStart()
+	earlierOwner := ""
+	for _, sc := range h {
+		if !trip.IsZero() && !sc.At.After(trip) && sc.Detail == aftercare.Created && sc.Fulfillment != "" {
+			earlierOwner = sc.Fulfillment // the earlier trip's newest-created fulfillment
+		}
+	}
 	var before aftercare.ShipmentStatus // an earlier trip's: its reports keep what they were in it (the report counts them there)
 	for i := range h {
 		sc := &h[i]
-		if !trip.IsZero() && !sc.At.After(trip) {
+		earlier := !trip.IsZero() && !sc.At.After(trip)
+		owner := s.FulfillmentID
+		if earlier {
+			owner = earlierOwner
+		}
+		if sc.Fulfillment != "" && owner != "" && sc.Fulfillment != owner {
+			// A fulfillment another one superseded (redone, or cancelled
+			// and its label given to another order): not this trip's word.
+			sc.Applied, sc.Note = false, "another fulfillment's report"
+			continue
+		}
+		if earlier {
 			sc.Applied, sc.Note = sc.Status.CanFollow(before), ""
 			if sc.Applied {
 				before = sc.Status
