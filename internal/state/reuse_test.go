@@ -334,57 +334,56 @@ func TestAReusedTrackingNumberLeavesTheFirstTripsReportDays(t *testing.T) {
 	}
 }
 
-// When the reuse shows only late (the first order's reports and fulfillment
-// come after the second's), the parcel is settled again as soon as it does:
-// the second trip, in transit, is told as shipped.
+// When the reuse shows only late (the first order's reports and its
+// fulfillment come after the second order's), the parcel and its owner's
+// order are settled again as soon as it does.
 func TestAReusedTrackingNumberIsSettledWhenTheReuseShows(t *testing.T) {
-	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
-		e := newEnv(t)
-		n := f1.TrackingNumbers[0]
-		for _, ev := range []aftercare.Event{
-			orderEvent("orders/create", "oc-6001", orderB(at(120, 9))),
-			carrierEvent(aftercare.SourceEasyPost, "evt_1", n, "UPS", aftercare.StatusInTransit, at(2, 7), ""),
-			carrierEvent(aftercare.SourceEasyPost, "evt_3", n, "UPS", aftercare.StatusDelivered, at(4, 15), ""),
-			fulfillmentEvent("fulfillments/create", "fc-6001", f9),
-			carrierEvent(aftercare.SourceEasyPost, "evt_b1", n, "UPS", aftercare.StatusInTransit, at(120, 16), ""),
-			orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)),
-		} {
-			e.process(t, ev)
-		}
-		res := e.process(t, fulfillmentEvent("fulfillments/create", "fc1", f1))
-		if got := told(res); len(got) != 1 || got[0] != "order_shipped/6001/7002" {
-			t.Fatalf("the first order's fulfillment, showing the reuse, told %v; want grace told 6001 shipped", got)
-		}
-		if p := e.dump(t)[reusedKey]; p["status"] != "in_transit" || p["shipped_at"] != ts(120, 16) {
-			t.Fatalf("the parcel after the reuse showed: %s", mustJSON(p))
-		}
-	})
-}
-
-// When the reuse shows late (the first trip's reports came first, ended in
-// a return) and the second trip has ended, the owner's order is settled as
-// delivered when it does.
-func TestAReusedTrackingNumberSettlesItsOwnersOrderWhenTheReuseShows(t *testing.T) {
-	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
-		e := newEnv(t)
-		n := f1.TrackingNumbers[0]
-		for _, ev := range []aftercare.Event{
-			orderEvent("orders/create", "oc-6001", orderB(at(120, 9))),
-			fulfillmentEvent("fulfillments/create", "fc-6001", f9),
-			carrierEvent(aftercare.SourceEasyPost, "evt_1", n, "UPS", aftercare.StatusInTransit, at(2, 7), ""),
-			carrierEvent(aftercare.SourceEasyPost, "evt_r", n, "UPS", aftercare.StatusReturned, at(5, 7), ""),
-			carrierEvent(aftercare.SourceEasyPost, "evt_b1", n, "UPS", aftercare.StatusInTransit, at(120, 16), ""),
-			carrierEvent(aftercare.SourceEasyPost, "evt_b2", n, "UPS", aftercare.StatusDelivered, at(121, 8), ""),
-			orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil)),
-			fulfillmentEvent("fulfillments/create", "fc1", f1),
-		} {
-			e.process(t, ev)
-		}
-		d := e.dump(t)
-		if p, o := d[reusedKey], d["SHOP#"+shop+"|ORDER#6001"]; p["status"] != "delivered" || o["delivered_at"] != ts(121, 8) {
-			t.Fatalf("6001 should be delivered with its own trip: parcel %v, order %s", p["status"], mustJSON(o))
-		}
-	})
+	n := f1.TrackingNumbers[0]
+	scan := func(id string, st aftercare.ShipmentStatus, when time.Time) aftercare.Event {
+		return carrierEvent(aftercare.SourceEasyPost, id, n, "UPS", st, when, "")
+	}
+	cases := []struct {
+		name   string
+		before []aftercare.Event // then the first order's snapshot and fulfillment
+		said   string            // what the first order's fulfillment tells
+		check  func(d map[string]map[string]any) bool
+	}{
+		{"the second trip in transit is told as shipped",
+			[]aftercare.Event{scan("evt_1", aftercare.StatusInTransit, at(2, 7)), scan("evt_3", aftercare.StatusDelivered, at(4, 15)),
+				fulfillmentEvent("fulfillments/create", "fc-6001", f9), scan("evt_b1", aftercare.StatusInTransit, at(120, 16))},
+			"order_shipped/6001/7002",
+			func(d map[string]map[string]any) bool {
+				return d[reusedKey]["status"] == "in_transit" && d[reusedKey]["shipped_at"] == ts(120, 16)
+			}},
+		{"the second trip delivered marks its order delivered (the first ended in a return)",
+			[]aftercare.Event{fulfillmentEvent("fulfillments/create", "fc-6001", f9), scan("evt_1", aftercare.StatusInTransit, at(2, 7)),
+				scan("evt_r", aftercare.StatusReturned, at(5, 7)), scan("evt_b1", aftercare.StatusInTransit, at(120, 16)),
+				scan("evt_b2", aftercare.StatusDelivered, at(121, 8))},
+			"",
+			func(d map[string]map[string]any) bool {
+				return d[reusedKey]["status"] == "delivered" && d["SHOP#"+shop+"|ORDER#6001"]["delivered_at"] == ts(121, 8)
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+				e := newEnv(t)
+				for _, ev := range append(append([]aftercare.Event{orderEvent("orders/create", "oc-6001", orderB(at(120, 9)))}, c.before...),
+					orderEvent("orders/create", "oc", snapshot(at(0, 10), "paid", "", nil))) {
+					e.process(t, ev)
+				}
+				res := e.process(t, fulfillmentEvent("fulfillments/create", "fc1", f1))
+				if c.said != "" {
+					if got := told(res); len(got) != 1 || got[0] != c.said {
+						t.Fatalf("the first order's fulfillment, showing the reuse, told %v; want %s", got, c.said)
+					}
+				}
+				if d := e.dump(t); !c.check(d) {
+					t.Fatalf("after the reuse showed: parcel %s, order 6001 %s", mustJSON(d[reusedKey]), mustJSON(d["SHOP#"+shop+"|ORDER#6001"]))
+				}
+			})
+		})
+	}
 }
 
 // One box for two orders of one customer is one trip: its customer is
