@@ -150,21 +150,29 @@ func Shipment(s *aftercare.Shipment, loc *time.Location) Adds {
 	}
 	// A tracking number another order reused is a parcel per trip: the
 	// earlier trip's reports count as they did before the number moved.
+	if e := EarlierTrip(s); len(e.History) > 0 {
+		trip(a, e.Carrier, e.History, e.Status, e.ShippedAt, loc)
+	}
+	_, current := trips(s)
+	trip(a, s.Carrier, current, s.Status, s.ShippedAt, loc)
+	return a
+}
+
+// trips splits a parcel's reports at its current trip's start: the
+// earlier trips' (none unless the number was reused) and the current one's.
+func trips(s *aftercare.Shipment) (earlier, current []aftercare.Scan) {
 	from := s.TripStart()
 	if from.IsZero() {
-		trip(a, s.Carrier, s.History, s.Status, s.ShippedAt, loc)
-		return a
+		return nil, s.History
 	}
-	e := EarlierTrip(s)
-	trip(a, e.Carrier, e.History, e.Status, e.ShippedAt, loc)
-	var current []aftercare.Scan
 	for _, sc := range s.History {
 		if sc.At.After(from) {
 			current = append(current, sc)
+		} else {
+			earlier = append(earlier, sc)
 		}
 	}
-	trip(a, s.Carrier, current, s.Status, s.ShippedAt, loc)
-	return a
+	return earlier, current
 }
 
 // EarlierTrip is a reused parcel as its trips before the current one left
@@ -173,16 +181,9 @@ func Shipment(s *aftercare.Shipment, loc *time.Location) Adds {
 // one trip has none: its copy holds no reports.
 func EarlierTrip(s *aftercare.Shipment) *aftercare.Shipment {
 	e := *s
-	e.History, e.Status, e.ShippedAt, e.Reused = nil, "", time.Time{}, false
-	from := s.TripStart()
-	if from.IsZero() {
-		return &e
-	}
-	for _, sc := range s.History {
-		if sc.At.After(from) {
-			continue
-		}
-		e.History = append(e.History, sc)
+	e.Status, e.ShippedAt, e.Reused = "", time.Time{}, false
+	e.History, _ = trips(s)
+	for _, sc := range e.History {
 		if sc.Applied {
 			e.Status = sc.Status
 			if e.ShippedAt.IsZero() && (sc.Status.Moving() || sc.Status == aftercare.StatusDelivered || sc.Status == aftercare.StatusReturned) {

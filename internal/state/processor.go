@@ -196,10 +196,12 @@ func (p *Processor) attempt(ctx context.Context, ev *aftercare.Event) (Result, e
 		}
 	}
 	if len(t.internal) == 0 && len(dropped) == 0 && len(t.stockOut) == 0 && len(t.stockIn) == 0 {
-		if l := keptOn(ev, puts); l != nil && l.Room() && len(msgs) > 0 {
-			l.Remember(ev.ID, now, msgs)
-		} else if len(msgs) > 0 {
-			c.Dedupe = &Dedupe{ID: ev.ID, Shop: ev.Shop, Topic: ev.Topic, At: now, Outbox: msgs}
+		if len(msgs) > 0 {
+			if l := keptOn(ev, puts); l != nil && l.Room() {
+				l.Remember(ev.ID, now, msgs)
+			} else {
+				c.Dedupe = &Dedupe{ID: ev.ID, Shop: ev.Shop, Topic: ev.Topic, At: now, Outbox: msgs}
+			}
 		}
 	} else {
 		c.Dedupe = &Dedupe{ID: ev.ID, Shop: ev.Shop, Topic: ev.Topic, At: now, Outbox: msgs, Internal: t.internal}
@@ -278,14 +280,14 @@ func recalled(ev *aftercare.Event, items *Loaded) *Dedupe {
 		return nil
 	}
 	for _, k := range keepers(ev) {
-		var log aftercare.AppliedLog
-		if s := items.Shipments[k]; s != nil {
-			log = s.Applied
-		} else if o := items.Orders[k]; o != nil {
-			log = o.Applied
+		e, ok := items.Get(k)
+		if !ok {
+			continue
 		}
-		if a, ok := log.Recalled(ev.ID); ok {
-			return &Dedupe{ID: ev.ID, Shop: ev.Shop, Topic: ev.Topic, At: a.At, Outbox: a.Outbox}
+		if l := appliedLog(e); l != nil {
+			if a, ok := l.Recalled(ev.ID); ok {
+				return &Dedupe{ID: ev.ID, Shop: ev.Shop, Topic: ev.Topic, At: a.At, Outbox: a.Outbox}
+			}
 		}
 	}
 	return nil

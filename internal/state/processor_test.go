@@ -1075,10 +1075,7 @@ func TestAFullKeeperLeavesTheRecordToAnItemOfItsOwn(t *testing.T) {
 // customer's parcel.
 func TestAReusedTrackingNumberKeepsNothingOfTheRedactedCustomer(t *testing.T) {
 	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
-		e := newEnv(t)
-		for _, ev := range history() {
-			e.process(t, ev)
-		}
+		e := afterHistory(t, newEnv)
 		other := buyer
 		other.ID, other.Email, other.Phone, other.FirstName, other.LastName = "7002", "grace@example.org", "+15557654321", "Grace", "Hopper"
 		snap := snapshot(at(8, 9), "paid", "fulfilled", nil)

@@ -423,10 +423,7 @@ func TestOneBoxForTwoOrdersIsToldOnce(t *testing.T) {
 // each shop's report counts its own trip, never less than it had.
 func TestAReusedTrackingNumberAcrossShopsCountsEachShopsTrip(t *testing.T) {
 	stores(t, func(t *testing.T, newEnv func(*testing.T) *env) {
-		e := newEnv(t)
-		for _, ev := range history() {
-			e.process(t, ev)
-		}
+		e := afterHistory(t, newEnv)
 		days := func(of string) map[string]report.Counters {
 			got, err := e.store.(interface {
 				ReportDays(ctx context.Context, shop, from, to string) (map[string]report.Counters, error)

@@ -76,7 +76,10 @@ func fold(s *aftercare.Shipment) {
 	trip := s.TripStart()
 	earlierOwner := ""
 	for _, sc := range h {
-		if !trip.IsZero() && !sc.At.After(trip) && sc.Detail == aftercare.Created && sc.Fulfillment != "" {
+		if trip.IsZero() || sc.At.After(trip) {
+			break // sorted: the rest is the current trip
+		}
+		if sc.Detail == aftercare.Created && sc.Fulfillment != "" {
 			earlierOwner = sc.Fulfillment // the earlier trip's newest-created fulfillment
 		}
 	}
